@@ -1,0 +1,16 @@
+//! Schema migrations. Every schema change is a new migration; the same migrations run on
+//! SQLite and PostgreSQL, so only portable column types are used (UUIDs, text, JSON,
+//! timestamps with time zone, big integers).
+
+pub use sea_orm_migration::prelude::*;
+
+mod m0001_directory_and_auth;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_directory_and_auth::Migration)]
+    }
+}
