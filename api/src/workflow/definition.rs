@@ -1,0 +1,580 @@
+//! A flow as data: its steps, who acts on each, what each must produce and how long it
+//! may take. A revised SOP is a new definition version (published as JSON by an admin),
+//! never a code change; `validate` is what stands between that JSON and running requests.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::model::{Actor, DocumentKind, Flow, Role, StepCode, StructuredOutputKind};
+use crate::calendar::standard::TimeStandard;
+
+/// One version of one flow.
+///
+/// Unknown fields are refused when parsing, so a misspelt `may_retrun` in a published
+/// revision is an error instead of a silently ignored rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkflowDefinition {
+    pub flow: Flow,
+    /// 1, 2, …; requests stay on the version they started with.
+    pub version: i32,
+    pub name: String,
+    pub sop_number: String,
+    pub sop_effective_date: NaiveDate,
+    /// In SOP order; the first is `submit`, completing the last completes the request.
+    pub steps: Vec<StepDefinition>,
+}
+
+/// One row of an SOP table.
+///
+/// The SOP's own columns (activity, Kelengkapan, Output, Waktu) and the actor are
+/// required when parsing; our enforcement rules (documents, structured outputs, return,
+/// reject, failure loop) default to "none", so a revision states only what it enforces.
+/// A step without an actor cannot be written at all: `actor` is not optional.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepDefinition {
+    pub code: StepCode,
+    /// The SOP's "No": 1, 2, … without gaps.
+    pub order: u16,
+    /// "Kegiatan", verbatim from the SOP.
+    pub sop_activity: String,
+    /// English label for the UI.
+    pub label: String,
+    pub actor: Actor,
+    /// "Kelengkapan", verbatim, one item per entry.
+    pub required_inputs: Vec<String>,
+    /// "Output", verbatim.
+    pub output: String,
+    /// Documents of these kinds must be uploaded while this step is current.
+    #[serde(default)]
+    pub required_documents: Vec<DocumentKind>,
+    /// These must be supplied in the body of the call that completes the step.
+    #[serde(default)]
+    pub structured_outputs: Vec<StructuredOutputKind>,
+    /// "Waktu".
+    pub time_standard: TimeStandard,
+    /// The actor may send the request back to the applicant for revision.
+    #[serde(default)]
+    pub may_return: bool,
+    /// The actor may refuse the request (final).
+    #[serde(default)]
+    pub may_reject: bool,
+    /// Where a failed `test_result` sends the request (an earlier step).
+    #[serde(default)]
+    pub on_failure: Option<StepCode>,
+}
+
+impl WorkflowDefinition {
+    /// The step with this code, if the flow has it.
+    pub fn step(&self, code: StepCode) -> Option<&StepDefinition> {
+        self.steps.iter().find(|s| s.code == code)
+    }
+
+    /// Where the step with this code is in `steps`.
+    pub fn position(&self, code: StepCode) -> Option<usize> {
+        self.steps.iter().position(|s| s.code == code)
+    }
+
+    /// The applicant's step (`submit` in a valid definition).
+    pub fn first_step(&self) -> Option<&StepDefinition> {
+        self.steps.first()
+    }
+
+    /// The step after `code`; `None` after the last step (or for an unknown code).
+    pub fn next_step(&self, code: StepCode) -> Option<&StepDefinition> {
+        self.position(code).and_then(|i| self.steps.get(i + 1))
+    }
+
+    /// Every rule a definition must satisfy before it may be published; all violations
+    /// are reported, in step order, so an admin can fix a revision in one round.
+    pub fn validate(&self) -> Result<(), Vec<DefinitionError>> {
+        let mut errors = Vec::new();
+        if self.version < 1 {
+            errors.push(DefinitionError::InvalidVersion { version: self.version });
+        }
+        for (field, value) in [("name", &self.name), ("sop_number", &self.sop_number)] {
+            if value.trim().is_empty() {
+                errors.push(DefinitionError::EmptyField { field });
+            }
+        }
+        if self.steps.len() < 2 {
+            errors.push(DefinitionError::TooFewSteps { count: self.steps.len() });
+        }
+        if let Some(first) = self.steps.first() {
+            if first.code != StepCode::Submit {
+                errors.push(DefinitionError::FirstStepNotSubmit { step: first.code });
+            }
+            if first.actor != Actor::Role(Role::Applicant) {
+                errors.push(DefinitionError::FirstStepNotApplicant { step: first.code, actor: first.actor });
+            }
+        }
+
+        // A step is reachable if every step before it can be completed by someone;
+        // the on_failure edges only lead backwards, so they reach nothing new.
+        let mut reachable = true;
+        let mut team_formed = false;
+        for (i, step) in self.steps.iter().enumerate() {
+            self.validate_step(i, step, team_formed, &mut errors);
+            if !reachable {
+                errors.push(DefinitionError::Unreachable { step: step.code });
+            }
+            let someone_can_act = match step.actor {
+                Actor::Role(role) => role != Role::Auditor,
+                Actor::Team => team_formed,
+            };
+            reachable &= someone_can_act;
+            team_formed |= step.structured_outputs.contains(&StructuredOutputKind::Team);
+        }
+
+        if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+
+    fn validate_step(&self, i: usize, step: &StepDefinition, team_formed: bool, errors: &mut Vec<DefinitionError>) {
+        let code = step.code;
+        if self.steps[..i].iter().any(|s| s.code == code) {
+            errors.push(DefinitionError::DuplicateStep { step: code });
+        }
+        if usize::from(step.order) != i + 1 {
+            errors.push(DefinitionError::OrderOutOfSequence { step: code, expected: i + 1, found: step.order });
+        }
+        for (field, value) in [("sop_activity", &step.sop_activity), ("label", &step.label)] {
+            if value.trim().is_empty() {
+                errors.push(DefinitionError::EmptyStepField { step: code, field });
+            }
+        }
+        match step.actor {
+            Actor::Role(Role::Applicant) if i > 0 => {
+                errors.push(DefinitionError::ApplicantActsLater { step: code });
+            }
+            Actor::Role(Role::Auditor) => errors.push(DefinitionError::AuditorActs { step: code }),
+            Actor::Team if !team_formed => {
+                errors.push(DefinitionError::TeamNotYetFormed { step: code });
+            }
+            _ => {}
+        }
+        if code == StepCode::Approval && self.flow != Flow::External {
+            errors.push(DefinitionError::ApprovalOutsideExternalFlow { step: code });
+        }
+        if i == 0 && (step.may_return || step.may_reject) {
+            errors.push(DefinitionError::FirstStepReturnable { step: code });
+        }
+        let documents = step.required_documents.iter().map(|d| d.as_str());
+        let outputs = step.structured_outputs.iter().map(|o| o.as_str());
+        let requirements: Vec<&'static str> = documents.chain(outputs).collect();
+        for (k, requirement) in requirements.iter().enumerate() {
+            if requirements[..k].contains(requirement) {
+                errors.push(DefinitionError::DuplicateRequirement { step: code, requirement });
+            }
+        }
+
+        let has_test_result = step.structured_outputs.contains(&StructuredOutputKind::TestResult);
+        match step.on_failure {
+            Some(target) => {
+                match self.position(target) {
+                    None => errors.push(DefinitionError::OnFailureUnknown { step: code, target }),
+                    Some(t) if t >= i => {
+                        errors.push(DefinitionError::OnFailureNotEarlier { step: code, target });
+                    }
+                    Some(0) => {
+                        errors.push(DefinitionError::OnFailureToFirstStep { step: code, target });
+                    }
+                    Some(_) => {}
+                }
+                if !has_test_result {
+                    errors.push(DefinitionError::OnFailureWithoutTestResult { step: code });
+                }
+            }
+            None if has_test_result => {
+                errors.push(DefinitionError::TestResultWithoutOnFailure { step: code });
+            }
+            None => {}
+        }
+    }
+}
+
+/// Why a definition may not be published. Each names the offending step where there is
+/// one (see [`DefinitionError::step`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DefinitionError {
+    #[error("version must be 1 or more, not {version}")]
+    InvalidVersion { version: i32 },
+    #[error("`{field}` must not be empty")]
+    EmptyField { field: &'static str },
+    #[error("a flow needs at least two steps (submit and one more), found {count}")]
+    TooFewSteps { count: usize },
+    #[error("the first step must be `submit`, found `{step}`")]
+    FirstStepNotSubmit { step: StepCode },
+    #[error("step `{step}`: the first step is the applicant's, not `{actor}`'s")]
+    FirstStepNotApplicant { step: StepCode, actor: Actor },
+    #[error("step `{step}` appears more than once")]
+    DuplicateStep { step: StepCode },
+    #[error("step `{step}`: order must be {expected} (1, 2, … in step order), found {found}")]
+    OrderOutOfSequence { step: StepCode, expected: usize, found: u16 },
+    #[error("step `{step}`: `{field}` must not be empty")]
+    EmptyStepField { step: StepCode, field: &'static str },
+    #[error("step `{step}`: the applicant acts only on the first step")]
+    ApplicantActsLater { step: StepCode },
+    #[error("step `{step}`: the auditor never acts")]
+    AuditorActs { step: StepCode },
+    #[error("step `{step}`: acted by the team, but no earlier step forms one (output `team`)")]
+    TeamNotYetFormed { step: StepCode },
+    #[error("step `{step}`: `approval` exists only in the external flow")]
+    ApprovalOutsideExternalFlow { step: StepCode },
+    #[error("step `{step}`: the applicant's own step cannot be returned or rejected")]
+    FirstStepReturnable { step: StepCode },
+    #[error("step `{step}`: `{requirement}` is required twice")]
+    DuplicateRequirement { step: StepCode, requirement: &'static str },
+    #[error("step `{step}`: on_failure names `{target}`, which is not a step of this flow")]
+    OnFailureUnknown { step: StepCode, target: StepCode },
+    #[error("step `{step}`: on_failure must name an earlier step, not `{target}`")]
+    OnFailureNotEarlier { step: StepCode, target: StepCode },
+    #[error("step `{step}`: on_failure cannot go back to `{target}`, the applicant's step")]
+    OnFailureToFirstStep { step: StepCode, target: StepCode },
+    #[error("step `{step}`: on_failure needs a `test_result` output to know the test failed")]
+    OnFailureWithoutTestResult { step: StepCode },
+    #[error("step `{step}`: a `test_result` output needs on_failure (where a failure goes)")]
+    TestResultWithoutOnFailure { step: StepCode },
+    #[error("step `{step}` can never be reached: no one can act on an earlier step")]
+    Unreachable { step: StepCode },
+}
+
+impl DefinitionError {
+    /// The offending step, for the `errors` map of a problem+json answer.
+    pub fn step(&self) -> Option<StepCode> {
+        use DefinitionError::*;
+        match *self {
+            InvalidVersion { .. } | EmptyField { .. } | TooFewSteps { .. } => None,
+            FirstStepNotSubmit { step }
+            | FirstStepNotApplicant { step, .. }
+            | DuplicateStep { step }
+            | OrderOutOfSequence { step, .. }
+            | EmptyStepField { step, .. }
+            | ApplicantActsLater { step }
+            | AuditorActs { step }
+            | TeamNotYetFormed { step }
+            | ApprovalOutsideExternalFlow { step }
+            | FirstStepReturnable { step }
+            | DuplicateRequirement { step, .. }
+            | OnFailureUnknown { step, .. }
+            | OnFailureNotEarlier { step, .. }
+            | OnFailureToFirstStep { step, .. }
+            | OnFailureWithoutTestResult { step }
+            | TestResultWithoutOnFailure { step }
+            | Unreachable { step } => Some(step),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::sop_2025;
+    use super::*;
+    use DefinitionError as E;
+    use StepCode::*;
+
+    fn errors_of(def: &WorkflowDefinition) -> Vec<DefinitionError> {
+        def.validate().expect_err("definition should be invalid")
+    }
+
+    fn step_mut(def: &mut WorkflowDefinition, code: StepCode) -> &mut StepDefinition {
+        def.steps.iter_mut().find(|s| s.code == code).expect("step exists in v1")
+    }
+
+    fn renumber(def: &mut WorkflowDefinition) {
+        for (i, s) in def.steps.iter_mut().enumerate() {
+            s.order = u16::try_from(i + 1).unwrap();
+        }
+    }
+
+    #[test]
+    fn both_v1_definitions_are_valid() {
+        assert_eq!(sop_2025::external().validate(), Ok(()));
+        assert_eq!(sop_2025::internal().validate(), Ok(()));
+    }
+
+    #[test]
+    fn navigation() {
+        let def = sop_2025::internal();
+        assert_eq!(def.first_step().map(|s| s.code), Some(Submit));
+        assert_eq!(def.next_step(Submit).map(|s| s.code), Some(Disposition));
+        assert_eq!(def.next_step(Discussion).map(|s| s.code), Some(Team));
+        assert_eq!(def.next_step(Report), None);
+        assert_eq!(def.next_step(Approval), None);
+        assert_eq!(def.step(Approval), None);
+        assert_eq!(def.position(Testing), Some(6));
+    }
+
+    #[test]
+    fn header_rules() {
+        let mut def = sop_2025::external();
+        def.version = 0;
+        def.name = " ".into();
+        def.sop_number = String::new();
+        assert_eq!(
+            errors_of(&def),
+            [E::InvalidVersion { version: 0 }, E::EmptyField { field: "name" }, E::EmptyField { field: "sop_number" },]
+        );
+    }
+
+    #[test]
+    fn too_few_steps() {
+        let mut def = sop_2025::external();
+        def.steps.truncate(1);
+        assert_eq!(errors_of(&def), [E::TooFewSteps { count: 1 }]);
+        def.steps.clear();
+        assert_eq!(errors_of(&def), [E::TooFewSteps { count: 0 }]);
+    }
+
+    #[test]
+    fn first_step_must_be_the_applicants_submit() {
+        let mut def = sop_2025::external();
+        def.steps.remove(0);
+        renumber(&mut def);
+        // The disposition is not `submit` and is not acted by the applicant.
+        assert_eq!(
+            errors_of(&def),
+            [
+                E::FirstStepNotSubmit { step: Disposition },
+                E::FirstStepNotApplicant { step: Disposition, actor: Actor::Role(Role::HeadOfDivision) },
+                E::FirstStepReturnable { step: Disposition },
+            ]
+        );
+
+        let mut def = sop_2025::external();
+        step_mut(&mut def, Submit).actor = Actor::Role(Role::Admin);
+        assert_eq!(errors_of(&def), [E::FirstStepNotApplicant { step: Submit, actor: Actor::Role(Role::Admin) }]);
+    }
+
+    #[test]
+    fn duplicate_code() {
+        let mut def = sop_2025::external();
+        let copy = def.steps[3].clone();
+        def.steps.insert(4, copy);
+        renumber(&mut def);
+        assert_eq!(errors_of(&def), [E::DuplicateStep { step: Discussion }]);
+    }
+
+    #[test]
+    fn orders_run_1_2_3_without_gaps() {
+        let mut def = sop_2025::external();
+        step_mut(&mut def, Team).order = 7;
+        step_mut(&mut def, Integration).order = 6;
+        assert_eq!(
+            errors_of(&def),
+            [
+                E::OrderOutOfSequence { step: Team, expected: 6, found: 7 },
+                E::OrderOutOfSequence { step: Integration, expected: 7, found: 6 },
+            ]
+        );
+        let mut def = sop_2025::internal();
+        step_mut(&mut def, Submit).order = 0;
+        assert_eq!(errors_of(&def), [E::OrderOutOfSequence { step: Submit, expected: 1, found: 0 }]);
+    }
+
+    #[test]
+    fn empty_step_texts() {
+        let mut def = sop_2025::internal();
+        step_mut(&mut def, Report).sop_activity = String::new();
+        step_mut(&mut def, Report).label = "  ".into();
+        assert_eq!(
+            errors_of(&def),
+            [
+                E::EmptyStepField { step: Report, field: "sop_activity" },
+                E::EmptyStepField { step: Report, field: "label" },
+            ]
+        );
+    }
+
+    #[test]
+    fn applicant_never_acts_after_step_one() {
+        let mut def = sop_2025::external();
+        step_mut(&mut def, Discussion).actor = Actor::Role(Role::Applicant);
+        assert_eq!(errors_of(&def), [E::ApplicantActsLater { step: Discussion }]);
+    }
+
+    /// A step no one can act on makes every later step unreachable.
+    #[test]
+    fn auditor_as_actor_and_unreachable_steps() {
+        let mut def = sop_2025::internal();
+        step_mut(&mut def, Implementation).actor = Actor::Role(Role::Auditor);
+        assert_eq!(errors_of(&def), [E::AuditorActs { step: Implementation }, E::Unreachable { step: Report },]);
+    }
+
+    #[test]
+    fn team_step_before_the_team_is_formed() {
+        let mut def = sop_2025::external();
+        // Discussion by the team, before `team` has named one: unreachable from there on.
+        step_mut(&mut def, Discussion).actor = Actor::Team;
+        let mut expected = vec![E::TeamNotYetFormed { step: Discussion }];
+        expected
+            .extend([Approval, Team, Integration, Testing, Implementation, Report].map(|step| E::Unreachable { step }));
+        assert_eq!(errors_of(&def), expected);
+
+        // The team-forming step cannot be acted by the team it forms.
+        let mut def = sop_2025::internal();
+        step_mut(&mut def, Team).actor = Actor::Team;
+        assert_eq!(errors_of(&def)[0], E::TeamNotYetFormed { step: Team });
+
+        // Without any step forming a team, every team step is refused.
+        let mut def = sop_2025::internal();
+        step_mut(&mut def, Team).structured_outputs.clear();
+        assert_eq!(
+            errors_of(&def),
+            [
+                E::TeamNotYetFormed { step: Integration },
+                E::TeamNotYetFormed { step: Testing },
+                E::Unreachable { step: Testing },
+                E::TeamNotYetFormed { step: Implementation },
+                E::Unreachable { step: Implementation },
+                E::Unreachable { step: Report },
+            ]
+        );
+    }
+
+    #[test]
+    fn approval_only_in_the_external_flow() {
+        let mut def = sop_2025::internal();
+        let approval = sop_2025::external().step(Approval).expect("external has approval").clone();
+        def.steps.insert(4, approval);
+        renumber(&mut def);
+        assert_eq!(errors_of(&def), [E::ApprovalOutsideExternalFlow { step: Approval }]);
+    }
+
+    #[test]
+    fn the_applicants_step_cannot_be_returned_or_rejected() {
+        let mut def = sop_2025::external();
+        step_mut(&mut def, Submit).may_reject = true;
+        assert_eq!(errors_of(&def), [E::FirstStepReturnable { step: Submit }]);
+    }
+
+    #[test]
+    fn duplicate_requirements() {
+        let mut def = sop_2025::external();
+        step_mut(&mut def, Team).required_documents.push(DocumentKind::ApiDocument);
+        step_mut(&mut def, Team).structured_outputs.push(StructuredOutputKind::Team);
+        assert_eq!(
+            errors_of(&def),
+            [
+                E::DuplicateRequirement { step: Team, requirement: "api_document" },
+                E::DuplicateRequirement { step: Team, requirement: "team" },
+            ]
+        );
+    }
+
+    #[test]
+    fn on_failure_points_backwards_to_an_office_step() {
+        let forward = |target| {
+            let mut def = sop_2025::external();
+            step_mut(&mut def, Testing).on_failure = Some(target);
+            def.validate()
+        };
+        assert_eq!(
+            forward(Implementation),
+            Err(vec![E::OnFailureNotEarlier { step: Testing, target: Implementation }])
+        );
+        assert_eq!(forward(Testing), Err(vec![E::OnFailureNotEarlier { step: Testing, target: Testing }]));
+        assert_eq!(forward(Submit), Err(vec![E::OnFailureToFirstStep { step: Testing, target: Submit }]));
+        assert_eq!(forward(Discussion), Ok(()));
+
+        let mut def = sop_2025::internal();
+        step_mut(&mut def, Testing).on_failure = Some(Approval);
+        assert_eq!(errors_of(&def), [E::OnFailureUnknown { step: Testing, target: Approval }]);
+    }
+
+    #[test]
+    fn on_failure_and_test_result_go_together() {
+        let mut def = sop_2025::external();
+        step_mut(&mut def, Testing).on_failure = None;
+        assert_eq!(errors_of(&def), [E::TestResultWithoutOnFailure { step: Testing }]);
+
+        let mut def = sop_2025::external();
+        step_mut(&mut def, Implementation).on_failure = Some(Integration);
+        assert_eq!(errors_of(&def), [E::OnFailureWithoutTestResult { step: Implementation }]);
+    }
+
+    #[test]
+    fn every_error_names_its_step_when_it_has_one() {
+        assert_eq!(E::Unreachable { step: Report }.step(), Some(Report));
+        assert_eq!(E::TooFewSteps { count: 0 }.step(), None);
+        let mut def = sop_2025::external();
+        step_mut(&mut def, Approval).actor = Actor::Role(Role::Auditor);
+        for e in errors_of(&def) {
+            assert!(e.step().is_some(), "{e}");
+            assert!(e.to_string().contains(e.step().unwrap().as_str()), "{e}");
+        }
+        assert_eq!(
+            E::TeamNotYetFormed { step: Integration }.to_string(),
+            "step `integration`: acted by the team, but no earlier step forms one (output `team`)"
+        );
+    }
+
+    #[test]
+    fn json_round_trip_is_lossless() {
+        for def in [sop_2025::external(), sop_2025::internal()] {
+            let json = serde_json::to_string_pretty(&def).unwrap();
+            let back: WorkflowDefinition = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, def);
+            assert_eq!(serde_json::to_string_pretty(&back).unwrap(), json);
+        }
+    }
+
+    #[test]
+    fn json_shape_is_what_an_admin_writes() {
+        let v = serde_json::to_value(sop_2025::external()).unwrap();
+        assert_eq!(v["flow"], "external");
+        assert_eq!(v["version"], 1);
+        assert_eq!(v["sop_effective_date"], "2025-01-07");
+        let testing = &v["steps"][7];
+        assert_eq!(testing["code"], "testing");
+        assert_eq!(testing["actor"], "team");
+        assert_eq!(testing["time_standard"], "1-2d");
+        assert_eq!(testing["on_failure"], "integration");
+        assert_eq!(testing["required_documents"], serde_json::json!(["test_report"]));
+        assert_eq!(testing["structured_outputs"], serde_json::json!(["test_result"]));
+        assert_eq!(v["steps"][4]["actor"], serde_json::json!({"role": "head_of_agency"}));
+    }
+
+    /// Enforcement fields may be left out of a published revision; the SOP's columns and
+    /// the actor may not, and a misspelt field is an error, not a silently dropped rule.
+    #[test]
+    fn json_defaults_and_refusals() {
+        let mut v = serde_json::to_value(sop_2025::internal()).unwrap();
+        let follow_up = v["steps"][2].as_object_mut().unwrap();
+        for optional in ["required_documents", "structured_outputs", "may_return", "may_reject", "on_failure"] {
+            follow_up.remove(optional);
+        }
+        let def: WorkflowDefinition = serde_json::from_value(v.clone()).unwrap();
+        let s = def.step(FollowUp).unwrap();
+        assert!(s.required_documents.is_empty() && s.structured_outputs.is_empty());
+        assert!(!s.may_return && !s.may_reject && s.on_failure.is_none());
+
+        for required in ["actor", "code", "sop_activity", "output", "time_standard"] {
+            let mut w = v.clone();
+            w["steps"][2].as_object_mut().unwrap().remove(required);
+            let err = serde_json::from_value::<WorkflowDefinition>(w).unwrap_err();
+            assert!(err.to_string().contains(required), "{err}");
+        }
+        let mut w = v.clone();
+        w["steps"][2]["may_retrun"] = true.into();
+        assert!(serde_json::from_value::<WorkflowDefinition>(w).is_err());
+        let mut w = v.clone();
+        w["steps"][2]["time_standard"] = "2 days".into();
+        assert!(serde_json::from_value::<WorkflowDefinition>(w).is_err());
+        let mut w = v;
+        w["steps"][2]["actor"] = serde_json::json!({"role": "kepala_dinas"});
+        assert!(serde_json::from_value::<WorkflowDefinition>(w).is_err());
+    }
+
+    /// A revision is just data: move the approval to the admin and drop the follow-up,
+    /// and it validates.
+    #[test]
+    fn a_revised_definition_validates() {
+        let mut def = sop_2025::external();
+        def.version = 2;
+        def.steps.retain(|s| s.code != FollowUp);
+        renumber(&mut def);
+        step_mut(&mut def, Approval).actor = Actor::Role(Role::Admin);
+        assert_eq!(def.validate(), Ok(()));
+    }
+}

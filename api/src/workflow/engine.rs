@@ -1,0 +1,399 @@
+//! The one decision function: given a definition, where a request stands, what someone
+//! wants to do and what they brought, say what happens — or why not.
+//!
+//! Pure: no clock, no database. The service loads the request and computes `Caller`
+//! (roles, organization, team membership) and `Evidence`, calls [`decide`], then writes
+//! the [`Decision`] (state, step records, audit event) in one transaction.
+//!
+//! # Checks, in this order (the order fixes the HTTP status when several apply)
+//! 1. The request is `rejected`, `withdrawn` or `completed` → `Conflict` (409), whoever
+//!    asks: nothing happens to a closed request, and saying so is no leak to a caller
+//!    the service has already let see the request.
+//! 2. A `Complete` naming a step this flow does not have (e.g. `approval` internally)
+//!    → `Conflict`: there is no actor to check against.
+//! 3. Who: the caller holds the auditor role → `Forbidden` (403; oversight is read-only,
+//!    whatever other roles the account has). Applicant actions (submit, resubmit,
+//!    withdraw, edit) need the first step's role *and* membership of the requesting
+//!    organization; completing a step needs that step's actor (its role, or membership
+//!    of the request's team); return and reject need the current step's actor.
+//!    An admin is nobody's actor unless a definition names it.
+//! 4. When: wrong status, or `Complete` naming a step that is not current, or return /
+//!    reject where the step does not allow it, or withdraw after the office acted
+//!    → `Conflict` (409). Checking the actor first means a caller who may never do
+//!    something learns 403, while the right actor at the wrong time learns 409.
+//! 5. What: required documents and structured outputs → `MissingOutputs` (422), naming
+//!    every missing one in definition order.
+//!
+//! `decide` trusts that the definition passed `WorkflowDefinition::validate` (only
+//! published, validated definitions are loaded); on a definition or state that does not
+//! fit together it answers `Conflict` with [`ConflictReason::BrokenState`], never panics.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use super::definition::{StepDefinition, WorkflowDefinition};
+use super::model::{Actor, DocumentKind, EventKind, Role, Status, StepCode, StructuredOutputKind};
+
+/// Where a request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestState {
+    pub status: Status,
+    pub current_step: StepCode,
+    /// Anyone other than the applicant has done anything to the request (completed a
+    /// step, returned it): from then on it can no longer be withdrawn.
+    pub office_has_acted: bool,
+}
+
+impl RequestState {
+    /// A new request: a draft at the definition's first step (`submit`).
+    pub fn draft(def: &WorkflowDefinition) -> Self {
+        Self {
+            status: Status::Draft,
+            current_step: def.first_step().map_or(StepCode::Submit, |s| s.code),
+            office_has_acted: false,
+        }
+    }
+}
+
+/// Who is asking, as far as the workflow cares; computed by the service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub roles: Vec<Role>,
+    /// The caller belongs to the organization that made the request.
+    pub in_applicant_organization: bool,
+    /// The caller is the lead or a member of this request's integration team.
+    pub on_team: bool,
+}
+
+impl Caller {
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    fn may_act_as(&self, actor: Actor) -> bool {
+        match actor {
+            Actor::Role(role) => self.has_role(role),
+            Actor::Team => self.on_team,
+        }
+    }
+}
+
+/// What the caller wants to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Complete the first step (the applicant's). Same as `Complete { step: submit }`.
+    Submit,
+    /// Complete the named step, which must be the current one. `test_passed` is the
+    /// verdict of a step with a `test_result` output (`None` elsewhere).
+    Complete { step: StepCode, test_passed: Option<bool> },
+    /// Send back to the applicant for revision (the step stays current).
+    Return,
+    /// The applicant sends a returned request back to the same step.
+    Resubmit,
+    /// Refuse the request for good.
+    Reject,
+    /// The applicant takes the request back.
+    Withdraw,
+    /// The applicant changes the request's fields.
+    Edit,
+}
+
+/// What the caller brought.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Evidence {
+    /// Kinds of the documents uploaded while the current step is current.
+    pub documents: HashSet<DocumentKind>,
+    /// Structured outputs supplied in this call's body. The test verdict is read from
+    /// `Action::Complete::test_passed` instead: a `test_result` here is ignored, since
+    /// it could not say whether the test passed.
+    pub outputs: HashSet<StructuredOutputKind>,
+}
+
+impl Evidence {
+    pub fn new(
+        documents: impl IntoIterator<Item = DocumentKind>,
+        outputs: impl IntoIterator<Item = StructuredOutputKind>,
+    ) -> Self {
+        Self { documents: documents.into_iter().collect(), outputs: outputs.into_iter().collect() }
+    }
+}
+
+/// What happens. The service applies it as is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    pub status: Status,
+    pub current_step: StepCode,
+    /// The step whose record closes now (also a failed test: its record closes with the
+    /// outcome `test_failed`).
+    pub completed_step: Option<StepCode>,
+    /// The step whose record opens now, with a fresh due time. `None` on a resubmission:
+    /// the same step resumes and its due time moves by the time spent waiting.
+    pub started_step: Option<StepCode>,
+    pub event: EventKind,
+}
+
+/// Why not.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WorkflowError {
+    /// The caller may not do this (HTTP 403). `step` is the step whose actor was checked.
+    #[error("not allowed at step `{step}`: {reason}")]
+    Forbidden { step: StepCode, reason: ForbiddenReason },
+    /// Not now: the request's state does not allow it (HTTP 409).
+    #[error("request is {status} at step `{step}`: {reason}")]
+    Conflict { status: Status, step: StepCode, reason: ConflictReason },
+    /// The step's required outputs are not all there (HTTP 422).
+    #[error("step `{step}` is missing {}", missing_list(documents, outputs))]
+    MissingOutputs { step: StepCode, documents: Vec<DocumentKind>, outputs: Vec<StructuredOutputKind> },
+}
+
+fn missing_list(documents: &[DocumentKind], outputs: &[StructuredOutputKind]) -> String {
+    let docs = documents.iter().map(|d| format!("document `{d}`"));
+    let outs = outputs.iter().map(|o| format!("`{o}`"));
+    docs.chain(outs).collect::<Vec<_>>().join(", ")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForbiddenReason {
+    /// The caller holds the auditor role, which is read-only.
+    Auditor,
+    /// Only a member of the requesting organization with the applicant role may do this.
+    NotApplicant,
+    /// Only this actor acts on the step.
+    NotActor { actor: Actor },
+}
+
+impl fmt::Display for ForbiddenReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Auditor => f.write_str("the auditor role is read-only"),
+            Self::NotApplicant => f.write_str("only the applicant of the requesting organization may do this"),
+            Self::NotActor { actor: Actor::Team } => {
+                f.write_str("only the request's integration team acts on this step")
+            }
+            Self::NotActor { actor } => write!(f, "only `{actor}` acts on this step"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictReason {
+    /// The request is rejected, withdrawn or completed.
+    Closed,
+    /// The action is not possible in the request's status.
+    WrongStatus,
+    /// `Complete` named a step that is not the current one (a stale client).
+    NotCurrentStep { requested: StepCode },
+    /// `Complete` named a step this flow does not have.
+    StepNotInFlow { requested: StepCode },
+    /// The current step does not allow returning the request.
+    NotReturnable,
+    /// The current step does not allow rejecting the request.
+    NotRejectable,
+    /// Withdrawal is only possible before the office acts.
+    OfficeHasActed,
+    /// The stored state does not fit the definition (a bug or a bad migration).
+    BrokenState,
+}
+
+impl fmt::Display for ConflictReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Closed => f.write_str("the request is closed"),
+            Self::WrongStatus => f.write_str("not possible in this status"),
+            Self::NotCurrentStep { requested } => {
+                write!(f, "step `{requested}` is not the current step")
+            }
+            Self::StepNotInFlow { requested } => {
+                write!(f, "this flow has no step `{requested}`")
+            }
+            Self::NotReturnable => f.write_str("this step cannot return the request"),
+            Self::NotRejectable => f.write_str("this step cannot reject the request"),
+            Self::OfficeHasActed => f.write_str("the office has already acted on it"),
+            Self::BrokenState => f.write_str("the request's state does not fit its workflow"),
+        }
+    }
+}
+
+/// Decides one action. See the module documentation for the order of checks.
+pub fn decide(
+    def: &WorkflowDefinition,
+    state: &RequestState,
+    action: &Action,
+    caller: &Caller,
+    evidence: &Evidence,
+) -> Result<Decision, WorkflowError> {
+    let ctx = Ctx { def, state, caller };
+    if state.status.is_final() {
+        return Err(ctx.conflict(ConflictReason::Closed));
+    }
+    let (first, current) = match (def.first_step(), def.step(state.current_step)) {
+        (Some(first), Some(current)) => (first, current),
+        _ => return Err(ctx.conflict(ConflictReason::BrokenState)),
+    };
+
+    match *action {
+        Action::Submit => ctx.complete(first, None, evidence),
+        Action::Complete { step, test_passed } => {
+            let step = def.step(step).ok_or_else(|| ctx.conflict(ConflictReason::StepNotInFlow { requested: step }))?;
+            ctx.complete(step, test_passed, evidence)
+        }
+        Action::Return => {
+            ctx.authorize_actor(current)?;
+            ctx.require_status(&[Status::InProgress])?;
+            if !current.may_return {
+                return Err(ctx.conflict(ConflictReason::NotReturnable));
+            }
+            Ok(ctx.stay(Status::Returned, EventKind::Returned))
+        }
+        Action::Reject => {
+            ctx.authorize_actor(current)?;
+            // Also while returned: the office must be able to close a request the
+            // applicant never revises.
+            ctx.require_status(&[Status::InProgress, Status::Returned])?;
+            if !current.may_reject {
+                return Err(ctx.conflict(ConflictReason::NotRejectable));
+            }
+            Ok(ctx.stay(Status::Rejected, EventKind::Rejected))
+        }
+        Action::Resubmit => {
+            ctx.authorize_applicant(first)?;
+            ctx.require_status(&[Status::Returned])?;
+            Ok(ctx.stay(Status::InProgress, EventKind::Resubmitted))
+        }
+        Action::Withdraw => {
+            ctx.authorize_applicant(first)?;
+            ctx.require_status(&[Status::Draft, Status::InProgress])?;
+            if state.status == Status::InProgress && state.office_has_acted {
+                return Err(ctx.conflict(ConflictReason::OfficeHasActed));
+            }
+            Ok(ctx.stay(Status::Withdrawn, EventKind::Withdrawn))
+        }
+        Action::Edit => {
+            ctx.authorize_applicant(first)?;
+            ctx.require_status(&[Status::Draft, Status::Returned])?;
+            Ok(ctx.stay(state.status, EventKind::Edited))
+        }
+    }
+}
+
+struct Ctx<'a> {
+    def: &'a WorkflowDefinition,
+    state: &'a RequestState,
+    caller: &'a Caller,
+}
+
+impl Ctx<'_> {
+    fn conflict(&self, reason: ConflictReason) -> WorkflowError {
+        WorkflowError::Conflict { status: self.state.status, step: self.state.current_step, reason }
+    }
+
+    fn forbidden(&self, step: &StepDefinition, reason: ForbiddenReason) -> WorkflowError {
+        WorkflowError::Forbidden { step: step.code, reason }
+    }
+
+    fn authorize_auditor(&self, step: &StepDefinition) -> Result<(), WorkflowError> {
+        if self.caller.has_role(Role::Auditor) {
+            return Err(self.forbidden(step, ForbiddenReason::Auditor));
+        }
+        Ok(())
+    }
+
+    /// The applicant: the first step's actor, from the requesting organization.
+    fn authorize_applicant(&self, first: &StepDefinition) -> Result<(), WorkflowError> {
+        self.authorize_auditor(first)?;
+        if !(self.caller.in_applicant_organization && self.caller.may_act_as(first.actor)) {
+            return Err(self.forbidden(first, ForbiddenReason::NotApplicant));
+        }
+        Ok(())
+    }
+
+    fn authorize_actor(&self, step: &StepDefinition) -> Result<(), WorkflowError> {
+        if self.is_first(step) {
+            return self.authorize_applicant(step);
+        }
+        self.authorize_auditor(step)?;
+        if !self.caller.may_act_as(step.actor) {
+            let reason = ForbiddenReason::NotActor { actor: step.actor };
+            return Err(self.forbidden(step, reason));
+        }
+        Ok(())
+    }
+
+    fn require_status(&self, allowed: &[Status]) -> Result<(), WorkflowError> {
+        if allowed.contains(&self.state.status) { Ok(()) } else { Err(self.conflict(ConflictReason::WrongStatus)) }
+    }
+
+    fn is_first(&self, step: &StepDefinition) -> bool {
+        self.def.first_step().is_some_and(|f| f.code == step.code)
+    }
+
+    /// Status changes, the step stays (return, reject, resubmit, withdraw, edit).
+    fn stay(&self, status: Status, event: EventKind) -> Decision {
+        Decision { status, current_step: self.state.current_step, completed_step: None, started_step: None, event }
+    }
+
+    fn complete(
+        &self,
+        step: &StepDefinition,
+        test_passed: Option<bool>,
+        evidence: &Evidence,
+    ) -> Result<Decision, WorkflowError> {
+        let first = self.is_first(step);
+        self.authorize_actor(step)?;
+        self.require_status(if first { &[Status::Draft] } else { &[Status::InProgress] })?;
+        if step.code != self.state.current_step {
+            return Err(self.conflict(ConflictReason::NotCurrentStep { requested: step.code }));
+        }
+        check_evidence(step, test_passed, evidence)?;
+
+        if let Some(back) = step.on_failure
+            && test_passed == Some(false)
+        {
+            return Ok(Decision {
+                status: Status::InProgress,
+                current_step: back,
+                completed_step: Some(step.code),
+                started_step: Some(back),
+                event: EventKind::TestFailed,
+            });
+        }
+        Ok(match self.def.next_step(step.code) {
+            Some(next) => Decision {
+                status: Status::InProgress,
+                current_step: next.code,
+                completed_step: Some(step.code),
+                started_step: Some(next.code),
+                event: if first { EventKind::Submitted } else { EventKind::StepCompleted },
+            },
+            None => Decision {
+                status: Status::Completed,
+                current_step: step.code,
+                completed_step: Some(step.code),
+                started_step: None,
+                event: EventKind::Completed,
+            },
+        })
+    }
+}
+
+fn check_evidence(step: &StepDefinition, test_passed: Option<bool>, evidence: &Evidence) -> Result<(), WorkflowError> {
+    let documents: Vec<DocumentKind> =
+        step.required_documents.iter().copied().filter(|d| !evidence.documents.contains(d)).collect();
+    let outputs: Vec<StructuredOutputKind> = step
+        .structured_outputs
+        .iter()
+        .copied()
+        .filter(|&o| match o {
+            StructuredOutputKind::TestResult => test_passed.is_none(),
+            _ => !evidence.outputs.contains(&o),
+        })
+        .collect();
+    if documents.is_empty() && outputs.is_empty() {
+        Ok(())
+    } else {
+        Err(WorkflowError::MissingOutputs { step: step.code, documents, outputs })
+    }
+}
+
+#[cfg(test)]
+mod tests;
