@@ -1,0 +1,14 @@
+//! Authentication and authorization: passwords, tokens, the `Caller` extractor and the
+//! policies every route states.
+
+pub mod caller;
+pub mod jwt;
+pub mod password;
+pub mod policy;
+pub mod rate_limit;
+pub mod role;
+pub mod tokens;
+
+pub use caller::{Caller, CallerKind};
+pub use jwt::TokenKeys;
+pub use role::Role;

@@ -1,0 +1,111 @@
+//! Argon2id password hashing (OWASP parameters), run on the blocking pool so a burst of
+//! logins never stalls the async workers; and the password policy.
+
+use std::sync::LazyLock;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+use crate::error::{ApiError, ApiResult};
+
+pub const MIN_LENGTH: usize = 12;
+pub const MAX_LENGTH: usize = 256;
+
+fn argon2() -> Argon2<'static> {
+    // OWASP: m=19456 KiB, t=2, p=1 (the minimum we accept; see docs/API-DESIGN.md).
+    let params = Params::new(19_456, 2, 1, None).expect("static Argon2 parameters are valid");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// A hash of a random password, verified against when the username is unknown, so that
+/// "no such user" costs the same time as "wrong password".
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash_blocking(&uuid::Uuid::new_v4().to_string()).expect("hashing a random password succeeds"));
+
+fn hash_blocking(password: &str) -> Result<String, argon2::password_hash::Error> {
+    let salt = SaltString::generate(&mut OsRng);
+    Ok(argon2().hash_password(password.as_bytes(), &salt)?.to_string())
+}
+
+fn verify_blocking(hash: &str, password: &str) -> bool {
+    match PasswordHash::new(hash) {
+        Ok(parsed) => argon2().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Err(_) => false,
+    }
+}
+
+pub async fn hash(password: String) -> ApiResult<String> {
+    tokio::task::spawn_blocking(move || hash_blocking(&password))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
+}
+
+/// Verifies `password` against `hash`, or against a dummy hash when there is no user.
+pub async fn verify(hash: Option<String>, password: String) -> ApiResult<bool> {
+    tokio::task::spawn_blocking(move || match hash {
+        Some(h) => verify_blocking(&h, &password),
+        None => {
+            verify_blocking(&DUMMY_HASH, &password);
+            false
+        }
+    })
+    .await
+    .map_err(ApiError::internal)
+}
+
+/// Common passwords long enough to pass the length rule (shorter ones fail it anyway).
+/// Compared case-insensitively, also with trailing digits and punctuation stripped.
+const COMMON: &str = include_str!("common_passwords.txt");
+
+static COMMON_SET: LazyLock<std::collections::HashSet<&'static str>> =
+    LazyLock::new(|| COMMON.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect());
+
+/// The policy: 12–256 characters, not a common password, not the username.
+pub fn check_policy(password: &str, username: &str) -> Result<(), String> {
+    let chars = password.chars().count();
+    if chars < MIN_LENGTH {
+        return Err(format!("must be at least {MIN_LENGTH} characters"));
+    }
+    if chars > MAX_LENGTH {
+        return Err(format!("must be at most {MAX_LENGTH} characters"));
+    }
+    let lower = password.to_lowercase();
+    let stem = lower.trim_end_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation());
+    if COMMON_SET.contains(lower.as_str()) || COMMON_SET.contains(stem) {
+        return Err("is too common; choose a passphrase nobody else would".into());
+    }
+    if !username.is_empty() && lower.contains(&username.to_lowercase()) {
+        return Err("must not contain the username".into());
+    }
+    let first = lower.chars().next();
+    if lower.chars().all(|c| Some(c) == first) {
+        return Err("must not be one repeated character".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy() {
+        assert!(check_policy("short", "u").unwrap_err().contains("12"));
+        assert!(check_policy("password1234", "u").unwrap_err().contains("common"));
+        assert!(check_policy("Password1234!", "u").unwrap_err().contains("common"));
+        assert!(check_policy("qwertyuiop123", "u").unwrap_err().contains("common"));
+        assert!(check_policy("aaaaaaaaaaaaaa", "u").unwrap_err().contains("repeated"));
+        assert!(check_policy("budi.santoso-rahasia", "budi.santoso").unwrap_err().contains("username"));
+        assert!(check_policy("jembatan gantung di Trenggalek", "budi").is_ok());
+    }
+
+    #[test]
+    fn hash_and_verify() {
+        let h = hash_blocking("kopi tubruk pagi hari").unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(verify_blocking(&h, "kopi tubruk pagi hari"));
+        assert!(!verify_blocking(&h, "kopi tubruk sore hari"));
+        assert!(!verify_blocking("not a hash", "x"));
+    }
+}

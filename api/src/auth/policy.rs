@@ -1,0 +1,93 @@
+//! Deny by default: a handler that needs a signed-in caller takes `Authorized<P>`, and the
+//! policy `P` in its signature is the one place that says who may call it. A handler
+//! without such an argument is public, and the authorization-matrix test names each one.
+
+use std::future::{Ready, ready};
+use std::marker::PhantomData;
+use std::ops::Deref;
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload};
+
+use super::{Caller, CallerKind, Role};
+use crate::error::ApiError;
+
+pub trait Policy {
+    /// What the OpenAPI description says about who may call.
+    const DESCRIPTION: &'static str;
+    fn allows(caller: &Caller) -> bool;
+}
+
+pub struct Authorized<P: Policy> {
+    pub caller: Caller,
+    _policy: PhantomData<P>,
+}
+
+impl<P: Policy> Deref for Authorized<P> {
+    type Target = Caller;
+    fn deref(&self) -> &Caller {
+        &self.caller
+    }
+}
+
+impl<P: Policy> FromRequest for Authorized<P> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let result = Caller::from_request(req, payload).into_inner().and_then(|caller| {
+            if P::allows(&caller) {
+                Ok(Authorized { caller, _policy: PhantomData })
+            } else {
+                Err(ApiError::Forbidden(format!("this operation is for: {}", P::DESCRIPTION)))
+            }
+        });
+        ready(result)
+    }
+}
+
+macro_rules! role_policy {
+    ($(#[$m:meta])* $name:ident, $desc:literal, [$($role:expr),+], users_only = $users_only:expr) => {
+        $(#[$m])*
+        pub struct $name;
+        impl Policy for $name {
+            const DESCRIPTION: &'static str = $desc;
+            fn allows(caller: &Caller) -> bool {
+                (!$users_only || caller.kind == CallerKind::User) && caller.has_any(&[$($role),+])
+            }
+        }
+    };
+}
+
+/// Any signed-in person or agency system.
+pub struct SignedIn;
+impl Policy for SignedIn {
+    const DESCRIPTION: &'static str = "any signed-in user or API client";
+    fn allows(_: &Caller) -> bool {
+        true
+    }
+}
+
+/// A person (not an API client) — for things like changing one's password.
+pub struct SignedInUser;
+impl Policy for SignedInUser {
+    const DESCRIPTION: &'static str = "any signed-in user (not an API client)";
+    fn allows(c: &Caller) -> bool {
+        c.kind == CallerKind::User
+    }
+}
+
+role_policy!(
+    /// Directory and configuration changes.
+    AdminOnly, "admin", [Role::Admin], users_only = true
+);
+role_policy!(
+    /// Reading the directory and the audit trail: admins and auditors.
+    AdminOrAuditor, "admin or auditor", [Role::Admin, Role::Auditor], users_only = true
+);
+role_policy!(
+    /// Oversight reports: admins, auditors and the office's heads.
+    Oversight,
+    "admin, auditor, head_of_division or head_of_agency",
+    [Role::Admin, Role::Auditor, Role::HeadOfDivision, Role::HeadOfAgency],
+    users_only = true
+);

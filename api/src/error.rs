@@ -1,0 +1,262 @@
+//! One error type, mapped once to RFC 9457 `application/problem+json`.
+//!
+//! Handlers and services return `ApiError`; nothing else writes an error response. Internal
+//! details (SQL, I/O errors, panics) are logged with the request id and never sent.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Field path → human-readable messages.
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{detail}")]
+    BadRequest { detail: String, errors: FieldErrors },
+    #[error("authentication required")]
+    Unauthorized(String),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("not found")]
+    NotFound(String),
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("precondition failed: {0}")]
+    PreconditionFailed(String),
+    #[error("payload too large: {0}")]
+    PayloadTooLarge(String),
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
+    #[error("{detail}")]
+    Unprocessable { detail: String, errors: FieldErrors },
+    #[error("rate limited")]
+    TooManyRequests { detail: String, retry_after_secs: u64 },
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// The problem document (RFC 9457) every error response carries.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:jembatan:problem:validation",
+    "title": "Your request parameters didn't validate",
+    "status": 422,
+    "detail": "password: must be at least 12 characters",
+    "errors": {"password": ["must be at least 12 characters"]}
+}))]
+pub struct Problem {
+    /// A URN naming the kind of problem; stable, documented in `docs/API-DESIGN.md`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Field path → messages, for input that did not validate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<FieldErrors>,
+}
+
+impl ApiError {
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::BadRequest { detail: detail.into(), errors: FieldErrors::new() }
+    }
+
+    /// A 422 naming one field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let mut errors = FieldErrors::new();
+        errors.insert(field.to_owned(), vec![message.clone()]);
+        Self::Unprocessable { detail: format!("{field}: {message}"), errors }
+    }
+
+    pub fn invalid_fields(errors: FieldErrors) -> Self {
+        let detail = errors.iter().map(|(f, m)| format!("{f}: {}", m.join("; "))).collect::<Vec<_>>().join(", ");
+        Self::Unprocessable { detail, errors }
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::NotFound(format!("{what} not found"))
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        Self::Internal(e.to_string())
+    }
+
+    fn parts(&self) -> (&'static str, &'static str) {
+        match self {
+            Self::BadRequest { .. } => ("bad-request", "The request could not be read"),
+            Self::Unauthorized(_) => ("unauthorized", "Authentication required"),
+            Self::Forbidden(_) => ("forbidden", "Not allowed"),
+            Self::NotFound(_) => ("not-found", "Not found"),
+            Self::MethodNotAllowed => ("method-not-allowed", "Method not allowed"),
+            Self::Conflict(_) => ("conflict", "Conflict with the current state"),
+            Self::PreconditionFailed(_) => ("precondition-failed", "Precondition failed"),
+            Self::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
+            Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
+            Self::Unprocessable { .. } => ("validation", "Your request parameters didn't validate"),
+            Self::TooManyRequests { .. } => ("rate-limited", "Too many requests"),
+            Self::Unavailable(_) => ("unavailable", "Service temporarily unavailable"),
+            Self::Internal(_) => ("internal", "Internal server error"),
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            Self::BadRequest { detail, .. } | Self::Unprocessable { detail, .. } => detail.clone(),
+            Self::TooManyRequests { detail, .. } => detail.clone(),
+            Self::Unauthorized(d)
+            | Self::Forbidden(d)
+            | Self::NotFound(d)
+            | Self::Conflict(d)
+            | Self::PreconditionFailed(d)
+            | Self::PayloadTooLarge(d)
+            | Self::UnsupportedMediaType(d) => d.clone(),
+            Self::MethodNotAllowed => "this resource does not support that method".into(),
+            Self::Unavailable(_) => "a dependency (the database) is not reachable; retry shortly".into(),
+            Self::Internal(_) => "an unexpected error occurred; it has been logged with this request's id".into(),
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let (slug, title) = self.parts();
+        let errors = match self {
+            Self::BadRequest { errors, .. } | Self::Unprocessable { errors, .. } if !errors.is_empty() => {
+                Some(errors.clone())
+            }
+            _ => None,
+        };
+        Problem {
+            kind: format!("urn:jembatan:problem:{slug}"),
+            title: title.into(),
+            status: self.status_code().as_u16(),
+            detail: self.detail(),
+            errors,
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Internal(e) => tracing::error!(error = %e, "internal error"),
+            Self::Unavailable(e) => tracing::warn!(error = %e, "dependency unavailable"),
+            _ => {}
+        }
+        let mut res = HttpResponse::build(self.status_code());
+        res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json")));
+        match self {
+            Self::TooManyRequests { retry_after_secs, .. } => {
+                res.insert_header((header::RETRY_AFTER, retry_after_secs.max(&1).to_string()));
+            }
+            Self::Unavailable(_) => {
+                res.insert_header((header::RETRY_AFTER, "5"));
+            }
+            Self::Unauthorized(_) => {
+                res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            _ => {}
+        }
+        res.body(serde_json::to_string(&self.problem()).unwrap_or_default())
+    }
+}
+
+/// Whether a database error means "the database is not there" (→ 503) rather than a bug.
+fn is_unavailable(e: &DbErr) -> bool {
+    let runtime = match e {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(r) | DbErr::Exec(r) | DbErr::Query(r) => r,
+        _ => return false,
+    };
+    match runtime {
+        RuntimeErr::SqlxError(sqlx) => {
+            use sea_orm::sqlx::Error as S;
+            match sqlx.as_ref() {
+                S::Io(_) | S::PoolTimedOut | S::PoolClosed | S::Tls(_) | S::Protocol(_) | S::WorkerCrashed => true,
+                // SQLite "database is locked" after the busy timeout, or PostgreSQL shutting down.
+                S::Database(db) => {
+                    let code = db.code().unwrap_or_default();
+                    matches!(code.as_ref(), "5" | "6" | "57P01" | "57P02" | "57P03" | "08006" | "08001" | "08004")
+                }
+                _ => false,
+            }
+        }
+        #[allow(unreachable_patterns)]
+        _ => false,
+    }
+}
+
+impl From<DbErr> for ApiError {
+    fn from(e: DbErr) -> Self {
+        if is_unavailable(&e) {
+            return Self::Unavailable(e.to_string());
+        }
+        if let Some(SqlErr::UniqueConstraintViolation(_)) = e.sql_err() {
+            return Self::Conflict("a record with the same unique value already exists".into());
+        }
+        Self::Internal(e.to_string())
+    }
+}
+
+impl<E: Into<ApiError>> From<sea_orm::TransactionError<E>> for ApiError
+where
+    E: std::error::Error,
+{
+    fn from(e: sea_orm::TransactionError<E>) -> Self {
+        match e {
+            sea_orm::TransactionError::Connection(db) => db.into(),
+            sea_orm::TransactionError::Transaction(inner) => inner.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problem_never_leaks_internal_text() {
+        let p = ApiError::Internal("SELECT secret FROM users".into()).problem();
+        assert_eq!(p.status, 500);
+        assert!(!p.detail.contains("SELECT"));
+        let p = ApiError::Unavailable("connection refused 127.0.0.1:5432".into()).problem();
+        assert!(!p.detail.contains("5432"));
+    }
+
+    #[test]
+    fn validation_problem_names_fields() {
+        let p = ApiError::invalid("password", "too short").problem();
+        assert_eq!(p.status, 422);
+        assert_eq!(p.kind, "urn:jembatan:problem:validation");
+        assert_eq!(p.errors.unwrap()["password"], vec!["too short".to_string()]);
+    }
+}

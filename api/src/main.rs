@@ -1,0 +1,171 @@
+//! The `jembatan` binary: serve, migrate, create-admin, openapi.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use jembatan::auth::{Role, password};
+use jembatan::clock::SystemClock;
+use jembatan::config::Settings;
+use jembatan::startup::Application;
+
+#[derive(Parser)]
+#[command(name = "jembatan", version, about = "The Trenggalek SOP for information-system integration, as a REST API")]
+struct Cli {
+    /// A TOML file with settings (overridden by JEMBATAN_* environment variables).
+    #[arg(long, global = true, env = "JEMBATAN_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the service (applies pending migrations first).
+    Serve {
+        /// Seed demo organizations and one user per role, print their logins, and allow
+        /// running without JEMBATAN_JWT_SECRET. Never on a real server.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create an admin user. The password is read from JEMBATAN_ADMIN_PASSWORD or stdin.
+    CreateAdmin {
+        #[arg(long)]
+        username: String,
+        #[arg(long, default_value = "Administrator")]
+        full_name: String,
+    },
+    /// Print the OpenAPI document (JSON).
+    Openapi,
+}
+
+fn fail(problems: Vec<String>) -> ExitCode {
+    for p in problems {
+        eprintln!("error: {p}");
+    }
+    ExitCode::FAILURE
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Openapi = cli.command {
+        return match serde_json::to_string_pretty(&jembatan::startup::openapi_document()) {
+            Ok(s) => {
+                println!("{s}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(vec![e.to_string()]),
+        };
+    }
+    let demo = matches!(cli.command, Command::Serve { demo: true });
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(p) => return fail(p),
+    };
+    // Only `serve` signs tokens; the other commands need no secret.
+    let needs_secret = matches!(cli.command, Command::Serve { .. });
+    let settings = match settings.check(demo || !needs_secret) {
+        Ok(s) => s,
+        Err(p) => return fail(p),
+    };
+    jembatan::telemetry::init(&settings.log_format);
+    match cli.command {
+        Command::Serve { demo } => serve(settings, demo).await,
+        Command::Migrate => match jembatan::db::connect(&settings).await {
+            Ok(db) => match jembatan::db::migrate(&db).await {
+                Ok(()) => {
+                    println!("database is up to date");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(vec![format!("migration failed: {e}")]),
+            },
+            Err(e) => fail(vec![format!("cannot connect to the database: {e}")]),
+        },
+        Command::CreateAdmin { username, full_name } => create_admin(settings, username, full_name).await,
+        Command::Openapi => ExitCode::SUCCESS,
+    }
+}
+
+async fn serve(settings: Settings, demo: bool) -> ExitCode {
+    let started = std::time::Instant::now();
+    let app = match Application::build(settings, Arc::new(SystemClock)).await {
+        Ok(a) => a,
+        Err(e) => return fail(vec![e]),
+    };
+    if demo {
+        match jembatan::demo::seed(&app.state()).await {
+            Ok(users) => {
+                println!("Demo data is ready. Every demo user's password is: {}", jembatan::demo::DEMO_PASSWORD);
+                for (u, r) in users {
+                    println!("  {u:<18} {r}");
+                }
+            }
+            Err(e) => return fail(vec![format!("cannot seed demo data: {e}")]),
+        }
+    }
+    let listen = app.state().settings.listen.clone();
+    tracing::info!(
+        port = app.port(),
+        ready_ms = started.elapsed().as_millis() as u64,
+        "Jembatan is listening on http://{listen} (Swagger UI at /swagger-ui/)"
+    );
+    match app.run_until_stopped().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(vec![e.to_string()]),
+    }
+}
+
+async fn create_admin(settings: Settings, username: String, full_name: String) -> ExitCode {
+    let pw = match settings.admin_password.clone() {
+        Some(p) => p,
+        None => {
+            if std::io::stdin().is_terminal() {
+                eprintln!("password (input is not hidden; prefer JEMBATAN_ADMIN_PASSWORD):");
+            }
+            let mut line = String::new();
+            if std::io::stdin().lock().read_line(&mut line).is_err() {
+                return fail(vec!["could not read the password from stdin".into()]);
+            }
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    let username = username.trim().to_lowercase();
+    if let Err(m) = password::check_policy(&pw, &username) {
+        return fail(vec![format!("password {m}")]);
+    }
+    let settings = Settings { admin_username: None, admin_password: None, listen: "127.0.0.1:0".into(), ..settings };
+    let app = match Application::build(settings, Arc::new(SystemClock)).await {
+        Ok(a) => a,
+        Err(e) => return fail(vec![e]),
+    };
+    let state = app.state();
+    let result = async {
+        let org = jembatan::bootstrap::office(&state).await?;
+        let hash = password::hash(pw).await?;
+        jembatan::service::users::insert(
+            &state,
+            jembatan::service::audit::Actor::SYSTEM,
+            username.clone(),
+            full_name,
+            hash,
+            org.id,
+            vec![Role::Admin],
+            None,
+            None,
+        )
+        .await
+    }
+    .await;
+    match result {
+        Ok(u) => {
+            println!("created admin `{}` ({})", u.username, u.id);
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(vec![e.to_string()]),
+    }
+}

@@ -1,0 +1,167 @@
+//! `/auth`: sign in, refresh, sign out, who am I, change password, machine tokens.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::extract::{ApiJson, parse_json};
+use crate::auth::CallerKind;
+use crate::auth::policy::{Authorized, SignedIn, SignedInUser};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::service::sessions::{
+    self, ClientTokenResponse, LoginRequest, LoginResponse, PasswordChange, RefreshRequest,
+};
+use crate::service::{api_clients, users};
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(login).service(refresh).service(logout).service(me).service(change_password).service(token);
+}
+
+/// Public. Wrong username and wrong password answer the same 401; repeated failures per
+/// account or address answer 429 with `Retry-After`.
+#[utoipa::path(
+    tag = "auth",
+    summary = "Sign in with username and password",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = LoginResponse),
+        (status = 401, description = "Invalid username or password", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
+#[post("/auth/login")]
+async fn login(state: web::Data<AppState>, req: HttpRequest, body: ApiJson<LoginRequest>) -> ApiResult<HttpResponse> {
+    let res = sessions::login(&state, body.0, &super::client_address(&req)).await?;
+    Ok(HttpResponse::Ok().json(res))
+}
+
+/// Public (the refresh token is the credential). Rotates the token; presenting a used one
+/// revokes its whole session.
+#[utoipa::path(
+    tag = "auth",
+    summary = "Exchange a refresh token for a new token pair",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, body = LoginResponse),
+        (status = 401, description = "Invalid, expired or reused refresh token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/refresh")]
+async fn refresh(state: web::Data<AppState>, body: ApiJson<RefreshRequest>) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(sessions::refresh(&state, &body.0.refresh_token).await?))
+}
+
+/// Public (the refresh token is the credential). Ends the session; idempotent.
+#[utoipa::path(
+    tag = "auth",
+    summary = "Sign out (revoke the session of a refresh token)",
+    request_body = RefreshRequest,
+    responses((status = 204, description = "Signed out"))
+)]
+#[post("/auth/logout")]
+async fn logout(state: web::Data<AppState>, body: ApiJson<RefreshRequest>) -> ApiResult<HttpResponse> {
+    sessions::logout(&state, &body.0.refresh_token).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The signed-in caller: a user's profile, or an API client's description.
+#[derive(serde::Serialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Me {
+    User(users::User),
+    Client(api_clients::ApiClient),
+}
+
+/// Any signed-in user or API client.
+#[utoipa::path(
+    tag = "auth",
+    summary = "Who am I",
+    responses((status = 200, body = Me)),
+    security(("bearer" = []))
+)]
+#[get("/auth/me")]
+async fn me(state: web::Data<AppState>, who: Authorized<SignedIn>) -> ApiResult<HttpResponse> {
+    let me = match who.kind {
+        CallerKind::User => {
+            let u = users::find(&state.db, who.id).await?;
+            if !u.active {
+                return Err(ApiError::Unauthorized("this account is deactivated".into()));
+            }
+            Me::User(u.into())
+        }
+        CallerKind::Client => Me::Client(api_clients::find(&state.db, who.id).await?.into()),
+    };
+    Ok(HttpResponse::Ok().json(me))
+}
+
+/// Any signed-in user (not an API client). Other sessions of the user are revoked.
+#[utoipa::path(
+    tag = "auth",
+    summary = "Change my password",
+    request_body = PasswordChange,
+    responses((status = 204, description = "Changed; your other sessions are signed out")),
+    security(("bearer" = []))
+)]
+#[post("/auth/password")]
+async fn change_password(
+    state: web::Data<AppState>,
+    who: Authorized<SignedInUser>,
+    body: ApiJson<PasswordChange>,
+) -> ApiResult<HttpResponse> {
+    sessions::change_password(&state, &who, body.0).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The OAuth2 client-credentials grant (RFC 6749 §4.4).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"grant_type": "client_credentials", "client_id": "jbc_3kq9d0x2m4", "client_secret": "jbs_…"}))]
+pub struct ClientCredentials {
+    /// Must be `client_credentials`.
+    #[schema(example = "client_credentials")]
+    pub grant_type: String,
+    #[schema(min_length = 1, max_length = 64)]
+    pub client_id: String,
+    #[schema(min_length = 1, max_length = 200)]
+    pub client_secret: String,
+}
+
+/// Public (the client secret is the credential). Accepts JSON or, as OAuth2 clients send
+/// it, `application/x-www-form-urlencoded`. The token acts for the client's agency with an
+/// applicant's rights.
+#[utoipa::path(
+    tag = "auth",
+    summary = "Client-credentials grant for agency systems",
+    request_body(content(
+        (ClientCredentials = "application/json"),
+        (ClientCredentials = "application/x-www-form-urlencoded")
+    )),
+    responses(
+        (status = 200, body = ClientTokenResponse),
+        (status = 401, description = "Invalid client credentials", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/token")]
+async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> ApiResult<HttpResponse> {
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if body.len() > state.settings.json_limit_bytes {
+        return Err(ApiError::PayloadTooLarge("request body too large".into()));
+    }
+    let creds: ClientCredentials = match essence.as_str() {
+        "application/json" => parse_json(&body)?,
+        "application/x-www-form-urlencoded" => serde_urlencoded::from_bytes(&body)
+            .map_err(|e| ApiError::bad_request(format!("malformed form body: {e}")))?,
+        _ => return Err(ApiError::UnsupportedMediaType("send JSON or a form".into())),
+    };
+    if creds.grant_type != "client_credentials" {
+        return Err(ApiError::invalid("grant_type", "only `client_credentials` is supported"));
+    }
+    let res =
+        sessions::client_token(&state, &creds.client_id, &creds.client_secret, &super::client_address(&req)).await?;
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(res))
+}

@@ -1,0 +1,61 @@
+//! HTTP glue only: extract the caller, path and body; call a service; map to JSON.
+//! Each resource module has `configure()`, registered through utoipa-actix-web so the
+//! OpenAPI document is collected from the handlers themselves.
+
+pub mod api_clients;
+pub mod audit;
+pub mod auth;
+pub mod extract;
+pub mod health;
+pub mod organizations;
+pub mod users;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Serialize;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::error::ApiError;
+
+/// Everything under `/api/v1`.
+pub fn configure_api(cfg: &mut ServiceConfig) {
+    cfg.configure(auth::configure)
+        .configure(organizations::configure)
+        .configure(users::configure)
+        .configure(api_clients::configure)
+        .configure(audit::configure);
+}
+
+/// `If-Match: "3"` → Some(3). A malformed value is refused rather than ignored.
+pub fn if_match(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
+    let Some(v) = req.headers().get(header::IF_MATCH) else { return Ok(None) };
+    let s = v.to_str().unwrap_or("").trim();
+    if s == "*" {
+        return Ok(None);
+    }
+    s.trim_start_matches("W/")
+        .trim_matches('"')
+        .parse()
+        .map(Some)
+        .map_err(|_| ApiError::PreconditionFailed("If-Match must be an ETag this API returned, like \"3\"".into()))
+}
+
+pub fn etag(version: i32) -> (header::HeaderName, String) {
+    (header::ETAG, format!("\"{version}\""))
+}
+
+/// 200 with the body and its ETag.
+pub fn ok_versioned<T: Serialize>(version: i32, body: &T) -> HttpResponse {
+    HttpResponse::Ok().insert_header(etag(version)).json(body)
+}
+
+/// 201 with `Location` and ETag.
+pub fn created<T: Serialize>(location: String, version: i32, body: &T) -> HttpResponse {
+    HttpResponse::Created().insert_header((header::LOCATION, location)).insert_header(etag(version)).json(body)
+}
+
+/// The client's address for throttling: the peer address (a proxy in front must be
+/// trusted explicitly before X-Forwarded-For could be believed; we do not, yet).
+pub fn client_address(req: &HttpRequest) -> String {
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+}

@@ -1,0 +1,265 @@
+//! Organizations: agencies (OPD, external flow) and Diskominfo divisions (internal flow).
+
+use entity::organization;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::audit::{self, Actor};
+use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::routes::extract::Page;
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrganizationKind {
+    /// A regency agency (Perangkat Daerah); its requests follow the external flow.
+    Agency,
+    /// A division (Bidang) of Diskominfo; its requests follow the internal flow.
+    Division,
+}
+
+impl OrganizationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Agency => "agency",
+            Self::Division => "division",
+        }
+    }
+    pub fn parse(s: &str) -> Self {
+        if s == "division" { Self::Division } else { Self::Agency }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0190f1f4-6c1e-7d7a-9a4e-3f1d2c3b4a59", "code": "DINKES", "name": "Dinas Kesehatan", "kind": "agency", "active": true, "version": 1, "created_at": "2026-01-05T02:00:00Z", "updated_at": "2026-01-05T02:00:00Z"}))]
+pub struct Organization {
+    pub id: Uuid,
+    /// Short unique code, e.g. `DINKES`.
+    pub code: String,
+    pub name: String,
+    pub kind: OrganizationKind,
+    pub active: bool,
+    pub version: i32,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<organization::Model> for Organization {
+    fn from(m: organization::Model) -> Self {
+        Self {
+            id: m.id,
+            code: m.code,
+            name: m.name,
+            kind: OrganizationKind::parse(&m.kind),
+            active: m.active,
+            version: m.version,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"code": "DINKES", "name": "Dinas Kesehatan", "kind": "agency"}))]
+pub struct NewOrganization {
+    /// 2–32 characters: capital letters, digits, `-` or `_`.
+    #[schema(pattern = "^[A-Z0-9_-]{2,32}$")]
+    pub code: String,
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+    pub kind: OrganizationKind,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Dinas Kesehatan Kabupaten Trenggalek", "version": 1}))]
+pub struct OrganizationUpdate {
+    #[schema(pattern = "^[A-Z0-9_-]{2,32}$")]
+    pub code: Option<String>,
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: Option<String>,
+    /// The version you saw; a stale one is refused with 409 (or use `If-Match`).
+    pub version: Option<i32>,
+}
+
+fn check_code(code: &str, errors: &mut FieldErrors) {
+    let ok = (2..=32).contains(&code.len())
+        && code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !ok {
+        errors.entry("code".into()).or_default().push("must be 2–32 capital letters, digits, `-` or `_`".into());
+    }
+}
+
+fn check_name(name: &str, errors: &mut FieldErrors) {
+    let len = name.trim().chars().count();
+    if len == 0 || len > 200 {
+        errors.entry("name".into()).or_default().push("must be 1–200 characters".into());
+    }
+}
+
+async fn code_taken<C: sea_orm::ConnectionTrait>(db: &C, code: &str, except: Option<Uuid>) -> ApiResult<bool> {
+    let mut q = organization::Entity::find().filter(organization::Column::Code.eq(code));
+    if let Some(id) = except {
+        q = q.filter(organization::Column::Id.ne(id));
+    }
+    Ok(q.one(db).await?.is_some())
+}
+
+pub async fn create(state: &AppState, actor: Actor, input: NewOrganization) -> ApiResult<Organization> {
+    let mut errors = FieldErrors::new();
+    check_code(&input.code, &mut errors);
+    check_name(&input.name, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::invalid_fields(errors));
+    }
+    let now = state.now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    if code_taken(&txn, &input.code, None).await? {
+        return Err(ApiError::Conflict(format!("an organization with code `{}` already exists", input.code)));
+    }
+    let model = organization::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        code: Set(input.code),
+        name: Set(input.name.trim().to_owned()),
+        kind: Set(input.kind.as_str().to_owned()),
+        active: Set(true),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    audit::append(
+        &txn,
+        now,
+        actor,
+        "organization.created",
+        "organization",
+        model.id,
+        serde_json::json!({"code": model.code, "name": model.name, "kind": model.kind}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(model.into())
+}
+
+pub async fn get(state: &AppState, id: Uuid) -> ApiResult<Organization> {
+    find(&state.db, id).await.map(Into::into)
+}
+
+pub async fn find<C: sea_orm::ConnectionTrait>(db: &C, id: Uuid) -> ApiResult<organization::Model> {
+    organization::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found("organization"))
+}
+
+pub async fn list(
+    state: &AppState,
+    kind: Option<OrganizationKind>,
+    active: Option<bool>,
+    limit: u64,
+    after: Option<Uuid>,
+) -> ApiResult<Page<Organization>> {
+    let mut q = organization::Entity::find().order_by_asc(organization::Column::Id).limit(limit + 1);
+    if let Some(k) = kind {
+        q = q.filter(organization::Column::Kind.eq(k.as_str()));
+    }
+    if let Some(a) = active {
+        q = q.filter(organization::Column::Active.eq(a));
+    }
+    if let Some(after) = after {
+        q = q.filter(organization::Column::Id.gt(after));
+    }
+    let rows = q.all(&state.db).await?;
+    Ok(Page::from_rows(rows, limit, |r| r.id, Into::into))
+}
+
+pub async fn update(
+    state: &AppState,
+    actor: Actor,
+    id: Uuid,
+    input: OrganizationUpdate,
+    if_match: Option<i32>,
+) -> ApiResult<Organization> {
+    let mut errors = FieldErrors::new();
+    if let Some(c) = &input.code {
+        check_code(c, &mut errors);
+    }
+    if let Some(n) = &input.name {
+        check_name(n, &mut errors);
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid_fields(errors));
+    }
+    let now = state.now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    let current = find(&txn, id).await?;
+    super::check_version(current.version, if_match.or(input.version))?;
+    if let Some(c) = &input.code
+        && code_taken(&txn, c, Some(id)).await?
+    {
+        return Err(ApiError::Conflict(format!("an organization with code `{c}` already exists")));
+    }
+    let before = serde_json::json!({"code": current.code, "name": current.name});
+    let mut am: organization::ActiveModel = current.clone().into();
+    if let Some(c) = input.code {
+        am.code = Set(c);
+    }
+    if let Some(n) = input.name {
+        am.name = Set(n.trim().to_owned());
+    }
+    am.version = Set(current.version + 1);
+    am.updated_at = Set(now);
+    let model = cas_update(&txn, id, am, current.version).await?;
+    audit::append(
+        &txn,
+        now,
+        actor,
+        "organization.updated",
+        "organization",
+        id,
+        serde_json::json!({"before": before, "after": {"code": model.code, "name": model.name}}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(model.into())
+}
+
+pub async fn set_active(state: &AppState, actor: Actor, id: Uuid, active: bool) -> ApiResult<Organization> {
+    let now = state.now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    let current = find(&txn, id).await?;
+    if current.active == active {
+        return Ok(current.into());
+    }
+    let version = current.version;
+    let mut am: organization::ActiveModel = current.into();
+    am.active = Set(active);
+    am.version = Set(version + 1);
+    am.updated_at = Set(now);
+    let model = cas_update(&txn, id, am, version).await?;
+    let action = if active { "organization.activated" } else { "organization.deactivated" };
+    audit::append(&txn, now, actor, action, "organization", id, serde_json::json!({})).await?;
+    txn.commit().await?;
+    Ok(model.into())
+}
+
+/// Update only if the row is still at `version`: two racing writers cannot both win.
+async fn cas_update(
+    txn: &sea_orm::DatabaseTransaction,
+    id: Uuid,
+    am: organization::ActiveModel,
+    version: i32,
+) -> ApiResult<organization::Model> {
+    let res = organization::Entity::update_many()
+        .set(am)
+        .filter(organization::Column::Id.eq(id))
+        .filter(organization::Column::Version.eq(version))
+        .exec(txn)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(ApiError::Conflict("the organization changed meanwhile; reload and retry".into()));
+    }
+    find(txn, id).await
+}

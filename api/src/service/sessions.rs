@@ -1,0 +1,292 @@
+//! Signing in and staying signed in: login, refresh-token rotation with reuse detection,
+//! logout, password change, and the client-credentials grant for agency systems.
+
+use chrono::Duration;
+use entity::{api_client, refresh_token, user};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::audit::{self, Actor};
+use super::users::{self, User};
+use crate::auth::{Caller, Role, password, tokens};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"username": "admin", "password": "correct horse battery staple"}))]
+pub struct LoginRequest {
+    #[schema(min_length = 1, max_length = 64)]
+    pub username: String,
+    #[schema(min_length = 1, max_length = 256)]
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResponse {
+    /// Short-lived JWT: send as `Authorization: Bearer …`.
+    pub access_token: String,
+    /// Opaque; exchange at `/auth/refresh` for a new pair. Single use.
+    pub refresh_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    #[schema(example = 900)]
+    pub expires_in: u64,
+    pub user: User,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    #[schema(min_length = 1, max_length = 200)]
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"current_password": "correct horse battery staple", "new_password": "jembatan gantung di Trenggalek"}))]
+pub struct PasswordChange {
+    #[schema(min_length = 1, max_length = 256)]
+    pub current_password: String,
+    #[schema(min_length = 12, max_length = 256)]
+    pub new_password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientTokenResponse {
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    #[schema(example = 900)]
+    pub expires_in: u64,
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::Unauthorized("invalid username or password".into())
+}
+
+fn invalid_refresh() -> ApiError {
+    ApiError::Unauthorized("the refresh token is invalid, expired or already used".into())
+}
+
+pub async fn login(state: &AppState, input: LoginRequest, address: &str) -> ApiResult<LoginResponse> {
+    let username = input.username.trim().to_lowercase();
+    if let Some(secs) = state.throttle.locked_for(&username, address) {
+        return Err(ApiError::TooManyRequests {
+            detail: "too many failed sign-in attempts; wait before trying again".into(),
+            retry_after_secs: secs,
+        });
+    }
+    let found = user::Entity::find().filter(user::Column::Username.eq(&username)).one(&state.db).await?;
+    let ok = password::verify(found.as_ref().map(|u| u.password_hash.clone()), input.password).await?;
+    let user = match found {
+        Some(u) if ok && u.active => u,
+        _ => {
+            state.throttle.record_failure(&username, address);
+            return Err(invalid_credentials());
+        }
+    };
+    state.throttle.record_success(&username);
+    let now = state.now();
+    let family = Uuid::now_v7();
+    let txn = crate::db::begin_write(&state.db).await?;
+    let refresh = insert_refresh(&txn, state, user.id, family).await?;
+    audit::append(
+        &txn,
+        now,
+        Actor { user_id: Some(user.id), client_id: None },
+        "session.login",
+        "user",
+        user.id,
+        serde_json::json!({"session": family, "address": address}),
+    )
+    .await?;
+    txn.commit().await?;
+    respond(state, user, refresh, family)
+}
+
+async fn insert_refresh(
+    txn: &sea_orm::DatabaseTransaction,
+    state: &AppState,
+    user_id: Uuid,
+    family: Uuid,
+) -> ApiResult<String> {
+    let now = state.now();
+    let token = tokens::generate("jbr_");
+    refresh_token::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        family_id: Set(family),
+        user_id: Set(user_id),
+        token_hash: Set(tokens::sha256_hex(&token)),
+        issued_at: Set(now),
+        expires_at: Set(now + Duration::seconds(state.settings.refresh_token_ttl_secs as i64)),
+        used_at: Set(None),
+        revoked_at: Set(None),
+    }
+    .insert(txn)
+    .await?;
+    Ok(token)
+}
+
+fn respond(state: &AppState, user: user::Model, refresh: String, family: Uuid) -> ApiResult<LoginResponse> {
+    let roles = users::roles_of(&user);
+    let access = state
+        .keys
+        .issue(state.clock.now(), user.id, "user", roles, user.organization_id, Some(family))
+        .map_err(ApiError::internal)?;
+    Ok(LoginResponse {
+        access_token: access,
+        refresh_token: refresh,
+        token_type: "Bearer",
+        expires_in: state.keys.ttl_secs,
+        user: user.into(),
+    })
+}
+
+async fn revoke_family(
+    txn: &sea_orm::DatabaseTransaction,
+    family: Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<()> {
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_token::Column::FamilyId.eq(family))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Rotates a refresh token. A token presented a second time means it was copied: the
+/// whole family (the thief's and the owner's successors alike) is revoked.
+pub async fn refresh(state: &AppState, token: &str) -> ApiResult<LoginResponse> {
+    let now = state.now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    let Some(row) = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(tokens::sha256_hex(token)))
+        .one(&txn)
+        .await?
+    else {
+        return Err(invalid_refresh());
+    };
+    if row.revoked_at.is_some() || row.expires_at <= now {
+        return Err(invalid_refresh());
+    }
+    // Compare-and-set: of two racing refreshes with one token, exactly one marks it used.
+    let claimed = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
+        .filter(refresh_token::Column::Id.eq(row.id))
+        .filter(refresh_token::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?
+        .rows_affected
+        == 1;
+    let user = users::find(&txn, row.user_id).await?;
+    if !claimed || !user.active {
+        revoke_family(&txn, row.family_id, now).await?;
+        let action = if claimed { "session.revoked_inactive_user" } else { "session.refresh_token_reused" };
+        audit::append(&txn, now, Actor::SYSTEM, action, "user", user.id, serde_json::json!({"session": row.family_id}))
+            .await?;
+        txn.commit().await?;
+        return Err(invalid_refresh());
+    }
+    let next = insert_refresh(&txn, state, user.id, row.family_id).await?;
+    txn.commit().await?;
+    respond(state, user, next, row.family_id)
+}
+
+pub async fn logout(state: &AppState, token: &str) -> ApiResult<()> {
+    let now = state.now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    if let Some(row) = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(tokens::sha256_hex(token)))
+        .one(&txn)
+        .await?
+    {
+        revoke_family(&txn, row.family_id, now).await?;
+        audit::append(
+            &txn,
+            now,
+            Actor { user_id: Some(row.user_id), client_id: None },
+            "session.logout",
+            "user",
+            row.user_id,
+            serde_json::json!({"session": row.family_id}),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    // Unknown or already revoked tokens also answer 204: logout is idempotent.
+    Ok(())
+}
+
+pub async fn change_password(state: &AppState, caller: &Caller, input: PasswordChange) -> ApiResult<()> {
+    let user = users::find(&state.db, caller.id).await?;
+    if !password::verify(Some(user.password_hash.clone()), input.current_password).await? {
+        return Err(ApiError::invalid("current_password", "is not your current password"));
+    }
+    if let Err(m) = password::check_policy(&input.new_password, &user.username) {
+        return Err(ApiError::invalid("new_password", m));
+    }
+    let hash = password::hash(input.new_password).await?;
+    let now = state.now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    let current = users::find(&txn, caller.id).await?;
+    let mut am: user::ActiveModel = current.clone().into();
+    am.password_hash = Set(hash);
+    am.password_changed_at = Set(now);
+    am.version = Set(current.version + 1);
+    am.updated_at = Set(now);
+    am.update(&txn).await?;
+    let revoked = users::revoke_sessions(&txn, caller.id, caller.session_id, now).await?;
+    audit::append(
+        &txn,
+        now,
+        Actor::from(caller),
+        "user.password_changed",
+        "user",
+        caller.id,
+        serde_json::json!({"other_sessions_revoked": revoked}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The client-credentials grant: an agency system gets a token that acts for its agency
+/// with an applicant's rights, and nothing more.
+pub async fn client_token(
+    state: &AppState,
+    client_id: &str,
+    secret: &str,
+    address: &str,
+) -> ApiResult<ClientTokenResponse> {
+    let invalid = || ApiError::Unauthorized("invalid client credentials".into());
+    if let Some(secs) = state.throttle.locked_for(client_id, address) {
+        return Err(ApiError::TooManyRequests {
+            detail: "too many failed attempts for this client; wait before trying again".into(),
+            retry_after_secs: secs,
+        });
+    }
+    let client = api_client::Entity::find().filter(api_client::Column::ClientId.eq(client_id)).one(&state.db).await?;
+    let ok = client.as_ref().is_some_and(|c| {
+        c.active && crate::auth::tokens::constant_time_eq(&c.secret_hash, &tokens::sha256_hex(secret))
+    });
+    let Some(client) = client.filter(|_| ok) else {
+        state.throttle.record_failure(client_id, address);
+        return Err(invalid());
+    };
+    let org = super::organizations::find(&state.db, client.organization_id).await?;
+    if !org.active {
+        return Err(invalid());
+    }
+    let access = state
+        .keys
+        .issue(state.clock.now(), client.id, "client", vec![Role::Applicant], client.organization_id, None)
+        .map_err(ApiError::internal)?;
+    Ok(ClientTokenResponse { access_token: access, token_type: "Bearer", expires_in: state.keys.ttl_secs })
+}

@@ -1,0 +1,389 @@
+//! Users: people, each in one organization, with roles from the SOP.
+
+use std::collections::BTreeSet;
+
+use entity::{refresh_token, user};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::audit::{self, Actor};
+use super::organizations::{self, OrganizationKind};
+use crate::auth::{Role, password};
+use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::routes::extract::Page;
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0190f1f4-6c1e-7d7a-9a4e-3f1d2c3b4a59", "username": "kabid.aptika", "full_name": "Sri Wahyuni, S.Kom", "organization_id": "0190f1f4-6c1e-7d7a-9a4e-3f1d2c3b4a00", "roles": ["head_of_division"], "nip": "197806122005012003", "email": "aptika@trenggalekkab.go.id", "active": true, "version": 1, "created_at": "2026-01-05T02:00:00Z", "updated_at": "2026-01-05T02:00:00Z"}))]
+pub struct User {
+    pub id: Uuid,
+    pub username: String,
+    pub full_name: String,
+    pub organization_id: Uuid,
+    pub roles: Vec<Role>,
+    /// Civil-servant number (NIP), 18 digits.
+    pub nip: Option<String>,
+    pub email: Option<String>,
+    pub active: bool,
+    pub version: i32,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+pub fn roles_of(m: &user::Model) -> Vec<Role> {
+    serde_json::from_value(m.roles.clone()).unwrap_or_default()
+}
+
+impl From<user::Model> for User {
+    fn from(m: user::Model) -> Self {
+        let roles = roles_of(&m);
+        Self {
+            id: m.id,
+            username: m.username,
+            full_name: m.full_name,
+            organization_id: m.organization_id,
+            roles,
+            nip: m.nip,
+            email: m.email,
+            active: m.active,
+            version: m.version,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"username": "budi.dinkes", "full_name": "Budi Santoso", "password": "kopi tubruk di alun-alun", "organization_id": "0190f1f4-6c1e-7d7a-9a4e-3f1d2c3b4a59", "roles": ["applicant"], "nip": "198503142010011005", "email": "budi@dinkes.trenggalekkab.go.id"}))]
+pub struct NewUser {
+    /// 3–64 characters: lowercase letters, digits, `.`, `_` or `-`.
+    #[schema(pattern = "^[a-z0-9._-]{3,64}$")]
+    pub username: String,
+    #[schema(min_length = 1, max_length = 200)]
+    pub full_name: String,
+    /// At least 12 characters, not a common password, not containing the username.
+    #[schema(min_length = 12, max_length = 256)]
+    pub password: String,
+    pub organization_id: Uuid,
+    #[schema(min_items = 1)]
+    pub roles: Vec<Role>,
+    #[schema(pattern = "^[0-9]{18}$")]
+    pub nip: Option<String>,
+    #[schema(max_length = 254)]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"full_name": "Budi Santoso, S.T.", "roles": ["applicant"], "version": 1}))]
+pub struct UserUpdate {
+    #[schema(min_length = 1, max_length = 200)]
+    pub full_name: Option<String>,
+    pub organization_id: Option<Uuid>,
+    #[schema(min_items = 1)]
+    pub roles: Option<Vec<Role>>,
+    #[schema(pattern = "^[0-9]{18}$")]
+    pub nip: Option<String>,
+    #[schema(max_length = 254)]
+    pub email: Option<String>,
+    /// The version you saw; a stale one is refused with 409 (or use `If-Match`).
+    pub version: Option<i32>,
+}
+
+fn push(errors: &mut FieldErrors, field: &str, msg: &str) {
+    errors.entry(field.into()).or_default().push(msg.into());
+}
+
+fn check_username(u: &str, errors: &mut FieldErrors) {
+    let ok = (3..=64).contains(&u.len())
+        && u.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+    if !ok {
+        push(errors, "username", "must be 3–64 lowercase letters, digits, `.`, `_` or `-`");
+    }
+}
+
+fn check_profile(full_name: Option<&str>, nip: Option<&str>, email: Option<&str>, errors: &mut FieldErrors) {
+    if let Some(n) = full_name {
+        let len = n.trim().chars().count();
+        if len == 0 || len > 200 {
+            push(errors, "full_name", "must be 1–200 characters");
+        }
+    }
+    if let Some(nip) = nip
+        && (nip.len() != 18 || !nip.chars().all(|c| c.is_ascii_digit()))
+    {
+        push(errors, "nip", "must be 18 digits");
+    }
+    if let Some(e) = email {
+        let ok = e.len() <= 254
+            && e.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.'))
+            && !e.chars().any(char::is_whitespace);
+        if !ok {
+            push(errors, "email", "must be an email address");
+        }
+    }
+}
+
+/// Agency staff can only be applicants: the office's roles belong to Diskominfo divisions.
+fn check_roles(roles: &[Role], org_kind: OrganizationKind, errors: &mut FieldErrors) {
+    if roles.is_empty() {
+        push(errors, "roles", "must name at least one role");
+    }
+    let unique: BTreeSet<_> = roles.iter().collect();
+    if unique.len() != roles.len() {
+        push(errors, "roles", "must not repeat a role");
+    }
+    if org_kind == OrganizationKind::Agency && roles.iter().any(|r| *r != Role::Applicant) {
+        push(errors, "roles", "staff of an agency can only have the `applicant` role");
+    }
+}
+
+pub async fn find<C: ConnectionTrait>(db: &C, id: Uuid) -> ApiResult<user::Model> {
+    user::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found("user"))
+}
+
+pub async fn create(state: &AppState, actor: Actor, input: NewUser) -> ApiResult<User> {
+    let username = input.username.trim().to_owned();
+    let mut errors = FieldErrors::new();
+    check_username(&username, &mut errors);
+    check_profile(Some(&input.full_name), input.nip.as_deref(), input.email.as_deref(), &mut errors);
+    if let Err(m) = password::check_policy(&input.password, &username) {
+        push(&mut errors, "password", &m);
+    }
+    let org = match organizations::find(&state.db, input.organization_id).await {
+        Ok(o) if o.active => Some(o),
+        _ => {
+            push(&mut errors, "organization_id", "must be an existing, active organization");
+            None
+        }
+    };
+    if let Some(o) = &org {
+        check_roles(&input.roles, OrganizationKind::parse(&o.kind), &mut errors);
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid_fields(errors));
+    }
+    let hash = password::hash(input.password).await?;
+    insert(state, actor, username, input.full_name, hash, input.organization_id, input.roles, input.nip, input.email)
+        .await
+}
+
+/// Inserts a user whose input was already checked (also used by bootstrap and the demo).
+#[allow(clippy::too_many_arguments)]
+pub async fn insert(
+    state: &AppState,
+    actor: Actor,
+    username: String,
+    full_name: String,
+    password_hash: String,
+    organization_id: Uuid,
+    roles: Vec<Role>,
+    nip: Option<String>,
+    email: Option<String>,
+) -> ApiResult<User> {
+    let now = state.now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    if user::Entity::find().filter(user::Column::Username.eq(&username)).one(&txn).await?.is_some() {
+        return Err(ApiError::Conflict(format!("the username `{username}` is taken")));
+    }
+    if let Some(n) = &nip
+        && user::Entity::find().filter(user::Column::Nip.eq(n)).one(&txn).await?.is_some()
+    {
+        return Err(ApiError::Conflict("another user has this NIP".into()));
+    }
+    let model = user::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        username: Set(username),
+        full_name: Set(full_name.trim().to_owned()),
+        password_hash: Set(password_hash),
+        organization_id: Set(organization_id),
+        roles: Set(serde_json::to_value(&roles).map_err(ApiError::internal)?),
+        nip: Set(nip),
+        email: Set(email),
+        active: Set(true),
+        version: Set(1),
+        password_changed_at: Set(now),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    audit::append(
+        &txn,
+        now,
+        actor,
+        "user.created",
+        "user",
+        model.id,
+        serde_json::json!({"username": model.username, "organization_id": organization_id, "roles": roles}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(model.into())
+}
+
+pub struct UserFilter {
+    pub organization_id: Option<Uuid>,
+    pub role: Option<Role>,
+    pub active: Option<bool>,
+}
+
+pub async fn list(state: &AppState, f: UserFilter, limit: u64, after: Option<Uuid>) -> ApiResult<Page<User>> {
+    let mut q = user::Entity::find().order_by_asc(user::Column::Id).limit(limit + 1);
+    if let Some(o) = f.organization_id {
+        q = q.filter(user::Column::OrganizationId.eq(o));
+    }
+    if let Some(a) = f.active {
+        q = q.filter(user::Column::Active.eq(a));
+    }
+    if let Some(r) = f.role {
+        // Roles are a small JSON array; matching the quoted key is exact on both databases.
+        q = q.filter(
+            Expr::col((user::Entity, user::Column::Roles))
+                .cast_as(sea_orm::sea_query::Alias::new("TEXT"))
+                .like(format!("%\"{}\"%", r.as_str())),
+        );
+    }
+    if let Some(after) = after {
+        q = q.filter(user::Column::Id.gt(after));
+    }
+    let rows = q.all(&state.db).await?;
+    Ok(Page::from_rows(rows, limit, |r| r.id, Into::into))
+}
+
+pub async fn update(
+    state: &AppState,
+    actor: Actor,
+    id: Uuid,
+    input: UserUpdate,
+    if_match: Option<i32>,
+) -> ApiResult<User> {
+    let mut errors = FieldErrors::new();
+    check_profile(input.full_name.as_deref(), input.nip.as_deref(), input.email.as_deref(), &mut errors);
+    let now = state.now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    let current = find(&txn, id).await?;
+    super::check_version(current.version, if_match.or(input.version))?;
+    let org_id = input.organization_id.unwrap_or(current.organization_id);
+    let org = organizations::find(&txn, org_id).await;
+    let roles = input.roles.clone().unwrap_or_else(|| roles_of(&current));
+    match &org {
+        Ok(o) if o.active || org_id == current.organization_id => {
+            check_roles(&roles, OrganizationKind::parse(&o.kind), &mut errors)
+        }
+        _ => push(&mut errors, "organization_id", "must be an existing, active organization"),
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid_fields(errors));
+    }
+    if let Some(n) = &input.nip
+        && user::Entity::find()
+            .filter(user::Column::Nip.eq(n))
+            .filter(user::Column::Id.ne(id))
+            .one(&txn)
+            .await?
+            .is_some()
+    {
+        return Err(ApiError::Conflict("another user has this NIP".into()));
+    }
+    let before = User::from(current.clone());
+    let version = current.version;
+    let mut am: user::ActiveModel = current.into();
+    if let Some(n) = input.full_name {
+        am.full_name = Set(n.trim().to_owned());
+    }
+    am.organization_id = Set(org_id);
+    am.roles = Set(serde_json::to_value(&roles).map_err(ApiError::internal)?);
+    if input.nip.is_some() {
+        am.nip = Set(input.nip);
+    }
+    if input.email.is_some() {
+        am.email = Set(input.email);
+    }
+    am.version = Set(version + 1);
+    am.updated_at = Set(now);
+    let model = cas_update(&txn, id, am, version).await?;
+    // A change of roles or organization must not live on in old sessions.
+    if before.roles != roles || before.organization_id != org_id {
+        revoke_sessions(&txn, id, None, now).await?;
+    }
+    audit::append(
+        &txn,
+        now,
+        actor,
+        "user.updated",
+        "user",
+        id,
+        serde_json::json!({
+            "before": {"full_name": before.full_name, "organization_id": before.organization_id, "roles": before.roles, "nip": before.nip, "email": before.email},
+            "after": {"full_name": model.full_name, "organization_id": model.organization_id, "roles": roles, "nip": model.nip, "email": model.email},
+        }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(model.into())
+}
+
+pub async fn set_active(state: &AppState, actor: Actor, id: Uuid, active: bool) -> ApiResult<User> {
+    if !active && actor.user_id == Some(id) {
+        return Err(ApiError::Conflict("you cannot deactivate your own account".into()));
+    }
+    let now = state.now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    let current = find(&txn, id).await?;
+    if current.active == active {
+        return Ok(current.into());
+    }
+    let version = current.version;
+    let mut am: user::ActiveModel = current.into();
+    am.active = Set(active);
+    am.version = Set(version + 1);
+    am.updated_at = Set(now);
+    let model = cas_update(&txn, id, am, version).await?;
+    if !active {
+        revoke_sessions(&txn, id, None, now).await?;
+    }
+    let action = if active { "user.activated" } else { "user.deactivated" };
+    audit::append(&txn, now, actor, action, "user", id, serde_json::json!({})).await?;
+    txn.commit().await?;
+    Ok(model.into())
+}
+
+/// Revokes every refresh token of the user, except those of session `keep`.
+pub async fn revoke_sessions<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+    keep: Option<Uuid>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<u64> {
+    let mut q = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_token::Column::UserId.eq(user_id))
+        .filter(refresh_token::Column::RevokedAt.is_null());
+    if let Some(k) = keep {
+        q = q.filter(refresh_token::Column::FamilyId.ne(k));
+    }
+    Ok(q.exec(db).await?.rows_affected)
+}
+
+async fn cas_update(
+    txn: &sea_orm::DatabaseTransaction,
+    id: Uuid,
+    am: user::ActiveModel,
+    version: i32,
+) -> ApiResult<user::Model> {
+    let res = user::Entity::update_many()
+        .set(am)
+        .filter(user::Column::Id.eq(id))
+        .filter(user::Column::Version.eq(version))
+        .exec(txn)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(ApiError::Conflict("the user changed meanwhile; reload and retry".into()));
+    }
+    find(txn, id).await
+}

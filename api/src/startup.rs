@@ -1,0 +1,148 @@
+//! Building and running the service: `Application::build` is what `main` and the
+//! black-box tests both use, so tests run the real thing.
+
+use std::net::TcpListener;
+
+use actix_web::dev::{Server, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{App, HttpResponse, web};
+use tracing_actix_web::{RequestId, TracingLogger};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::TokenKeys;
+use crate::auth::rate_limit::LoginThrottle;
+use crate::clock::SharedClock;
+use crate::config::Settings;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::{bootstrap, db, openapi, routes};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    /// Connects, migrates, creates the configured admin, binds the listener.
+    pub async fn build(settings: Settings, clock: SharedClock) -> Result<Self, String> {
+        let db = db::connect(&settings).await.map_err(|e| format!("cannot connect to the database: {e}"))?;
+        db::migrate(&db).await.map_err(|e| format!("cannot migrate the database: {e}"))?;
+        let state = web::Data::new(AppState {
+            db,
+            keys: TokenKeys::from_settings(&settings),
+            clock,
+            throttle: LoginThrottle::new(
+                settings.login_failures_per_window,
+                std::time::Duration::from_secs(settings.login_window_secs),
+            ),
+            settings,
+        });
+        bootstrap::ensure_admin(&state).await.map_err(|e| format!("cannot create the configured admin: {e}"))?;
+        let listener = TcpListener::bind(&state.settings.listen)
+            .map_err(|e| format!("cannot listen on {}: {e}", state.settings.listen))?;
+        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let server = run(listener, state.clone()).map_err(|e| e.to_string())?;
+        Ok(Self { port, server, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Runs until SIGINT/SIGTERM; in-flight requests get `shutdown_timeout` to finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// The complete OpenAPI document, as served and as committed in `openapi/openapi.json`.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let (_, doc) = App::new().into_utoipa_app().configure(register).split_for_parts();
+    openapi::finish(doc)
+}
+
+fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.configure(routes::health::configure)
+        .service(utoipa_actix_web::scope::scope("/api/v1").configure(routes::configure_api));
+}
+
+fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Server> {
+    let doc = openapi_document();
+    let workers = state.settings.workers;
+    let mut server = actix_web::HttpServer::new(move || {
+        let (app, _) = App::new()
+            .into_utoipa_app()
+            .app_data(state.clone())
+            .app_data(
+                web::PathConfig::default()
+                    .error_handler(|e, _| ApiError::bad_request(format!("invalid path parameter: {e}")).into()),
+            )
+            .app_data(
+                web::QueryConfig::default()
+                    .error_handler(|e, _| ApiError::bad_request(format!("invalid query parameter: {e}")).into()),
+            )
+            .configure(register)
+            .split_for_parts();
+        app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", doc.clone()))
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, _>(ApiError::NotFound("no such resource".into()))
+            }))
+            .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
+            .wrap(actix_web::middleware::from_fn(request_id_header))
+            .wrap(TracingLogger::default())
+    })
+    .shutdown_timeout(30)
+    .listen(listener)?;
+    if let Some(w) = workers {
+        server = server.workers(w);
+    }
+    Ok(server.run())
+}
+
+/// Every response carries the id that its log lines carry.
+async fn request_id_header(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let id = actix_web::HttpMessage::extensions(&req).get::<RequestId>().map(|id| id.to_string());
+    let mut res = next.call(req).await?;
+    if let Some(id) = id.and_then(|s: String| HeaderValue::from_str(&s).ok()) {
+        res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), id);
+    }
+    Ok(res)
+}
+
+/// Errors that actix produces itself (405, an unreadable multipart body, …) come without a
+/// problem document; give them one so every error a client sees has the same shape.
+fn problem_for_bare_errors<B: actix_web::body::MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let status = res.status();
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/problem+json"));
+    if is_problem || !(status.is_client_error() || status.is_server_error()) {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let error = match status.as_u16() {
+        404 => ApiError::NotFound("no such resource".into()),
+        405 => ApiError::MethodNotAllowed,
+        413 => ApiError::PayloadTooLarge("request body too large".into()),
+        415 => ApiError::UnsupportedMediaType("unsupported content type".into()),
+        s if s >= 500 => ApiError::Internal(format!("bare {s} response")),
+        _ => ApiError::bad_request("the request could not be processed"),
+    };
+    let mut problem: HttpResponse = actix_web::ResponseError::error_response(&error);
+    *problem.status_mut() = status;
+    let (req, _) = res.into_parts();
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, problem).map_into_right_body()))
+}

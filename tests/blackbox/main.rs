@@ -1,0 +1,8 @@
+//! Black-box tests: the real service on port 0, a fresh database per test, HTTP only.
+//! Run on SQLite by default; with `JEMBATAN_TEST_POSTGRES_URL` on PostgreSQL.
+
+mod api_clients;
+mod auth;
+mod directory;
+mod errors;
+mod operations;
