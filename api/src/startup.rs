@@ -39,6 +39,7 @@ impl Application {
                 std::time::Duration::from_secs(settings.login_window_secs),
             ),
             settings,
+            calendar: std::sync::RwLock::new(std::sync::Arc::new(crate::calendar::WorkingCalendar::regency_default())),
         });
         bootstrap::ensure_admin(&state).await.map_err(|e| format!("cannot create the configured admin: {e}"))?;
         let listener = TcpListener::bind(&state.settings.listen)

@@ -1,9 +1,12 @@
 //! What every handler can reach.
 
+use std::sync::{Arc, RwLock};
+
 use sea_orm::DatabaseConnection;
 
 use crate::auth::TokenKeys;
 use crate::auth::rate_limit::LoginThrottle;
+use crate::calendar::WorkingCalendar;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 
@@ -13,9 +16,20 @@ pub struct AppState {
     pub clock: SharedClock,
     pub settings: Settings,
     pub throttle: LoginThrottle,
+    /// The office calendar in force; swapped whole when an admin changes closed dates or
+    /// schedules, so a computation never sees half an update.
+    pub calendar: RwLock<Arc<WorkingCalendar>>,
 }
 
 impl AppState {
+    pub fn calendar(&self) -> Arc<WorkingCalendar> {
+        self.calendar.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn set_calendar(&self, calendar: WorkingCalendar) {
+        *self.calendar.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(calendar);
+    }
+
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         // Microsecond precision: what PostgreSQL stores, so values read back compare equal.
         let now = self.clock.now();
