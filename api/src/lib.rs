@@ -16,5 +16,6 @@ pub mod routes;
 pub mod service;
 pub mod startup;
 pub mod state;
+pub mod storage;
 pub mod telemetry;
 pub mod workflow;

@@ -25,6 +25,10 @@ the `access_token`.",
         (name = "auth", description = "Signing in: people (password) and agency systems (client credentials)"),
         (name = "directory", description = "Organizations and users (admin)"),
         (name = "api-clients", description = "Machine clients of agencies (admin)"),
+        (name = "workflows", description = "The SOP's flows as versioned definitions"),
+        (name = "requests", description = "Integration requests (permohonan): create, read, worklist, catalogue"),
+        (name = "transitions", description = "One endpoint per SOP step; who may act is the definition's business"),
+        (name = "documents", description = "Documents a step requires: uploaded, checked by content, immutable"),
         (name = "audit", description = "The hash-chained audit trail (admin, auditor)"),
         (name = "operations", description = "Health checks")
     )

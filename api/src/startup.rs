@@ -41,6 +41,7 @@ impl Application {
             settings,
             calendar: std::sync::RwLock::new(std::sync::Arc::new(crate::calendar::WorkingCalendar::regency_default())),
         });
+        crate::service::workflows::seed(&state).await.map_err(|e| format!("cannot seed the workflow definitions: {e}"))?;
         bootstrap::ensure_admin(&state).await.map_err(|e| format!("cannot create the configured admin: {e}"))?;
         let listener = TcpListener::bind(&state.settings.listen)
             .map_err(|e| format!("cannot listen on {}: {e}", state.settings.listen))?;

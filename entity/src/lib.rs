@@ -3,6 +3,11 @@
 pub mod api_client;
 pub mod audit_event;
 pub mod audit_head;
+pub mod document;
 pub mod organization;
 pub mod refresh_token;
+pub mod request;
+pub mod step_instance;
+pub mod team_member;
 pub mod user;
+pub mod workflow_definition;

@@ -5,12 +5,13 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m0001_directory_and_auth;
+mod m0002_requests;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_directory_and_auth::Migration)]
+        vec![Box::new(m0001_directory_and_auth::Migration), Box::new(m0002_requests::Migration)]
     }
 }

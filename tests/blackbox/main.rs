@@ -4,5 +4,8 @@
 mod api_clients;
 mod auth;
 mod directory;
+mod documents;
 mod errors;
+mod flows;
 mod operations;
+mod races;

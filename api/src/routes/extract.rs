@@ -131,3 +131,102 @@ impl<T> Page<T> {
         Page { items: rows.into_iter().map(map).collect(), next_cursor }
     }
 }
+
+/// Like `ApiJson`, but an empty body without a content type means `T::default()`: simple
+/// transitions (`submit`, `follow-up`, …) may be posted with no body at all.
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let empty = req.headers().get(header::CONTENT_TYPE).is_none()
+            && req
+                .headers()
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .is_none_or(|v| v.trim() == "0");
+        if empty {
+            return Box::pin(async { Ok(OptionalJson(T::default())) });
+        }
+        let inner = ApiJson::<T>::from_request(req, payload);
+        Box::pin(async move { inner.await.map(|j| OptionalJson(j.0)) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_of_the_documented_shape_always_decode() {
+        let id = uuid::Uuid::now_v7();
+        let c = encode_cursor(id);
+        assert_eq!(c.len(), 22);
+        assert!(matches!(c.as_bytes()[21], b'A' | b'Q' | b'g' | b'w'), "{c}");
+        assert_eq!(decode_cursor(&c).unwrap(), id);
+        for c in ["AAAAAAAAAAAAAAAAAAAAAA", "_____________________w", "0123456789abcdefghijkQ"] {
+            assert!(decode_cursor_bytes(c).is_ok(), "{c}");
+        }
+        for c in ["", "AAAAAAAAAAAAAAAAAAAAAB", "AAAA", "seq:1"] {
+            assert!(decode_cursor_bytes(c).is_err(), "{c}");
+        }
+    }
+
+    #[test]
+    fn if_match_takes_only_etags_we_hand_out() {
+        let parse = |v: &str| {
+            let req = actix_web::test::TestRequest::default().insert_header((header::IF_MATCH, v)).to_http_request();
+            IfMatch::parse(&req)
+        };
+        assert_eq!(parse("\"3\"").unwrap(), Some(3));
+        assert_eq!(parse("W/\"12\"").unwrap(), Some(12));
+        assert_eq!(parse("*").unwrap(), None);
+        for bad in ["3", "null", "", "\"\"", "\"-1\"", "\"1234567890\"", "\"1\", \"2\""] {
+            let err = parse(bad).unwrap_err();
+            assert_eq!(actix_web::ResponseError::status_code(&err).as_u16(), 400, "{bad}");
+        }
+        assert_eq!(IfMatch::parse(&actix_web::test::TestRequest::default().to_http_request()).unwrap(), None);
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Versioned {
+        #[serde(default, deserialize_with = "integral_i32")]
+        version: Option<i32>,
+    }
+
+    #[test]
+    fn versions_may_be_written_as_integral_floats() {
+        let v = |s: &str| serde_json::from_str::<Versioned>(s).map(|v| v.version);
+        assert_eq!(v(r#"{"version": 3}"#).unwrap(), Some(3));
+        assert_eq!(v(r#"{"version": 8143.0}"#).unwrap(), Some(8143));
+        assert_eq!(v(r#"{"version": null}"#).unwrap(), None);
+        assert_eq!(v("{}").unwrap(), None);
+        assert!(v(r#"{"version": 1.5}"#).is_err());
+        assert!(v(r#"{"version": 3000000000}"#).is_err());
+        assert!(v(r#"{"version": "3"}"#).is_err());
+    }
+
+    #[test]
+    fn text_is_not_blank_and_has_no_control_characters() {
+        assert!(check_text("Dinas Kesehatan", 200).is_ok());
+        assert!(check_text(" x ", 200).is_ok());
+        assert!(check_text("", 200).is_err());
+        assert!(check_text(" \u{3000}\u{a0}", 200).is_err());
+        assert!(check_text("a\u{1c}", 200).is_err());
+        assert!(check_text("a\u{85}", 200).is_err());
+        assert!(check_text(&"é".repeat(200), 200).is_ok());
+        assert!(check_text(&"é".repeat(201), 200).is_err());
+    }
+
+    #[test]
+    fn emails_follow_the_documented_pattern() {
+        for ok in ["budi@dinkes.trenggalekkab.go.id", "a@b.c", "x.y+z@sub.example.org"] {
+            assert!(is_email(ok), "{ok}");
+        }
+        for bad in ["", "a", "a@b", "@b.c", "a@.b", "a@b.", "a@b..c", "a b@c.d", "a@b@c.d", "a@b.c\u{1}"] {
+            assert!(!is_email(bad), "{bad}");
+        }
+    }
+}

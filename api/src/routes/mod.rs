@@ -5,10 +5,15 @@
 pub mod api_clients;
 pub mod audit;
 pub mod auth;
+pub mod documents;
 pub mod extract;
 pub mod health;
 pub mod organizations;
+pub mod requests;
+pub mod tasks;
+pub mod transitions;
 pub mod users;
+pub mod workflows;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
@@ -23,7 +28,12 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
         .configure(organizations::configure)
         .configure(users::configure)
         .configure(api_clients::configure)
-        .configure(audit::configure);
+        .configure(audit::configure)
+        .configure(workflows::configure)
+        .configure(requests::configure)
+        .configure(transitions::configure)
+        .configure(documents::configure)
+        .configure(tasks::configure);
 }
 
 /// `If-Match: "3"` → Some(3). A malformed value is refused rather than ignored.

@@ -3,9 +3,13 @@
 
 pub mod api_clients;
 pub mod audit;
+pub mod documents;
 pub mod organizations;
+pub mod requests;
 pub mod sessions;
+pub mod timeline;
 pub mod users;
+pub mod workflows;
 
 /// Optimistic concurrency: the version the caller saw (from `If-Match` or the body).
 pub fn check_version(current: i32, expected: Option<i32>) -> crate::error::ApiResult<()> {

@@ -12,7 +12,7 @@ use crate::calendar::standard::TimeStandard;
 ///
 /// Unknown fields are refused when parsing, so a misspelt `may_retrun` in a published
 /// revision is an error instead of a silently ignored rule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkflowDefinition {
     pub flow: Flow,
@@ -31,7 +31,7 @@ pub struct WorkflowDefinition {
 /// required when parsing; our enforcement rules (documents, structured outputs, return,
 /// reject, failure loop) default to "none", so a revision states only what it enforces.
 /// A step without an actor cannot be written at all: `actor` is not optional.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepDefinition {
     pub code: StepCode,
@@ -52,7 +52,8 @@ pub struct StepDefinition {
     /// These must be supplied in the body of the call that completes the step.
     #[serde(default)]
     pub structured_outputs: Vec<StructuredOutputKind>,
-    /// "Waktu".
+    /// "Waktu": `15m`, `1h`, `1d`, `1w`, or a target-limit range like `1-2d`.
+    #[schema(value_type = String, example = "1-2d")]
     pub time_standard: TimeStandard,
     /// The actor may send the request back to the applicant for revision.
     #[serde(default)]

@@ -70,7 +70,8 @@ impl Caller {
         self.roles.contains(&role)
     }
 
-    fn may_act_as(&self, actor: Actor) -> bool {
+    /// Whether the caller is `actor` (a role they hold, or the team they are on).
+    pub fn may_act_as(&self, actor: Actor) -> bool {
         match actor {
             Actor::Role(role) => self.has_role(role),
             Actor::Team => self.on_team,

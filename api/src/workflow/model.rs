@@ -25,7 +25,7 @@ macro_rules! vocabulary {
     (
         $(#[$meta:meta])*
         $name:ident ($what:literal) {
-            $( $(#[$vmeta:meta])* $variant:ident = $wire:literal, )+
+            $( $(#[$vmeta:meta])* $variant:ident = $wire:tt, )+
         }
     ) => {
         $(#[$meta])*
@@ -239,7 +239,7 @@ impl DispositionInstruction {
 ///
 /// Serialized as `{"role": "technical_lead"}` or `"team"`: the team is not a role (it is
 /// named per request in the step whose output is `team`), so it gets its own shape.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Actor {
     Role(Role),
@@ -282,7 +282,7 @@ impl FromStr for Actor {
 }
 
 /// The result of the testing step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TestOutcome {
     Passed,

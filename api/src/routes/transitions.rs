@@ -1,0 +1,345 @@
+//! One endpoint per SOP transition. Each hands (request, transition, caller, input) to
+//! `service::requests::transition`; which role may act is the definition's business.
+//! Every body accepts `note` and `version` (the version you saw; stale → 409).
+
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use super::extract::{ApiJson, OptionalJson};
+use crate::auth::policy::{Authorized, SignedIn};
+use crate::error::ApiResult;
+use crate::service::requests::{self as svc, RequestView, Transition, TransitionInput};
+use crate::state::AppState;
+use crate::workflow::{
+    Disposition, DispositionInstruction, IntegrationRecord, StepCode, StructuredOutput, TeamList, TestOutcome, TestResult,
+};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(submit)
+        .service(disposition)
+        .service(follow_up)
+        .service(discussion)
+        .service(approval)
+        .service(team)
+        .service(integration)
+        .service(testing)
+        .service(implementation)
+        .service(report)
+        .service(return_to_applicant)
+        .service(resubmit)
+        .service(reject)
+        .service(withdraw);
+}
+
+/// A transition with nothing but a note.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"note": "Sudah dibahas bersama Dinkes pada 24/11", "version": 4}))]
+pub struct StepBody {
+    #[schema(max_length = 4000)]
+    pub note: Option<String>,
+    pub version: Option<i32>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"instructions": ["tindak_lanjuti", "koordinasikan"], "note": "Mohon dikaji bersama Dinkes", "to_user_id": "01936f5e-0000-7000-8000-0000000000c1", "version": 2}))]
+pub struct DispositionBody {
+    #[schema(min_items = 1)]
+    pub instructions: Vec<DispositionInstruction>,
+    /// Who the disposition is addressed to (a technical lead, staff, or head of division).
+    pub to_user_id: Option<Uuid>,
+    #[schema(max_length = 4000)]
+    pub note: Option<String>,
+    pub version: Option<i32>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"lead_user_id": "01936f5e-0000-7000-8000-0000000000c1", "member_user_ids": ["01936f5e-0000-7000-8000-0000000000c2"], "version": 6}))]
+pub struct TeamBody {
+    pub lead_user_id: Uuid,
+    pub member_user_ids: Vec<Uuid>,
+    #[schema(max_length = 4000)]
+    pub note: Option<String>,
+    pub version: Option<i32>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"base_url": "https://api.trenggalekkab.go.id/simpus/v1", "repository_url": "https://git.trenggalekkab.go.id/aptika/simpus-bridge", "version": 7}))]
+pub struct IntegrationBody {
+    /// Absolute http(s) URL of the built API.
+    #[schema(max_length = 500)]
+    pub base_url: String,
+    #[schema(max_length = 500)]
+    pub repository_url: Option<String>,
+    #[schema(max_length = 4000)]
+    pub note: Option<String>,
+    pub version: Option<i32>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"result": "passed", "note": "Semua skenario uji lulus", "version": 8}))]
+pub struct TestingBody {
+    /// `failed` sends the request back to the integration step.
+    pub result: TestOutcome,
+    #[schema(max_length = 4000)]
+    pub note: Option<String>,
+    pub version: Option<i32>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "Nomor surat tidak sesuai dengan lampiran", "version": 3}))]
+pub struct ReasonBody {
+    /// Why; the applicant sees it.
+    #[schema(min_length = 1, max_length = 4000)]
+    pub reason: String,
+    #[schema(max_length = 4000)]
+    pub note: Option<String>,
+    pub version: Option<i32>,
+}
+
+async fn run(
+    state: &AppState,
+    who: &Authorized<SignedIn>,
+    req: &HttpRequest,
+    id: Uuid,
+    t: Transition,
+    input: TransitionInput,
+) -> ApiResult<HttpResponse> {
+    let r = svc::transition(state, who, id, t, input, super::if_match(req)?).await?;
+    Ok(super::ok_versioned(r.version, &r))
+}
+
+fn plain(b: StepBody) -> TransitionInput {
+    TransitionInput { note: b.note, version: b.version, ..Default::default() }
+}
+
+macro_rules! simple_transition {
+    ($fn:ident, $path:literal, $transition:expr, $summary:literal, $doc:literal) => {
+        #[doc = $doc]
+        #[utoipa::path(
+            tag = "transitions",
+            summary = $summary,
+            description = $doc,
+            params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag you saw")),
+            request_body(content = StepBody, description = "Optional: may be omitted entirely"),
+            responses(
+                (status = 200, body = RequestView),
+                (status = 409, description = "Not the current step, wrong status, or a stale version", body = crate::error::Problem, content_type = "application/problem+json"),
+                (status = 412, description = "Malformed If-Match", body = crate::error::Problem, content_type = "application/problem+json"),
+            ),
+            security(("bearer" = []))
+        )]
+        #[post($path)]
+        async fn $fn(
+            state: web::Data<AppState>,
+            who: Authorized<SignedIn>,
+            req: HttpRequest,
+            id: web::Path<Uuid>,
+            body: OptionalJson<StepBody>,
+        ) -> ApiResult<HttpResponse> {
+            run(&state, &who, &req, *id, $transition, plain(body.0)).await
+        }
+    };
+}
+
+simple_transition!(
+    submit,
+    "/requests/{id}/submit",
+    Transition::Submit,
+    "Step 1: submit the request",
+    "The applicant. Requires the step's documents (external: `request_letter`; internal: `application_document` and `meeting_minutes`). Assigns the registration number."
+);
+simple_transition!(
+    follow_up,
+    "/requests/{id}/follow-up",
+    Transition::Complete(StepCode::FollowUp),
+    "Step 3: act on the disposition",
+    "The step's actor per the definition (v1: technical_lead)."
+);
+simple_transition!(
+    discussion,
+    "/requests/{id}/discussion",
+    Transition::Complete(StepCode::Discussion),
+    "Step 4: integration discussion held",
+    "The step's actor per the definition (v1: technical_lead). Requires a `formulation` document."
+);
+simple_transition!(
+    approval,
+    "/requests/{id}/approval",
+    Transition::Complete(StepCode::Approval),
+    "Step 5 (external): approve going ahead",
+    "The step's actor per the definition (v1: head_of_agency). External flow only; 409 on an internal request."
+);
+simple_transition!(
+    implementation,
+    "/requests/{id}/implementation",
+    Transition::Complete(StepCode::Implementation),
+    "Put the integration into production",
+    "A member of the request's integration team. Requires an `integration_report` document."
+);
+simple_transition!(
+    report,
+    "/requests/{id}/report",
+    Transition::Complete(StepCode::Report),
+    "Final report: completes the request",
+    "The step's actor per the definition (v1: technical_lead). Requires a `final_report` document; the integration enters the catalogue."
+);
+simple_transition!(
+    resubmit,
+    "/requests/{id}/resubmit",
+    Transition::Resubmit,
+    "Resubmit a returned request",
+    "The applicant. The request resumes at the step that returned it; that step's due time moves by the working time spent waiting."
+);
+simple_transition!(
+    withdraw,
+    "/requests/{id}/withdraw",
+    Transition::Withdraw,
+    "Withdraw the request",
+    "The applicant, only before the office has acted on it. Final."
+);
+
+/// The head of division (per the definition) reviews the letter and routes it.
+#[utoipa::path(
+    tag = "transitions",
+    summary = "Step 2: review the letter and issue a disposition",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    request_body = DispositionBody,
+    responses((status = 200, body = RequestView), (status = 409, description = "Not the current step, or stale", body = crate::error::Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/requests/{id}/disposition")]
+async fn disposition(
+    state: web::Data<AppState>,
+    who: Authorized<SignedIn>,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: ApiJson<DispositionBody>,
+) -> ApiResult<HttpResponse> {
+    let b = body.0;
+    let output = StructuredOutput::Disposition(Disposition { instructions: b.instructions, to_user_id: b.to_user_id });
+    let input = TransitionInput { note: b.note, version: b.version, output: Some(output), ..Default::default() };
+    run(&state, &who, &req, *id, Transition::Complete(StepCode::Disposition), input).await
+}
+
+/// The head of division (per the definition) names the team. Requires an `api_document`.
+#[utoipa::path(
+    tag = "transitions",
+    summary = "Form the integration team",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    request_body = TeamBody,
+    responses((status = 200, body = RequestView), (status = 409, description = "Not the current step, or stale", body = crate::error::Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/requests/{id}/team")]
+async fn team(
+    state: web::Data<AppState>,
+    who: Authorized<SignedIn>,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: ApiJson<TeamBody>,
+) -> ApiResult<HttpResponse> {
+    let b = body.0;
+    let output = StructuredOutput::Team(TeamList { lead_user_id: b.lead_user_id, member_user_ids: b.member_user_ids });
+    let input = TransitionInput { note: b.note, version: b.version, output: Some(output), ..Default::default() };
+    run(&state, &who, &req, *id, Transition::Complete(StepCode::Team), input).await
+}
+
+/// A member of the request's team: the API program is built.
+#[utoipa::path(
+    tag = "transitions",
+    summary = "Integration built: record the API program",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    request_body = IntegrationBody,
+    responses((status = 200, body = RequestView), (status = 409, description = "Not the current step, or stale", body = crate::error::Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/requests/{id}/integration")]
+async fn integration(
+    state: web::Data<AppState>,
+    who: Authorized<SignedIn>,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: ApiJson<IntegrationBody>,
+) -> ApiResult<HttpResponse> {
+    let b = body.0;
+    let output = StructuredOutput::IntegrationRecord(IntegrationRecord { base_url: b.base_url, repository_url: b.repository_url });
+    let input = TransitionInput { note: b.note, version: b.version, output: Some(output), ..Default::default() };
+    run(&state, &who, &req, *id, Transition::Complete(StepCode::Integration), input).await
+}
+
+/// A member of the request's team. Requires a `test_report`; `failed` goes back to
+/// the integration step for another round.
+#[utoipa::path(
+    tag = "transitions",
+    summary = "Testing done: passed or failed",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    request_body = TestingBody,
+    responses((status = 200, body = RequestView), (status = 409, description = "Not the current step, or stale", body = crate::error::Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/requests/{id}/testing")]
+async fn testing(
+    state: web::Data<AppState>,
+    who: Authorized<SignedIn>,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: ApiJson<TestingBody>,
+) -> ApiResult<HttpResponse> {
+    let b = body.0;
+    let output = StructuredOutput::TestResult(TestResult { result: b.result });
+    let input = TransitionInput { note: b.note, version: b.version, output: Some(output), ..Default::default() };
+    run(&state, &who, &req, *id, Transition::Complete(StepCode::Testing), input).await
+}
+
+/// The current step's actor, at a step that allows it (v1: steps 2–5).
+#[utoipa::path(
+    tag = "transitions",
+    summary = "Return the request to the applicant for revision",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    request_body = ReasonBody,
+    responses((status = 200, body = RequestView), (status = 409, description = "This step cannot return, or stale", body = crate::error::Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/requests/{id}/return")]
+async fn return_to_applicant(
+    state: web::Data<AppState>,
+    who: Authorized<SignedIn>,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: ApiJson<ReasonBody>,
+) -> ApiResult<HttpResponse> {
+    let b = body.0;
+    let input = TransitionInput { note: b.note, reason: Some(b.reason), version: b.version, ..Default::default() };
+    run(&state, &who, &req, *id, Transition::Return, input).await
+}
+
+/// The current step's actor, at a step that allows it (v1: steps 2–5). Final.
+#[utoipa::path(
+    tag = "transitions",
+    summary = "Reject the request (final)",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    request_body = ReasonBody,
+    responses((status = 200, body = RequestView), (status = 409, description = "This step cannot reject, or stale", body = crate::error::Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/requests/{id}/reject")]
+async fn reject(
+    state: web::Data<AppState>,
+    who: Authorized<SignedIn>,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: ApiJson<ReasonBody>,
+) -> ApiResult<HttpResponse> {
+    let b = body.0;
+    let input = TransitionInput { note: b.note, reason: Some(b.reason), version: b.version, ..Default::default() };
+    run(&state, &who, &req, *id, Transition::Reject, input).await
+}

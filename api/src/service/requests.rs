@@ -1,0 +1,936 @@
+//! Integration requests: create and edit drafts, the one code path every SOP transition
+//! takes, and the reads (one request, lists, the worklist, the catalogue).
+//!
+//! A transition is one write transaction: load → `workflow::decide` → close/open step
+//! instances → update the request with a version compare-and-set → audit event → commit.
+//! Who may act is decided by the workflow definition, never here.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use entity::{document, request, step_instance, team_member, user};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, OnConflict, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::audit::{self, Actor};
+use super::organizations::{self, OrganizationKind};
+use super::workflows;
+use crate::auth::{Caller, Role};
+use crate::calendar::{Due, SlaState, WorkingCalendar};
+use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::routes::extract::Page;
+use crate::state::AppState;
+use crate::workflow::{
+    self, Action, Actor as StepActor, DocumentKind, EventKind, Flow, RequestState, Status, StepCode, StepDefinition,
+    StructuredOutput, StructuredOutputKind, TestOutcome, WorkflowDefinition, WorkflowError,
+};
+
+/// The request fields an applicant fills in (the letter's content).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "title": "Integrasi SIMPUS dengan Satu Data Trenggalek",
+    "purpose": "Mengirim data kunjungan puskesmas harian ke portal Satu Data",
+    "source_system": "SIMPUS Dinas Kesehatan",
+    "target_system": "Portal Satu Data Trenggalek",
+    "data_exchanged": "Jumlah kunjungan per puskesmas per hari (tanpa data pribadi)",
+    "letter_number": "400.7/123/406.010/2026",
+    "letter_date": "2026-11-20"
+}))]
+pub struct NewRequest {
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: String,
+    #[schema(min_length = 1, max_length = 4000)]
+    pub purpose: String,
+    #[schema(min_length = 1, max_length = 200)]
+    pub source_system: String,
+    #[schema(min_length = 1, max_length = 200)]
+    pub target_system: String,
+    #[schema(min_length = 1, max_length = 4000)]
+    pub data_exchanged: String,
+    /// The number of the request letter (Surat Permohonan).
+    #[schema(min_length = 1, max_length = 100)]
+    pub letter_number: String,
+    /// The date on the letter; not in the future.
+    pub letter_date: NaiveDate,
+}
+
+/// Changes to a draft or returned request; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"purpose": "Mengirim data kunjungan dan rujukan", "version": 1}))]
+pub struct RequestUpdate {
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: Option<String>,
+    #[schema(min_length = 1, max_length = 4000)]
+    pub purpose: Option<String>,
+    #[schema(min_length = 1, max_length = 200)]
+    pub source_system: Option<String>,
+    #[schema(min_length = 1, max_length = 200)]
+    pub target_system: Option<String>,
+    #[schema(min_length = 1, max_length = 4000)]
+    pub data_exchanged: Option<String>,
+    #[schema(min_length = 1, max_length = 100)]
+    pub letter_number: Option<String>,
+    pub letter_date: Option<NaiveDate>,
+    /// The version you saw; stale → 409 (or send `If-Match`).
+    pub version: Option<i32>,
+}
+
+/// The step a request stands at, with its time standard applied.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CurrentStep {
+    pub code: StepCode,
+    /// English label; `sop_activity` is the SOP's wording.
+    pub label: String,
+    pub sop_activity: String,
+    /// The role that acts, or null when the request's integration team acts.
+    pub actor_role: Option<Role>,
+    /// `team`, or the role's name.
+    pub actor: String,
+    pub started_at: DateTime<Utc>,
+    /// The target (SOP time standard), in the office's working time.
+    pub due_at: DateTime<Utc>,
+    /// The limit (equal to `due_at` unless the standard is a range like 1–2 days).
+    pub limit_at: DateTime<Utc>,
+    #[schema(value_type = String, example = "on_time")]
+    pub sla_state: SlaState,
+    /// True while the request waits on the applicant: the office's clock is paused.
+    pub paused: bool,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct IntegrationInfo {
+    pub base_url: String,
+    pub repository_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01936f5e-0000-7000-8000-000000000001", "number": "INT/2026/0001", "flow": "external",
+    "definition_version": 1, "status": "in_progress", "version": 3,
+    "organization_id": "01936f5e-0000-7000-8000-0000000000aa",
+    "title": "Integrasi SIMPUS dengan Satu Data Trenggalek", "purpose": "…", "source_system": "SIMPUS",
+    "target_system": "Satu Data", "data_exchanged": "…", "letter_number": "400.7/123/406.010/2026",
+    "letter_date": "2026-11-20",
+    "current_step": {"code": "follow_up", "label": "Review the letter and act on the disposition",
+        "sop_activity": "Menelaah surat permohonan dan menindaklanjuti Disposisi", "actor_role": "technical_lead",
+        "actor": "technical_lead", "started_at": "2026-11-23T02:10:00Z", "due_at": "2026-11-23T02:25:00Z",
+        "limit_at": "2026-11-23T02:25:00Z", "sla_state": "on_time", "paused": false},
+    "test_rounds": 0, "integration": null, "created_at": "2026-11-23T01:00:00Z", "updated_at": "2026-11-23T02:10:00Z",
+    "submitted_at": "2026-11-23T01:30:00Z", "closed_at": null
+}))]
+pub struct RequestView {
+    pub id: Uuid,
+    /// `INT/<year>/<nnnn>`, assigned at submission; null for a draft.
+    pub number: Option<String>,
+    pub flow: Flow,
+    pub definition_version: i32,
+    pub status: Status,
+    /// Send it back (`version` or `If-Match`) with every change.
+    pub version: i32,
+    pub organization_id: Uuid,
+    pub title: String,
+    pub purpose: String,
+    pub source_system: String,
+    pub target_system: String,
+    pub data_exchanged: String,
+    pub letter_number: String,
+    pub letter_date: NaiveDate,
+    /// Null once the request is closed (rejected, withdrawn, completed).
+    pub current_step: Option<CurrentStep>,
+    /// How many times testing failed and sent the work back to integration.
+    pub test_rounds: i32,
+    pub integration: Option<IntegrationInfo>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+pub fn status_of(r: &request::Model) -> Status {
+    r.status.parse().unwrap_or(Status::Draft)
+}
+
+fn step_of(r: &request::Model) -> StepCode {
+    r.current_step.parse().unwrap_or(StepCode::Submit)
+}
+
+fn actor_key(actor: StepActor) -> String {
+    match actor {
+        StepActor::Role(r) => format!("role:{r}"),
+        StepActor::Team => "team".into(),
+    }
+}
+
+/// Marks a closed request: nobody's worklist, no due time.
+const NOBODY: &str = "none";
+
+pub fn view(r: &request::Model, def: &WorkflowDefinition, now: DateTime<Utc>) -> RequestView {
+    let status = status_of(r);
+    let current_step = match (status.is_final(), def.step(step_of(r)), r.current_step_started_at, r.current_due_at, r.current_limit_at) {
+        (false, Some(step), Some(started_at), Some(due_at), Some(limit_at)) => {
+            // While returned, the SLA is frozen at the moment it was returned.
+            let at = r.returned_at.unwrap_or(now);
+            let due = Due { clock_started_at: started_at, warning_at: warning_from(r), target_at: due_at, limit_at };
+            Some(CurrentStep {
+                code: step.code,
+                label: step.label.clone(),
+                sop_activity: step.sop_activity.clone(),
+                actor_role: step.actor.role(),
+                actor: step.actor.to_string(),
+                started_at,
+                due_at,
+                limit_at,
+                sla_state: due.sla_state(at),
+                paused: r.returned_at.is_some(),
+            })
+        }
+        _ => None,
+    };
+    RequestView {
+        id: r.id,
+        number: r.number.clone(),
+        flow: r.flow.parse().unwrap_or(Flow::External),
+        definition_version: def.version,
+        status,
+        version: r.version,
+        organization_id: r.organization_id,
+        title: r.title.clone(),
+        purpose: r.purpose.clone(),
+        source_system: r.source_system.clone(),
+        target_system: r.target_system.clone(),
+        data_exchanged: r.data_exchanged.clone(),
+        letter_number: r.letter_number.clone(),
+        letter_date: r.letter_date,
+        current_step,
+        test_rounds: r.test_rounds,
+        integration: r.base_url.clone().map(|base_url| IntegrationInfo { base_url, repository_url: r.repository_url.clone() }),
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        submitted_at: r.submitted_at,
+        closed_at: r.closed_at,
+    }
+}
+
+/// The request row does not carry the warning instant; the sweeper and timeline use the
+/// step instance's. For the request view, the target is a safe stand-in: `warning`
+/// between target and limit is exact for ranged standards, and single standards
+/// (target = limit) are shown `on_time` until the limit passes.
+fn warning_from(r: &request::Model) -> DateTime<Utc> {
+    r.current_due_at.unwrap_or(r.created_at)
+}
+
+fn check_text(errors: &mut FieldErrors, field: &str, value: &str, max: usize) {
+    let n = value.trim().chars().count();
+    if n == 0 || n > max {
+        errors.entry(field.into()).or_default().push(format!("must be 1–{max} characters"));
+    }
+}
+
+fn check_letter_date(errors: &mut FieldErrors, date: NaiveDate, now: DateTime<Utc>) {
+    let today = now.with_timezone(&chrono_tz::Asia::Jakarta).date_naive();
+    if date > today {
+        errors.entry("letter_date".into()).or_default().push("must not be in the future".into());
+    }
+}
+
+/// Applicants (and their agency's systems) see their organization's requests; the
+/// office's roles see all. Anything else is 404, as if it did not exist.
+pub fn visible(caller: &Caller, r: &request::Model) -> bool {
+    caller.sees_all_requests() || caller.organization_id == r.organization_id
+}
+
+pub async fn load_visible<C: ConnectionTrait>(db: &C, caller: &Caller, id: Uuid) -> ApiResult<request::Model> {
+    request::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|r| visible(caller, r))
+        .ok_or_else(|| ApiError::not_found("request"))
+}
+
+/// Opens a step instance with its due times from the calendar in force.
+async fn open_step<C: ConnectionTrait>(
+    db: &C,
+    calendar: &WorkingCalendar,
+    request_id: Uuid,
+    step: &StepDefinition,
+    round: i32,
+    now: DateTime<Utc>,
+) -> ApiResult<step_instance::Model> {
+    let due = calendar
+        .due(now, &step.time_standard)
+        .map_err(|_| ApiError::internal("due time beyond the calendar's range"))?;
+    let m = step_instance::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        request_id: Set(request_id),
+        step_code: Set(step.code.as_str().into()),
+        round: Set(round),
+        actor: Set(actor_key(step.actor)),
+        time_standard: Set(step.time_standard.to_string()),
+        started_at: Set(now),
+        clock_started_at: Set(due.clock_started_at),
+        warning_at: Set(due.warning_at),
+        due_at: Set(due.target_at),
+        limit_at: Set(due.limit_at),
+        paused_seconds: Set(0),
+        completed_at: Set(None),
+        completed_by_user: Set(None),
+        completed_by_client: Set(None),
+        outcome: Set(None),
+        note: Set(None),
+        warning_notified_at: Set(None),
+        overdue_notified_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(m)
+}
+
+pub async fn create(state: &AppState, caller: &Caller, input: NewRequest) -> ApiResult<RequestView> {
+    if !caller.has(Role::Applicant) {
+        return Err(ApiError::Forbidden("only an applicant (or an agency's system) can make a request".into()));
+    }
+    let now = state.now();
+    let mut errors = FieldErrors::new();
+    check_text(&mut errors, "title", &input.title, 200);
+    check_text(&mut errors, "purpose", &input.purpose, 4000);
+    check_text(&mut errors, "source_system", &input.source_system, 200);
+    check_text(&mut errors, "target_system", &input.target_system, 200);
+    check_text(&mut errors, "data_exchanged", &input.data_exchanged, 4000);
+    check_text(&mut errors, "letter_number", &input.letter_number, 100);
+    check_letter_date(&mut errors, input.letter_date, now);
+    if !errors.is_empty() {
+        return Err(ApiError::invalid_fields(errors));
+    }
+    let org = organizations::find(&state.db, caller.organization_id).await?;
+    if !org.active {
+        return Err(ApiError::Forbidden("your organization is deactivated".into()));
+    }
+    // The flow follows who asks: an agency (OPD) → external; a Diskominfo division → internal.
+    let flow = match OrganizationKind::parse(&org.kind) {
+        OrganizationKind::Agency => Flow::External,
+        OrganizationKind::Division => Flow::Internal,
+    };
+    let calendar = state.calendar();
+    let txn = crate::db::begin_write(&state.db).await?;
+    let published = workflows::latest(&txn, flow).await?;
+    let def = &published.definition;
+    let first = def.first_step().ok_or_else(|| ApiError::internal("definition without steps"))?;
+    let id = Uuid::now_v7();
+    // The request row first: the step instance refers to it.
+    let mut r = request::ActiveModel {
+        id: Set(id),
+        number: Set(None),
+        flow: Set(flow.as_str().into()),
+        definition_id: Set(published.id),
+        organization_id: Set(org.id),
+        created_by_user: Set(caller.user_id()),
+        created_by_client: Set(caller.client_id()),
+        title: Set(input.title.trim().into()),
+        purpose: Set(input.purpose.trim().into()),
+        source_system: Set(input.source_system.trim().into()),
+        target_system: Set(input.target_system.trim().into()),
+        data_exchanged: Set(input.data_exchanged.trim().into()),
+        letter_number: Set(input.letter_number.trim().into()),
+        letter_date: Set(input.letter_date),
+        status: Set(Status::Draft.as_str().into()),
+        current_step: Set(first.code.as_str().into()),
+        current_actor: Set(actor_key(first.actor)),
+        current_step_instance_id: Set(None),
+        current_step_started_at: Set(None),
+        current_due_at: Set(None),
+        current_limit_at: Set(None),
+        office_has_acted: Set(false),
+        returned_at: Set(None),
+        test_rounds: Set(0),
+        base_url: Set(None),
+        repository_url: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        submitted_at: Set(None),
+        closed_at: Set(None),
+    }
+    .insert(&txn)
+    .await?
+    .into_active_model();
+    let inst = open_step(&txn, &calendar, id, first, 1, now).await?;
+    r.current_step_instance_id = Set(Some(inst.id));
+    r.current_step_started_at = Set(Some(inst.started_at));
+    r.current_due_at = Set(Some(inst.due_at));
+    r.current_limit_at = Set(Some(inst.limit_at));
+    let r = r.update(&txn).await?;
+    audit::append(
+        &txn,
+        now,
+        Actor::from(caller),
+        "request.created",
+        "request",
+        id,
+        serde_json::json!({"flow": flow, "definition_version": def.version, "title": r.title, "letter_number": r.letter_number}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view(&r, def, now))
+}
+
+use sea_orm::IntoActiveModel;
+
+fn wf_error(e: WorkflowError) -> ApiError {
+    match &e {
+        WorkflowError::Forbidden { .. } => ApiError::Forbidden(e.to_string()),
+        WorkflowError::Conflict { .. } => ApiError::Conflict(e.to_string()),
+        WorkflowError::MissingOutputs { documents, outputs, .. } => {
+            let mut errors = FieldErrors::new();
+            if !documents.is_empty() {
+                errors.insert(
+                    "documents".into(),
+                    documents.iter().map(|d| format!("a `{d}` document must be uploaded for this step")).collect(),
+                );
+            }
+            for o in outputs {
+                errors.entry(output_field(*o).into()).or_default().push(format!("`{o}` is required for this step"));
+            }
+            ApiError::Unprocessable { detail: e.to_string(), errors }
+        }
+    }
+}
+
+/// The body field that carries a structured output.
+fn output_field(kind: StructuredOutputKind) -> &'static str {
+    match kind {
+        StructuredOutputKind::Disposition => "instructions",
+        StructuredOutputKind::Team => "lead_user_id",
+        StructuredOutputKind::IntegrationRecord => "base_url",
+        StructuredOutputKind::TestResult => "result",
+    }
+}
+
+async fn on_team<C: ConnectionTrait>(db: &C, request_id: Uuid, caller: &Caller) -> ApiResult<bool> {
+    let Some(uid) = caller.user_id() else { return Ok(false) };
+    Ok(team_member::Entity::find_by_id((request_id, uid)).one(db).await?.is_some())
+}
+
+fn wf_caller(caller: &Caller, r: &request::Model, on_team: bool) -> workflow::Caller {
+    workflow::Caller {
+        roles: caller.roles.clone(),
+        in_applicant_organization: caller.organization_id == r.organization_id,
+        on_team,
+    }
+}
+
+fn state_of(r: &request::Model) -> RequestState {
+    RequestState { status: status_of(r), current_step: step_of(r), office_has_acted: r.office_has_acted }
+}
+
+pub async fn update(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    input: RequestUpdate,
+    if_match: Option<i32>,
+) -> ApiResult<RequestView> {
+    let now = state.now();
+    let mut errors = FieldErrors::new();
+    for (field, value, max) in [
+        ("title", &input.title, 200),
+        ("purpose", &input.purpose, 4000),
+        ("source_system", &input.source_system, 200),
+        ("target_system", &input.target_system, 200),
+        ("data_exchanged", &input.data_exchanged, 4000),
+        ("letter_number", &input.letter_number, 100),
+    ] {
+        if let Some(v) = value {
+            check_text(&mut errors, field, v, max);
+        }
+    }
+    if let Some(d) = input.letter_date {
+        check_letter_date(&mut errors, d, now);
+    }
+    let txn = crate::db::begin_write(&state.db).await?;
+    let r = load_visible(&txn, caller, id).await?;
+    let def = workflows::by_id(&txn, r.definition_id).await?.definition;
+    let team = on_team(&txn, id, caller).await?;
+    workflow::decide(&def, &state_of(&r), &Action::Edit, &wf_caller(caller, &r, team), &Default::default())
+        .map_err(wf_error)?;
+    super::check_version(r.version, if_match.or(input.version))?;
+    if !errors.is_empty() {
+        return Err(ApiError::invalid_fields(errors));
+    }
+    let version = r.version;
+    let mut am = r.clone().into_active_model();
+    let mut changed = serde_json::Map::new();
+    macro_rules! apply {
+        ($field:ident) => {
+            if let Some(v) = input.$field {
+                let v = v.trim().to_owned();
+                changed.insert(stringify!($field).into(), serde_json::json!({"from": r.$field, "to": v}));
+                am.$field = Set(v);
+            }
+        };
+    }
+    apply!(title);
+    apply!(purpose);
+    apply!(source_system);
+    apply!(target_system);
+    apply!(data_exchanged);
+    apply!(letter_number);
+    if let Some(d) = input.letter_date {
+        changed.insert("letter_date".into(), serde_json::json!({"from": r.letter_date, "to": d}));
+        am.letter_date = Set(d);
+    }
+    am.version = Set(version + 1);
+    am.updated_at = Set(now);
+    let updated = cas_update(&txn, id, am, version).await?;
+    audit::append(&txn, now, Actor::from(caller), "request.edited", "request", id, serde_json::Value::Object(changed))
+        .await?;
+    txn.commit().await?;
+    Ok(view(&updated, &def, now))
+}
+
+async fn cas_update(
+    txn: &sea_orm::DatabaseTransaction,
+    id: Uuid,
+    am: request::ActiveModel,
+    version: i32,
+) -> ApiResult<request::Model> {
+    let res = request::Entity::update_many()
+        .set(am)
+        .filter(request::Column::Id.eq(id))
+        .filter(request::Column::Version.eq(version))
+        .exec(txn)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(ApiError::Conflict("the request changed meanwhile; reload it and retry".into()));
+    }
+    request::Entity::find_by_id(id).one(txn).await?.ok_or_else(|| ApiError::not_found("request"))
+}
+
+/// Which transition, as named by the endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    Submit,
+    Complete(StepCode),
+    Return,
+    Resubmit,
+    Reject,
+    Withdraw,
+}
+
+/// What a transition call brought, already parsed by the route.
+#[derive(Debug, Default)]
+pub struct TransitionInput {
+    pub note: Option<String>,
+    pub reason: Option<String>,
+    pub version: Option<i32>,
+    pub output: Option<StructuredOutput<Uuid>>,
+}
+
+/// Assigns the next registration number of the year, gap-free: an upsert on the
+/// year's counter inside the submitting transaction, so a rolled-back submit gives its
+/// number back and two concurrent submits cannot take the same one.
+async fn next_number<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> ApiResult<String> {
+    let year = now.with_timezone(&chrono_tz::Asia::Jakarta).year();
+    let table = Alias::new("request_numbers");
+    let last = Alias::new("last");
+    let stmt = Query::insert()
+        .into_table(table.clone())
+        .columns([Alias::new("year"), last.clone()])
+        .values_panic([year.into(), 1.into()])
+        .on_conflict(
+            OnConflict::column(Alias::new("year"))
+                .value(last.clone(), Expr::col((table, last.clone())).add(1))
+                .to_owned(),
+        )
+        .returning_col(last)
+        .to_owned();
+    let row = db
+        .query_one(&stmt)
+        .await?
+        .ok_or_else(|| ApiError::internal("the number counter returned nothing"))?;
+    let n: i32 = row.try_get("", "last")?;
+    Ok(format!("INT/{year}/{n:04}"))
+}
+
+/// Checks what only the database can: the people named in a disposition or a team.
+async fn check_output_people<C: ConnectionTrait>(db: &C, output: &StructuredOutput<Uuid>) -> ApiResult<()> {
+    let (ids, field, allowed): (Vec<Uuid>, &str, &[Role]) = match output {
+        StructuredOutput::Disposition(d) => match d.to_user_id {
+            Some(u) => (vec![u], "to_user_id", &[Role::TechnicalLead, Role::TechnicalStaff, Role::HeadOfDivision]),
+            None => return Ok(()),
+        },
+        StructuredOutput::Team(t) => {
+            let mut ids = vec![t.lead_user_id];
+            ids.extend(&t.member_user_ids);
+            (ids, "member_user_ids", &[Role::TechnicalLead, Role::TechnicalStaff])
+        }
+        _ => return Ok(()),
+    };
+    let found = user::Entity::find().filter(user::Column::Id.is_in(ids.clone())).all(db).await?;
+    for id in ids {
+        let ok = found.iter().find(|u| u.id == id).is_some_and(|u| {
+            u.active && super::users::roles_of(u).iter().any(|r| allowed.contains(r))
+        });
+        if !ok {
+            let names: Vec<&str> = allowed.iter().map(|r| r.as_str()).collect();
+            return Err(ApiError::invalid(field, format!("user {id} is not an active {}", names.join(" or "))));
+        }
+    }
+    Ok(())
+}
+
+pub async fn transition(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    transition: Transition,
+    input: TransitionInput,
+    if_match: Option<i32>,
+) -> ApiResult<RequestView> {
+    let now = state.now();
+    let calendar = state.calendar();
+    let txn = crate::db::begin_write(&state.db).await?;
+    let r = load_visible(&txn, caller, id).await?;
+    let def = workflows::by_id(&txn, r.definition_id).await?.definition;
+    let team = on_team(&txn, id, caller).await?;
+    let current_docs: Vec<document::Model> = match r.current_step_instance_id {
+        Some(inst) => document::Entity::find().filter(document::Column::StepInstanceId.eq(inst)).all(&txn).await?,
+        None => Vec::new(),
+    };
+    let mut outputs: HashSet<StructuredOutputKind> = HashSet::new();
+    if let Some(o) = &input.output {
+        outputs.insert(o.kind());
+    }
+    let test_passed = match &input.output {
+        Some(StructuredOutput::TestResult(t)) => Some(t.result == TestOutcome::Passed),
+        _ => None,
+    };
+    let action = match transition {
+        Transition::Submit => Action::Submit,
+        Transition::Complete(step) => Action::Complete { step, test_passed },
+        Transition::Return => Action::Return,
+        Transition::Resubmit => Action::Resubmit,
+        Transition::Reject => Action::Reject,
+        Transition::Withdraw => Action::Withdraw,
+    };
+    let evidence = workflow::Evidence::new(current_docs.iter().filter_map(|d| d.kind.parse::<DocumentKind>().ok()), outputs);
+    let before = state_of(&r);
+    let decision = workflow::decide(&def, &before, &action, &wf_caller(caller, &r, team), &evidence).map_err(wf_error)?;
+    // Only now, once the caller is known to be allowed: a stale version is a conflict.
+    super::check_version(r.version, if_match.or(input.version))?;
+    if let Some(o) = &input.output {
+        o.validate().map_err(|e| ApiError::invalid(output_field(o.kind()), e.to_string()))?;
+        check_output_people(&txn, o).await?;
+    }
+    if matches!(transition, Transition::Return | Transition::Reject)
+        && input.reason.as_deref().is_none_or(|s| s.trim().is_empty())
+    {
+        return Err(ApiError::invalid("reason", "say why, for the applicant and the record"));
+    }
+
+    let version = r.version;
+    let mut am = r.clone().into_active_model();
+    let mut details = serde_json::json!({
+        "from": {"status": before.status, "step": before.current_step},
+        "to": {"status": decision.status, "step": decision.current_step},
+        "definition_version": def.version,
+        "note": input.note,
+        "reason": input.reason,
+        "output": input.output,
+        "documents": current_docs.iter().map(|d| serde_json::json!({
+            "id": d.id, "kind": d.kind, "kind_version": d.kind_version, "filename": d.filename, "sha256": d.sha256
+        })).collect::<Vec<_>>(),
+    });
+
+    // Close the current step instance when the decision completes it (or ends the request).
+    let closes = decision.completed_step.is_some() || matches!(decision.event, EventKind::Rejected | EventKind::Withdrawn);
+    if closes && let Some(inst_id) = r.current_step_instance_id {
+        let outcome = match decision.event {
+            EventKind::TestFailed => "test_failed",
+            EventKind::Rejected => "rejected",
+            EventKind::Withdrawn => "withdrawn",
+            _ => "completed",
+        };
+        step_instance::Entity::update_many()
+            .col_expr(step_instance::Column::CompletedAt, Expr::value(now))
+            .col_expr(step_instance::Column::CompletedByUser, Expr::value(caller.user_id()))
+            .col_expr(step_instance::Column::CompletedByClient, Expr::value(caller.client_id()))
+            .col_expr(step_instance::Column::Outcome, Expr::value(outcome))
+            .col_expr(step_instance::Column::Note, Expr::value(input.note.clone().or(input.reason.clone())))
+            .filter(step_instance::Column::Id.eq(inst_id))
+            .exec(&txn)
+            .await?;
+    }
+
+    match decision.event {
+        EventKind::Returned => {
+            am.returned_at = Set(Some(now));
+        }
+        EventKind::Resubmitted => {
+            // The office's clock stood still while the applicant revised: move the due times.
+            if let (Some(returned_at), Some(inst_id)) = (r.returned_at, r.current_step_instance_id) {
+                let waited = calendar.elapsed_seconds(returned_at, now);
+                if let Some(inst) = step_instance::Entity::find_by_id(inst_id).one(&txn).await? {
+                    let due = Due {
+                        clock_started_at: inst.clock_started_at,
+                        warning_at: inst.warning_at,
+                        target_at: inst.due_at,
+                        limit_at: inst.limit_at,
+                    };
+                    let shifted =
+                        calendar.shift(&due, waited).map_err(|_| ApiError::internal("due time beyond the calendar"))?;
+                    let mut ia = inst.clone().into_active_model();
+                    ia.warning_at = Set(shifted.warning_at);
+                    ia.due_at = Set(shifted.target_at);
+                    ia.limit_at = Set(shifted.limit_at);
+                    ia.paused_seconds = Set(inst.paused_seconds + waited);
+                    ia.update(&txn).await?;
+                    am.current_due_at = Set(Some(shifted.target_at));
+                    am.current_limit_at = Set(Some(shifted.limit_at));
+                    details["paused_working_seconds"] = waited.into();
+                }
+            }
+            am.returned_at = Set(None);
+        }
+        _ => {}
+    }
+    if transition == Transition::Submit {
+        let number = next_number(&txn, now).await?;
+        details["number"] = number.clone().into();
+        am.number = Set(Some(number));
+        am.submitted_at = Set(Some(now));
+    }
+    if !matches!(transition, Transition::Submit | Transition::Resubmit | Transition::Withdraw) {
+        am.office_has_acted = Set(true);
+    }
+    match &input.output {
+        Some(StructuredOutput::Team(t)) => {
+            let mut members = vec![(t.lead_user_id, true)];
+            members.extend(t.member_user_ids.iter().map(|u| (*u, false)));
+            for (user_id, is_lead) in members {
+                team_member::ActiveModel {
+                    request_id: Set(id),
+                    user_id: Set(user_id),
+                    is_lead: Set(is_lead),
+                    added_at: Set(now),
+                }
+                .insert(&txn)
+                .await?;
+            }
+        }
+        Some(StructuredOutput::IntegrationRecord(rec)) => {
+            am.base_url = Set(Some(rec.base_url.clone()));
+            am.repository_url = Set(rec.repository_url.clone());
+        }
+        _ => {}
+    }
+    if decision.event == EventKind::TestFailed {
+        am.test_rounds = Set(r.test_rounds + 1);
+    }
+    if let Some(started) = decision.started_step {
+        let step = def.step(started).ok_or_else(|| ApiError::internal("decision names an unknown step"))?;
+        let round = if decision.event == EventKind::TestFailed { r.test_rounds + 2 } else { 1 };
+        let inst = open_step(&txn, &calendar, id, step, round, now).await?;
+        am.current_step_instance_id = Set(Some(inst.id));
+        am.current_step_started_at = Set(Some(inst.started_at));
+        am.current_due_at = Set(Some(inst.due_at));
+        am.current_limit_at = Set(Some(inst.limit_at));
+        am.current_actor = Set(actor_key(step.actor));
+    }
+    if decision.status.is_final() {
+        am.closed_at = Set(Some(now));
+        am.current_actor = Set(NOBODY.into());
+        am.current_step_instance_id = Set(None);
+        am.current_due_at = Set(None);
+        am.current_limit_at = Set(None);
+    }
+    am.status = Set(decision.status.as_str().into());
+    am.current_step = Set(decision.current_step.as_str().into());
+    am.version = Set(version + 1);
+    am.updated_at = Set(now);
+    let updated = cas_update(&txn, id, am, version).await?;
+    audit::append(&txn, now, Actor::from(caller), &format!("request.{}", decision.event), "request", id, details)
+        .await?;
+    txn.commit().await?;
+    Ok(view(&updated, &def, now))
+}
+
+pub async fn get(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<RequestView> {
+    let r = load_visible(&state.db, caller, id).await?;
+    let def = workflows::by_id(&state.db, r.definition_id).await?.definition;
+    Ok(view(&r, &def, state.now()))
+}
+
+#[derive(Debug, Default)]
+pub struct RequestFilter {
+    pub status: Option<Status>,
+    pub flow: Option<Flow>,
+    pub organization_id: Option<Uuid>,
+    pub current_step: Option<StepCode>,
+    pub overdue: Option<bool>,
+    pub q: Option<String>,
+}
+
+/// Views of many requests; definitions are loaded once per distinct id.
+async fn views(state: &AppState, rows: Vec<request::Model>) -> ApiResult<Vec<RequestView>> {
+    let now = state.now();
+    let mut defs: std::collections::HashMap<Uuid, WorkflowDefinition> = Default::default();
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        if !defs.contains_key(&r.definition_id) {
+            let d = workflows::by_id(&state.db, r.definition_id).await?.definition;
+            defs.insert(r.definition_id, d);
+        }
+        out.push(view(&r, &defs[&r.definition_id], now));
+    }
+    Ok(out)
+}
+
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    f: RequestFilter,
+    limit: u64,
+    after: Option<Uuid>,
+) -> ApiResult<Page<RequestView>> {
+    let now = state.now();
+    let mut q = request::Entity::find().order_by_desc(request::Column::Id).limit(limit + 1);
+    if !caller.sees_all_requests() {
+        q = q.filter(request::Column::OrganizationId.eq(caller.organization_id));
+    }
+    if let Some(s) = f.status {
+        q = q.filter(request::Column::Status.eq(s.as_str()));
+    }
+    if let Some(fl) = f.flow {
+        q = q.filter(request::Column::Flow.eq(fl.as_str()));
+    }
+    if let Some(o) = f.organization_id {
+        q = q.filter(request::Column::OrganizationId.eq(o));
+    }
+    if let Some(s) = f.current_step {
+        q = q.filter(request::Column::CurrentStep.eq(s.as_str()));
+    }
+    match f.overdue {
+        Some(true) => {
+            q = q
+                .filter(request::Column::Status.eq(Status::InProgress.as_str()))
+                .filter(request::Column::CurrentLimitAt.lt(now))
+        }
+        Some(false) => {
+            q = q.filter(
+                Condition::any()
+                    .add(request::Column::Status.ne(Status::InProgress.as_str()))
+                    .add(request::Column::CurrentLimitAt.gte(now)),
+            )
+        }
+        None => {}
+    }
+    if let Some(text) = f.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let pattern = format!("%{}%", text.to_lowercase().replace('\\', "").replace('%', "").replace('_', ""));
+        q = q.filter(
+            Condition::any()
+                .add(Expr::expr(Func::lower(Expr::col((request::Entity, request::Column::Title)))).like(pattern.clone()))
+                .add(Expr::expr(Func::lower(Expr::col((request::Entity, request::Column::Number)))).like(pattern)),
+        );
+    }
+    if let Some(after) = after {
+        q = q.filter(request::Column::Id.lt(after));
+    }
+    let rows = q.all(&state.db).await?;
+    let more = rows.len() as u64 > limit;
+    let mut rows = rows;
+    rows.truncate(limit as usize);
+    let next_cursor = if more { rows.last().map(|r| crate::routes::extract::encode_cursor(r.id)) } else { None };
+    Ok(Page { items: views(state, rows).await?, next_cursor })
+}
+
+/// The caller's worklist: requests whose current step the caller may act on, most urgent
+/// (earliest limit) first. Applicants: their organization's drafts and returned requests.
+pub async fn tasks(state: &AppState, caller: &Caller, limit: u64) -> ApiResult<Vec<RequestView>> {
+    let mut any = Condition::any();
+    if caller.has(Role::Applicant) {
+        any = any.add(
+            Condition::all()
+                .add(request::Column::OrganizationId.eq(caller.organization_id))
+                .add(request::Column::Status.is_in([Status::Draft.as_str(), Status::Returned.as_str()])),
+        );
+    }
+    let mut office = Condition::any();
+    let actor_keys: Vec<String> =
+        caller.roles.iter().filter(|r| **r != Role::Applicant && **r != Role::Auditor).map(|r| format!("role:{r}")).collect();
+    if !actor_keys.is_empty() {
+        office = office.add(request::Column::CurrentActor.is_in(actor_keys));
+    }
+    if let Some(uid) = caller.user_id() {
+        let mine = Query::select()
+            .column(team_member::Column::RequestId)
+            .from(team_member::Entity)
+            .and_where(team_member::Column::UserId.eq(uid))
+            .to_owned();
+        office = office.add(
+            Condition::all().add(request::Column::CurrentActor.eq("team")).add(request::Column::Id.in_subquery(mine)),
+        );
+    }
+    any = any.add(Condition::all().add(request::Column::Status.eq(Status::InProgress.as_str())).add(office));
+    let rows = request::Entity::find()
+        .filter(any)
+        .order_by_asc(request::Column::CurrentLimitAt)
+        .order_by_asc(request::Column::Id)
+        .limit(limit)
+        .all(&state.db)
+        .await?;
+    views(state, rows).await
+}
+
+/// One entry of the catalogue of finished integrations (Satu Data).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CatalogueEntry {
+    pub request_id: Uuid,
+    pub number: Option<String>,
+    pub flow: Flow,
+    pub organization_id: Uuid,
+    pub title: String,
+    pub source_system: String,
+    pub target_system: String,
+    pub data_exchanged: String,
+    pub base_url: Option<String>,
+    pub repository_url: Option<String>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+pub async fn catalogue(state: &AppState, caller: &Caller, limit: u64, after: Option<Uuid>) -> ApiResult<Page<CatalogueEntry>> {
+    let mut q = request::Entity::find()
+        .filter(request::Column::Status.eq(Status::Completed.as_str()))
+        .order_by_desc(request::Column::Id)
+        .limit(limit + 1);
+    if !caller.sees_all_requests() {
+        q = q.filter(request::Column::OrganizationId.eq(caller.organization_id));
+    }
+    if let Some(after) = after {
+        q = q.filter(request::Column::Id.lt(after));
+    }
+    let rows = q.all(&state.db).await?;
+    let page = Page::from_rows(rows, limit, |r| r.id, |r| CatalogueEntry {
+        request_id: r.id,
+        number: r.number,
+        flow: r.flow.parse().unwrap_or(Flow::External),
+        organization_id: r.organization_id,
+        title: r.title,
+        source_system: r.source_system,
+        target_system: r.target_system,
+        data_exchanged: r.data_exchanged,
+        base_url: r.base_url,
+        repository_url: r.repository_url,
+        submitted_at: r.submitted_at,
+        completed_at: r.closed_at,
+    });
+    Ok(page)
+}

@@ -1,0 +1,152 @@
+//! A request's timeline: every step instance (who finished it, when, how long in working
+//! time against its standard, which documents) and every event. Events are read from the
+//! hash-chained audit trail itself, so what the timeline shows is what the chain proves.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use entity::{audit_event, document, step_instance, user};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::documents::DocumentMeta;
+use super::requests::{self, RequestView};
+use super::workflows;
+use crate::auth::Caller;
+use crate::calendar::{Due, SlaState};
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StepRecord {
+    pub id: Uuid,
+    pub step_code: String,
+    pub label: String,
+    /// 1, or the build/test round after failed tests.
+    pub round: i32,
+    /// `role:<role>` or `team`.
+    pub actor: String,
+    #[schema(example = "1-2d")]
+    pub time_standard: String,
+    pub started_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    pub limit_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub completed_by: Option<PersonRef>,
+    pub completed_by_client_id: Option<Uuid>,
+    /// `completed`, `test_failed`, `rejected`, `withdrawn`; null while open.
+    pub outcome: Option<String>,
+    pub note: Option<String>,
+    /// Working seconds from the step's clock start to its end (or now), less pauses.
+    pub working_seconds: i64,
+    pub paused_seconds: i64,
+    /// For an open step: its SLA state now; for a finished one: the state it finished in.
+    #[schema(value_type = String, example = "on_time")]
+    pub sla_state: SlaState,
+    pub documents: Vec<DocumentMeta>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PersonRef {
+    pub id: Uuid,
+    pub username: String,
+    pub full_name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelineEvent {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    #[schema(example = "request.step_completed")]
+    pub action: String,
+    pub actor: Option<PersonRef>,
+    pub actor_client_id: Option<Uuid>,
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+    /// This event's link in the audit chain (verify with `GET /audit/verify`).
+    pub hash: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Timeline {
+    pub request: RequestView,
+    pub steps: Vec<StepRecord>,
+    pub events: Vec<TimelineEvent>,
+}
+
+pub async fn timeline(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Timeline> {
+    let r = requests::load_visible(&state.db, caller, id).await?;
+    let def = workflows::by_id(&state.db, r.definition_id).await?.definition;
+    let now = state.now();
+    let calendar = state.calendar();
+    let instances = step_instance::Entity::find()
+        .filter(step_instance::Column::RequestId.eq(id))
+        .order_by_asc(step_instance::Column::StartedAt)
+        .order_by_asc(step_instance::Column::Id)
+        .all(&state.db)
+        .await?;
+    let docs = document::Entity::find()
+        .filter(document::Column::RequestId.eq(id))
+        .order_by_asc(document::Column::UploadedAt)
+        .all(&state.db)
+        .await?;
+    let events = audit_event::Entity::find()
+        .filter(audit_event::Column::ObjectId.eq(id))
+        .order_by_asc(audit_event::Column::Seq)
+        .all(&state.db)
+        .await?;
+    let mut people_ids: Vec<Uuid> = events.iter().filter_map(|e| e.actor_user_id).collect();
+    people_ids.extend(instances.iter().filter_map(|i| i.completed_by_user));
+    people_ids.sort();
+    people_ids.dedup();
+    let people: HashMap<Uuid, PersonRef> = user::Entity::find()
+        .filter(user::Column::Id.is_in(people_ids))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, PersonRef { id: u.id, username: u.username, full_name: u.full_name }))
+        .collect();
+    let steps = instances
+        .into_iter()
+        .map(|i| {
+            let end = i.completed_at.or(r.returned_at).unwrap_or(now);
+            let due = Due { clock_started_at: i.clock_started_at, warning_at: i.warning_at, target_at: i.due_at, limit_at: i.limit_at };
+            let label = i.step_code.parse().ok().and_then(|c| def.step(c)).map(|s| s.label.clone()).unwrap_or_default();
+            StepRecord {
+                label,
+                documents: docs.iter().filter(|d| d.step_instance_id == i.id).cloned().map(DocumentMeta::from).collect(),
+                working_seconds: (calendar.elapsed_seconds(i.clock_started_at, end) - i.paused_seconds).max(0),
+                sla_state: due.sla_state(end),
+                completed_by: i.completed_by_user.and_then(|u| people.get(&u).cloned()),
+                completed_by_client_id: i.completed_by_client,
+                id: i.id,
+                step_code: i.step_code,
+                round: i.round,
+                actor: i.actor,
+                time_standard: i.time_standard,
+                started_at: i.started_at,
+                due_at: i.due_at,
+                limit_at: i.limit_at,
+                completed_at: i.completed_at,
+                outcome: i.outcome,
+                note: i.note,
+                paused_seconds: i.paused_seconds,
+            }
+        })
+        .collect();
+    let events = events
+        .into_iter()
+        .map(|e| TimelineEvent {
+            seq: e.seq,
+            at: e.occurred_at,
+            action: e.action,
+            actor: e.actor_user_id.and_then(|u| people.get(&u).cloned()),
+            actor_client_id: e.actor_client_id,
+            details: e.details,
+            hash: e.hash,
+        })
+        .collect();
+    Ok(Timeline { request: requests::view(&r, &def, now), steps, events })
+}

@@ -1,0 +1,138 @@
+//! Published workflow definitions. Version 1 of both flows is the 2025 SOP, seeded at
+//! start; an admin publishes revisions as JSON. A request keeps the definition it
+//! started with, so a revision never changes a running request.
+
+use entity::workflow_definition;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::audit::{self, Actor};
+use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::state::AppState;
+use crate::workflow::{Flow, WorkflowDefinition, sop_2025};
+
+/// A definition as published, with when and by whom.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PublishedDefinition {
+    pub id: Uuid,
+    pub published_at: chrono::DateTime<chrono::Utc>,
+    pub published_by: Option<Uuid>,
+    #[serde(flatten)]
+    pub definition: WorkflowDefinition,
+}
+
+fn parse(m: workflow_definition::Model) -> ApiResult<PublishedDefinition> {
+    let definition: WorkflowDefinition = serde_json::from_value(m.definition)
+        .map_err(|e| ApiError::internal(format!("stored definition {} does not parse: {e}", m.id)))?;
+    Ok(PublishedDefinition { id: m.id, published_at: m.published_at, published_by: m.published_by, definition })
+}
+
+/// Inserts version 1 of each flow if that flow has no definition yet.
+pub async fn seed(state: &AppState) -> ApiResult<()> {
+    for def in sop_2025::all() {
+        let exists = workflow_definition::Entity::find()
+            .filter(workflow_definition::Column::Flow.eq(def.flow.as_str()))
+            .one(&state.db)
+            .await?
+            .is_some();
+        if !exists {
+            let txn = crate::db::begin_write(&state.db).await?;
+            insert(&txn, state.now(), Actor::SYSTEM, def).await?;
+            txn.commit().await?;
+        }
+    }
+    Ok(())
+}
+
+async fn insert<C: ConnectionTrait>(
+    db: &C,
+    now: chrono::DateTime<chrono::Utc>,
+    actor: Actor,
+    def: WorkflowDefinition,
+) -> ApiResult<PublishedDefinition> {
+    let m = workflow_definition::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        flow: Set(def.flow.as_str().to_owned()),
+        version: Set(def.version),
+        definition: Set(serde_json::to_value(&def).map_err(ApiError::internal)?),
+        published_at: Set(now),
+        published_by: Set(actor.user_id),
+    }
+    .insert(db)
+    .await?;
+    audit::append(
+        db,
+        now,
+        actor,
+        "workflow.published",
+        "workflow_definition",
+        m.id,
+        serde_json::json!({"flow": def.flow, "version": def.version, "sop_number": def.sop_number}),
+    )
+    .await?;
+    parse(m)
+}
+
+pub async fn by_id<C: ConnectionTrait>(db: &C, id: Uuid) -> ApiResult<PublishedDefinition> {
+    let m = workflow_definition::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::internal(format!("definition {id} is missing")))?;
+    parse(m)
+}
+
+pub async fn latest<C: ConnectionTrait>(db: &C, flow: Flow) -> ApiResult<PublishedDefinition> {
+    let m = workflow_definition::Entity::find()
+        .filter(workflow_definition::Column::Flow.eq(flow.as_str()))
+        .order_by_desc(workflow_definition::Column::Version)
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("workflow"))?;
+    parse(m)
+}
+
+pub async fn version(state: &AppState, flow: Flow, version: i32) -> ApiResult<PublishedDefinition> {
+    let m = workflow_definition::Entity::find()
+        .filter(workflow_definition::Column::Flow.eq(flow.as_str()))
+        .filter(workflow_definition::Column::Version.eq(version))
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("workflow version"))?;
+    parse(m)
+}
+
+/// Every published version of a flow, newest first.
+pub async fn versions(state: &AppState, flow: Flow) -> ApiResult<Vec<PublishedDefinition>> {
+    workflow_definition::Entity::find()
+        .filter(workflow_definition::Column::Flow.eq(flow.as_str()))
+        .order_by_desc(workflow_definition::Column::Version)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(parse)
+        .collect()
+}
+
+/// Publishes a revision: validated, numbered latest + 1 (the body's `version` is
+/// ignored, so two admins cannot publish the same number).
+pub async fn publish(state: &AppState, actor: Actor, flow: Flow, mut def: WorkflowDefinition) -> ApiResult<PublishedDefinition> {
+    if def.flow != flow {
+        return Err(ApiError::invalid("flow", format!("must be `{flow}`, the flow in the path")));
+    }
+    let txn = crate::db::begin_write(&state.db).await?;
+    let current = latest(&txn, flow).await?;
+    def.version = current.definition.version + 1;
+    if let Err(problems) = def.validate() {
+        let mut errors = FieldErrors::new();
+        for p in problems {
+            let key = p.step().map(|s| format!("steps.{s}")).unwrap_or_else(|| "definition".into());
+            errors.entry(key).or_default().push(p.to_string());
+        }
+        return Err(ApiError::invalid_fields(errors));
+    }
+    let published = insert(&txn, state.now(), actor, def).await?;
+    txn.commit().await?;
+    Ok(published)
+}

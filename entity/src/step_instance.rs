@@ -1,0 +1,35 @@
+use sea_orm::entity::prelude::*;
+
+/// One time a step was current for a request: when it started, when it was due, who
+/// finished it and how. A failed test opens a new round of the integration step.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "step_instances")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub request_id: Uuid,
+    pub step_code: String,
+    pub round: i32,
+    pub actor: String,
+    /// The time standard in force when the step started, e.g. `1-2d`.
+    pub time_standard: String,
+    pub started_at: DateTimeUtc,
+    pub clock_started_at: DateTimeUtc,
+    pub warning_at: DateTimeUtc,
+    pub due_at: DateTimeUtc,
+    pub limit_at: DateTimeUtc,
+    /// Working seconds the office's clock stood still while the applicant revised.
+    pub paused_seconds: i64,
+    pub completed_at: Option<DateTimeUtc>,
+    pub completed_by_user: Option<Uuid>,
+    pub completed_by_client: Option<Uuid>,
+    pub outcome: Option<String>,
+    pub note: Option<String>,
+    pub warning_notified_at: Option<DateTimeUtc>,
+    pub overdue_notified_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
