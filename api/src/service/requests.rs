@@ -784,9 +784,8 @@ async fn views(state: &AppState, rows: Vec<request::Model>) -> ApiResult<Vec<Req
     let mut defs: std::collections::HashMap<Uuid, WorkflowDefinition> = Default::default();
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        if !defs.contains_key(&r.definition_id) {
-            let d = workflows::by_id(&state.db, r.definition_id).await?.definition;
-            defs.insert(r.definition_id, d);
+        if let std::collections::hash_map::Entry::Vacant(slot) = defs.entry(r.definition_id) {
+            slot.insert(workflows::by_id(&state.db, r.definition_id).await?.definition);
         }
         out.push(view(&r, &defs[&r.definition_id], now));
     }
@@ -833,7 +832,7 @@ pub async fn list(
         None => {}
     }
     if let Some(text) = f.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        let pattern = format!("%{}%", text.to_lowercase().replace('\\', "").replace('%', "").replace('_', ""));
+        let pattern = format!("%{}%", text.to_lowercase().replace(['\\', '%', '_'], ""));
         q = q.filter(
             Condition::any()
                 .add(Expr::expr(Func::lower(Expr::col((request::Entity, request::Column::Title)))).like(pattern.clone()))
