@@ -467,3 +467,20 @@ async fn lists_filter_and_never_leak_another_agencys_requests() {
     assert_eq!(o.app.get("/tasks", &o.kasi).await.body.as_array().unwrap().len(), 0);
     assert_eq!(o.app.get("/tasks", &o.auditor).await.body.as_array().unwrap().len(), 0);
 }
+
+#[tokio::test]
+async fn a_stale_if_match_is_412_and_a_stale_body_version_409() {
+    let o = Office::new().await;
+    let id = submitted(&o).await;
+    let v = o.get(&o.kabid, &id).await["version"].as_i64().unwrap();
+    let url = o.app.url(&format!("/requests/{id}/disposition"));
+    let body = json!({"instructions": ["tindak_lanjuti"]});
+    let stale = o.app.send(o.app.http.post(&url).bearer_auth(&o.kabid).header("If-Match", format!("\"{}\"", v - 1)).json(&body)).await;
+    stale.assert_problem(412);
+    let mut with_old = body.clone();
+    with_old["version"] = (v - 1).into();
+    o.act(&o.kabid, &id, "disposition", with_old).await.assert_problem(409);
+    let fresh = o.app.send(o.app.http.post(&url).bearer_auth(&o.kabid).header("If-Match", format!("\"{v}\"")).json(&body)).await;
+    assert_eq!(fresh.assert_status(200)["current_step"]["code"], "follow_up");
+    assert_eq!(fresh.header("etag").map(str::to_owned), Some(format!("\"{}\"", v + 1)));
+}

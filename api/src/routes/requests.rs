@@ -100,7 +100,7 @@ async fn get_one(state: web::Data<AppState>, who: Authorized<SignedIn>, id: web:
     responses(
         (status = 200, body = RequestView, headers(("ETag" = String))),
         (status = 409, description = "Not editable now, or a stale version", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Malformed If-Match", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match names a version the request is no longer at", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

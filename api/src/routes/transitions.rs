@@ -133,7 +133,7 @@ macro_rules! simple_transition {
             responses(
                 (status = 200, body = RequestView),
                 (status = 409, description = "Not the current step, wrong status, or a stale version", body = crate::error::Problem, content_type = "application/problem+json"),
-                (status = 412, description = "Malformed If-Match", body = crate::error::Problem, content_type = "application/problem+json"),
+                (status = 412, description = "If-Match names a version the request is no longer at", body = crate::error::Problem, content_type = "application/problem+json"),
             ),
             security(("bearer" = []))
         )]
@@ -213,7 +213,11 @@ simple_transition!(
     summary = "Step 2: review the letter and issue a disposition",
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     request_body = DispositionBody,
-    responses((status = 200, body = RequestView), (status = 409, description = "Not the current step, or stale", body = crate::error::Problem, content_type = "application/problem+json")),
+    responses(
+        (status = 200, body = RequestView),
+        (status = 409, description = "Not the current step, or a stale `version`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match names a version the request is no longer at", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[post("/requests/{id}/disposition")]
@@ -236,7 +240,11 @@ async fn disposition(
     summary = "Form the integration team",
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     request_body = TeamBody,
-    responses((status = 200, body = RequestView), (status = 409, description = "Not the current step, or stale", body = crate::error::Problem, content_type = "application/problem+json")),
+    responses(
+        (status = 200, body = RequestView),
+        (status = 409, description = "Not the current step, or a stale `version`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match names a version the request is no longer at", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[post("/requests/{id}/team")]
@@ -259,7 +267,11 @@ async fn team(
     summary = "Integration built: record the API program",
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     request_body = IntegrationBody,
-    responses((status = 200, body = RequestView), (status = 409, description = "Not the current step, or stale", body = crate::error::Problem, content_type = "application/problem+json")),
+    responses(
+        (status = 200, body = RequestView),
+        (status = 409, description = "Not the current step, or a stale `version`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match names a version the request is no longer at", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[post("/requests/{id}/integration")]
@@ -283,7 +295,11 @@ async fn integration(
     summary = "Testing done: passed or failed",
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     request_body = TestingBody,
-    responses((status = 200, body = RequestView), (status = 409, description = "Not the current step, or stale", body = crate::error::Problem, content_type = "application/problem+json")),
+    responses(
+        (status = 200, body = RequestView),
+        (status = 409, description = "Not the current step, or a stale `version`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match names a version the request is no longer at", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[post("/requests/{id}/testing")]
@@ -306,7 +322,11 @@ async fn testing(
     summary = "Return the request to the applicant for revision",
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     request_body = ReasonBody,
-    responses((status = 200, body = RequestView), (status = 409, description = "This step cannot return, or stale", body = crate::error::Problem, content_type = "application/problem+json")),
+    responses(
+        (status = 200, body = RequestView),
+        (status = 409, description = "This step cannot return, or stale", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match names a version the request is no longer at", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[post("/requests/{id}/return")]
@@ -328,7 +348,11 @@ async fn return_to_applicant(
     summary = "Reject the request (final)",
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     request_body = ReasonBody,
-    responses((status = 200, body = RequestView), (status = 409, description = "This step cannot reject, or stale", body = crate::error::Problem, content_type = "application/problem+json")),
+    responses(
+        (status = 200, body = RequestView),
+        (status = 409, description = "This step cannot reject, or stale", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match names a version the request is no longer at", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[post("/requests/{id}/reject")]

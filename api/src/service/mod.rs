@@ -4,7 +4,10 @@
 pub mod api_clients;
 pub mod audit;
 pub mod documents;
+pub mod due_times;
+pub mod notifications;
 pub mod organizations;
+pub mod reports;
 pub mod requests;
 pub mod sessions;
 pub mod timeline;
@@ -19,4 +22,17 @@ pub fn check_version(current: i32, expected: Option<i32>) -> crate::error::ApiRe
         ))),
         _ => Ok(()),
     }
+}
+
+/// Both preconditions a write may carry: a failed `If-Match` is 412 (RFC 9110), a stale
+/// `version` in the body is 409 (a state conflict), as `shared/design/api.md` says.
+pub fn check_preconditions(current: i32, if_match: Option<i32>, body_version: Option<i32>) -> crate::error::ApiResult<()> {
+    if let Some(v) = if_match
+        && v != current
+    {
+        return Err(crate::error::ApiError::PreconditionFailed(format!(
+            "If-Match names version {v}, but the resource is at version {current}; reload and retry"
+        )));
+    }
+    check_version(current, body_version)
 }

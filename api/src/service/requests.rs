@@ -460,7 +460,7 @@ pub async fn update(
     let team = on_team(&txn, id, caller).await?;
     workflow::decide(&def, &state_of(&r), &Action::Edit, &wf_caller(caller, &r, team), &Default::default())
         .map_err(wf_error)?;
-    super::check_version(r.version, if_match.or(input.version))?;
+    super::check_preconditions(r.version, if_match, input.version)?;
     if !errors.is_empty() {
         return Err(ApiError::invalid_fields(errors));
     }
@@ -624,7 +624,7 @@ pub async fn transition(
     let before = state_of(&r);
     let decision = workflow::decide(&def, &before, &action, &wf_caller(caller, &r, team), &evidence).map_err(wf_error)?;
     // Only now, once the caller is known to be allowed: a stale version is a conflict.
-    super::check_version(r.version, if_match.or(input.version))?;
+    super::check_preconditions(r.version, if_match, input.version)?;
     if let Some(o) = &input.output {
         o.validate().map_err(|e| ApiError::invalid(output_field(o.kind()), e.to_string()))?;
         check_output_people(&txn, o).await?;
