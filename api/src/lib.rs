@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod bootstrap;
 pub mod calendar;
+pub mod check;
 pub mod clock;
 pub mod config;
 pub mod db;

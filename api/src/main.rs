@@ -41,6 +41,15 @@ enum Command {
     },
     /// Print the OpenAPI document (JSON).
     Openapi,
+    /// Check the database and the document store against each other: documents without
+    /// bytes, bytes without a row, requests in states their definition does not allow,
+    /// the audit chain. Exits with 2 when problems remain.
+    Check {
+        /// Remove stored bytes without a row (older than a minute) and leftover temporary
+        /// upload files (older than an hour).
+        #[arg(long)]
+        repair: bool,
+    },
 }
 
 fn fail(problems: Vec<String>) -> ExitCode {
@@ -87,7 +96,23 @@ async fn main() -> ExitCode {
             Err(e) => fail(vec![format!("cannot connect to the database: {e}")]),
         },
         Command::CreateAdmin { username, full_name } => create_admin(settings, username, full_name).await,
+        Command::Check { repair } => check(settings, repair).await,
         Command::Openapi => ExitCode::SUCCESS,
+    }
+}
+
+async fn check(settings: Settings, repair: bool) -> ExitCode {
+    let settings = Settings { admin_username: None, admin_password: None, listen: "127.0.0.1:0".into(), ..settings };
+    let app = match Application::build(settings, Arc::new(SystemClock)).await {
+        Ok(a) => a,
+        Err(e) => return fail(vec![e]),
+    };
+    match jembatan::check::check(&app.state(), repair).await {
+        Ok(report) => {
+            println!("{report}");
+            if report.is_clean() { ExitCode::SUCCESS } else { ExitCode::from(2) }
+        }
+        Err(e) => fail(vec![format!("the check could not run: {e}")]),
     }
 }
 

@@ -3,6 +3,8 @@
 
 mod api_clients;
 mod auth;
+mod authz;
+mod check;
 mod directory;
 mod documents;
 mod errors;
