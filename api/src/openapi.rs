@@ -29,6 +29,8 @@ the `access_token`.",
         (name = "requests", description = "Integration requests (permohonan): create, read, worklist, catalogue"),
         (name = "transitions", description = "One endpoint per SOP step; who may act is the definition's business"),
         (name = "documents", description = "Documents a step requires: uploaded, checked by content, immutable"),
+        (name = "notifications", description = "My notifications: SLA warnings, overdue steps, escalations"),
+        (name = "reports", description = "Oversight reports: SLA compliance and the register's summary (admin, auditor, heads)"),
         (name = "audit", description = "The hash-chained audit trail (admin, auditor)"),
         (name = "operations", description = "Health checks")
     )
@@ -102,7 +104,158 @@ pub fn finish(collected: Doc) -> Doc {
             [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten()
         {
             add_errors(op, has_path_params);
+            // utoipa names an operation after its handler function, and handlers in different
+            // modules share names (`create`, `get_one`, `update`, …). operationIds must be
+            // unique (clients are generated from them, and links refer to them).
+            if let Some(handler) = op.operation_id.take() {
+                op.operation_id = Some(operation_id(path, &handler));
+            }
         }
     }
     doc
+}
+
+/// The handler's name, prefixed with the path's fixed segments that it does not already
+/// say: `PATCH /api/v1/users/{id}` + `update` → `users_update`; `/api/v1/requests/{id}/
+/// documents` + `list` → `requests_documents_list`; `/api/v1/audit/events` + `events` →
+/// `audit_events`; `/api/v1/tasks` + `tasks` → `tasks`. The uniqueness test below
+/// names any clash.
+fn operation_id(path: &str, handler: &str) -> String {
+    let rest = path.strip_prefix("/api/v1").unwrap_or(path);
+    let fixed = rest.split('/').filter(|s| !s.is_empty() && !s.starts_with('{')).map(|s| s.replace('-', "_"));
+    let mut parts: Vec<String> =
+        fixed.filter(|s| !(handler.contains(s.as_str()) || s.contains(handler))).collect();
+    parts.push(handler.to_owned());
+    parts.join("_")
+}
+
+/// What each documented path answers to, so the fallback service can tell "no such
+/// path" (404) from "no such method here" (405 with `Allow`). Built once from the same
+/// document that is served, so every route registered through utoipa-actix-web is known.
+struct KnownPaths(Vec<(Vec<Option<String>>, Vec<&'static str>)>);
+
+const METHODS: [&str; 8] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"];
+
+impl KnownPaths {
+    fn from_doc(doc: &Doc) -> Self {
+        let paths = doc
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                // `None` stands for a `{parameter}` segment, which matches any one segment.
+                let segments = path
+                    .split('/')
+                    .map(|s| (!(s.starts_with('{') && s.ends_with('}'))).then(|| s.to_owned()))
+                    .collect();
+                let methods = [
+                    ("GET", &item.get),
+                    ("HEAD", &item.head),
+                    ("POST", &item.post),
+                    ("PUT", &item.put),
+                    ("PATCH", &item.patch),
+                    ("DELETE", &item.delete),
+                    ("OPTIONS", &item.options),
+                    ("TRACE", &item.trace),
+                ]
+                .into_iter()
+                .filter_map(|(name, op)| op.is_some().then_some(name))
+                .collect();
+                (segments, methods)
+            })
+            .collect();
+        Self(paths)
+    }
+
+    /// The methods of the documented path that `path` matches, if any.
+    fn allowed(&self, path: &str) -> Option<Vec<&'static str>> {
+        let wanted: Vec<&str> = path.split('/').collect();
+        let mut methods: Vec<&'static str> = self
+            .0
+            .iter()
+            .filter(|(segments, _)| {
+                segments.len() == wanted.len()
+                    && segments.iter().zip(&wanted).all(|(s, w)| match s {
+                        Some(literal) => literal == w,
+                        None => !w.is_empty(),
+                    })
+            })
+            .flat_map(|(_, m)| m.iter().copied())
+            .collect();
+        methods.sort_by_key(|m| METHODS.iter().position(|o| o == m));
+        methods.dedup();
+        (!methods.is_empty()).then_some(methods)
+    }
+}
+
+static KNOWN_PATHS: std::sync::LazyLock<KnownPaths> =
+    std::sync::LazyLock::new(|| KnownPaths::from_doc(&crate::startup::openapi_document()));
+
+/// The app's default service: a request that no route took. If its path is one of the
+/// API's, the method is what did not match: 405 with `Allow`; otherwise 404. Both are
+/// problem+json.
+pub async fn unmatched(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
+    use actix_web::ResponseError;
+    use crate::error::ApiError;
+    match KNOWN_PATHS.allowed(req.path()) {
+        Some(methods) => {
+            let mut res = ApiError::MethodNotAllowed.error_response();
+            if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&methods.join(", ")) {
+                res.headers_mut().insert(actix_web::http::header::ALLOW, v);
+            }
+            res
+        }
+        None => ApiError::NotFound("no such resource".into()).error_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_paths_tell_missing_methods_from_missing_paths() {
+        let known = KnownPaths::from_doc(&crate::startup::openapi_document());
+        assert_eq!(known.allowed("/api/v1/users"), Some(vec!["GET", "POST"]));
+        assert_eq!(known.allowed("/api/v1/users/0190f1f4-6c1e-7d7a-9a4e-3f1d2c3b4a59"), Some(vec!["GET", "PATCH"]));
+        assert_eq!(known.allowed("/health/live"), Some(vec!["GET"]));
+        assert_eq!(known.allowed("/api/v1/users//"), None);
+        assert_eq!(known.allowed("/api/v1/nothing"), None);
+        assert_eq!(known.allowed("/api/v1/users/x/y/z"), None);
+    }
+
+    #[test]
+    fn operation_ids_are_unique() {
+        let doc = crate::startup::openapi_document();
+        let mut seen = std::collections::BTreeMap::new();
+        for (path, item) in &doc.paths.paths {
+            for op in [&item.get, &item.post, &item.put, &item.patch, &item.delete].into_iter().flatten() {
+                let id = op.operation_id.clone().unwrap_or_default();
+                if let Some(other) = seen.insert(id.clone(), path.clone()) {
+                    panic!("operationId `{id}` is used by {other} and {path}: rename one handler");
+                }
+            }
+        }
+        assert_eq!(seen.get("organizations_update").map(String::as_str), Some("/api/v1/organizations/{id}"));
+    }
+
+    /// The patterns in the spec are literals (utoipa takes no constants); they must be
+    /// the ones the code enforces.
+    #[test]
+    fn spec_patterns_are_the_enforced_ones() {
+        use crate::routes::extract::{EMAIL_PATTERN, TEXT_PATTERN};
+        let doc = serde_json::to_value(crate::startup::openapi_document()).unwrap();
+        let schemas = &doc["components"]["schemas"];
+        for (schema, field, pattern) in [
+            ("NewOrganization", "name", TEXT_PATTERN),
+            ("OrganizationUpdate", "name", TEXT_PATTERN),
+            ("NewUser", "full_name", TEXT_PATTERN),
+            ("UserUpdate", "full_name", TEXT_PATTERN),
+            ("NewApiClient", "name", TEXT_PATTERN),
+            ("NewUser", "email", EMAIL_PATTERN),
+            ("UserUpdate", "email", EMAIL_PATTERN),
+        ] {
+            assert_eq!(schemas[schema]["properties"][field]["pattern"], pattern, "{schema}.{field}");
+        }
+    }
 }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::extract::{ApiJson, Page, PageQuery};
 use crate::auth::policy::{AdminOnly, Authorized};
-use crate::error::ApiResult;
+use crate::error::{ApiResult, Problem};
 use crate::service::api_clients::{self as svc, ApiClient, ApiClientWithSecret, NewApiClient};
 use crate::service::audit::Actor;
 use crate::state::AppState;
@@ -82,7 +82,10 @@ async fn get_one(
     tag = "api-clients",
     summary = "Rotate an API client's secret (new secret shown once)",
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = ApiClientWithSecret)),
+    responses(
+        (status = 200, body = ApiClientWithSecret),
+        (status = 409, description = "The client is revoked", body = Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[post("/api-clients/{id}/rotate")]

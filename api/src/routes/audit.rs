@@ -1,8 +1,6 @@
 //! `/audit`: the hash-chained trail of every change, for admins and auditors.
 
 use actix_web::{HttpResponse, get, web};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use entity::audit_event;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
@@ -10,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::extract::{Page, PageQuery};
+use super::extract::{Page, PageQuery, decode_cursor_bytes, encode_cursor_bytes};
 use crate::auth::policy::{AdminOrAuditor, Authorized};
 use crate::error::{ApiError, ApiResult};
 use crate::service::audit::{self, ChainReport};
@@ -70,13 +68,15 @@ pub struct AuditFilter {
     pub action: Option<String>,
 }
 
+/// The audit cursor is the last `seq` seen, as 16 big-endian bytes: the same shape as
+/// every other cursor, so any cursor the spec allows decodes (out-of-range values clamp).
+fn encode_seq(seq: i64) -> String {
+    encode_cursor_bytes(i128::from(seq).to_be_bytes())
+}
+
 fn decode_seq(cursor: &str) -> Result<i64, ApiError> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.strip_prefix("seq:").and_then(|n| n.parse().ok()))
-        .ok_or_else(|| ApiError::invalid("cursor", "is not a cursor this API returned"))
+    let n = i128::from_be_bytes(decode_cursor_bytes(cursor)?);
+    Ok(n.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
 }
 
 /// Admin and auditor. Newest first.
@@ -111,7 +111,7 @@ async fn events(
     let mut rows = q.all(&state.db).await?;
     let more = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
-    let next_cursor = if more { rows.last().map(|r| URL_SAFE_NO_PAD.encode(format!("seq:{}", r.seq))) } else { None };
+    let next_cursor = if more { rows.last().map(|r| encode_seq(r.seq)) } else { None };
     Ok(HttpResponse::Ok().json(Page { items: rows.into_iter().map(AuditEvent::from).collect(), next_cursor }))
 }
 

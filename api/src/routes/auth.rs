@@ -121,13 +121,18 @@ async fn change_password(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"grant_type": "client_credentials", "client_id": "jbc_3kq9d0x2m4", "client_secret": "jbs_…"}))]
 pub struct ClientCredentials {
-    /// Must be `client_credentials`.
-    #[schema(example = "client_credentials")]
-    pub grant_type: String,
+    pub grant_type: GrantType,
     #[schema(min_length = 1, max_length = 64)]
     pub client_id: String,
     #[schema(min_length = 1, max_length = 200)]
     pub client_secret: String,
+}
+
+/// The only grant Jembatan issues tokens for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    ClientCredentials,
 }
 
 /// Public (the client secret is the credential). Accepts JSON or, as OAuth2 clients send
@@ -158,9 +163,6 @@ async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -
             .map_err(|e| ApiError::bad_request(format!("malformed form body: {e}")))?,
         _ => return Err(ApiError::UnsupportedMediaType("send JSON or a form".into())),
     };
-    if creds.grant_type != "client_credentials" {
-        return Err(ApiError::invalid("grant_type", "only `client_credentials` is supported"));
-    }
     let res =
         sessions::client_token(&state, &creds.client_id, &creds.client_secret, &super::client_address(&req)).await?;
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(res))

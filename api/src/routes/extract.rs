@@ -84,7 +84,8 @@ pub struct PageQuery {
     /// Page size, 1–100 (default 20).
     #[param(minimum = 1, maximum = 100, example = 20)]
     pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page.
+    /// The `next_cursor` of the previous page (22 characters, base64url).
+    #[param(pattern = "^[A-Za-z0-9_-]{21}[AQgw]$", min_length = 22, max_length = 22)]
     pub cursor: Option<String>,
 }
 
@@ -102,16 +103,113 @@ impl PageQuery {
     }
 }
 
-pub fn encode_cursor(id: uuid::Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(id.as_bytes())
+/// A cursor is 16 bytes in base64url without padding: 22 characters, the last of which
+/// carries 2 bits (so it is one of `A`, `Q`, `g`, `w`). `PageQuery` documents exactly
+/// this shape, so any string a client can build from the spec decodes. Lists keyed by a
+/// UUID use the UUID's bytes; others encode their key in 16 bytes (see `audit`).
+pub fn encode_cursor_bytes(bytes: [u8; 16]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn decode_cursor(c: &str) -> Result<uuid::Uuid, ApiError> {
+pub fn decode_cursor_bytes(c: &str) -> Result<[u8; 16], ApiError> {
     URL_SAFE_NO_PAD
         .decode(c)
         .ok()
-        .and_then(|b| uuid::Uuid::from_slice(&b).ok())
+        .and_then(|b| <[u8; 16]>::try_from(b.as_slice()).ok())
         .ok_or_else(|| ApiError::invalid("cursor", "is not a cursor this API returned"))
+}
+
+pub fn encode_cursor(id: uuid::Uuid) -> String {
+    encode_cursor_bytes(*id.as_bytes())
+}
+
+fn decode_cursor(c: &str) -> Result<uuid::Uuid, ApiError> {
+    decode_cursor_bytes(c).map(uuid::Uuid::from_bytes)
+}
+
+/// `If-Match: "3"` — the version (ETag) the caller saw. Absent or `*`: no precondition.
+/// Only the shape this API hands out is accepted; anything else is a malformed request
+/// (400), which is different from a precondition that was well-formed and failed.
+#[derive(Debug, Clone, Copy, Default, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IfMatch {
+    /// The `ETag` you saw, e.g. `"3"` (or `*`).
+    #[param(rename = "If-Match", value_type = String, required = false, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, example = "\"1\"")]
+    pub version: Option<i32>,
+}
+
+impl IfMatch {
+    pub fn parse(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
+        let Some(v) = req.headers().get(header::IF_MATCH) else { return Ok(None) };
+        let malformed = || ApiError::bad_request("If-Match must be an ETag this API returned, like \"3\", or *");
+        let s = v.to_str().map_err(|_| malformed())?.trim();
+        if s == "*" {
+            return Ok(None);
+        }
+        let digits = s.strip_prefix("W/").unwrap_or(s).strip_prefix('"').and_then(|s| s.strip_suffix('"'));
+        match digits {
+            Some(d) if (1..=9).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()) => {
+                d.parse().map(Some).map_err(|_| malformed())
+            }
+            _ => Err(malformed()),
+        }
+    }
+}
+
+impl FromRequest for IfMatch {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Self::parse(req).map(|version| IfMatch { version }))
+    }
+}
+
+/// For `version` fields in bodies: JSON Schema's `integer` admits `3.0` as well as `3`, so
+/// a client that writes numbers as floats is not refused. Fractions and out-of-range
+/// values still are.
+pub fn integral_i32<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
+    use serde::de::Error;
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else { return Ok(None) };
+    let as_int = n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 1e15).map(|f| f as i64));
+    match as_int {
+        Some(i) => i32::try_from(i).map(Some).map_err(|_| D::Error::custom(format!("{n} is out of range"))),
+        None => Err(D::Error::custom(format!("expected an integer, got {n}"))),
+    }
+}
+
+/// The pattern of names and titles (`name`, `full_name`): not blank, no control
+/// characters. Pair it with `min_length = 1` and a `max_length`; `check_text` enforces
+/// the same rule, so what the spec allows is exactly what is accepted.
+pub const TEXT_PATTERN: &str = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$";
+
+/// `TEXT_PATTERN` plus a length limit in characters.
+pub fn check_text(value: &str, max_chars: usize) -> Result<(), String> {
+    if value.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    if value.trim().is_empty() {
+        return Err("must not be blank".into());
+    }
+    if value.chars().count() > max_chars {
+        return Err(format!("must be at most {max_chars} characters"));
+    }
+    Ok(())
+}
+
+/// The pattern of email addresses: `local@domain.tld`, no spaces or control characters.
+pub const EMAIL_PATTERN: &str = r"^[^@\s\u0000-\u001F\u007F-\u009F]+@[^@.\s\u0000-\u001F\u007F-\u009F]+(\.[^@.\s\u0000-\u001F\u007F-\u009F]+)+$";
+
+/// `EMAIL_PATTERN`, and at most 254 characters.
+pub fn is_email(e: &str) -> bool {
+    let plain = |c: char| !(c.is_whitespace() || c.is_control() || c == '@');
+    e.chars().count() <= 254
+        && e.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && local.chars().all(plain)
+                && domain.split('.').count() >= 2
+                && domain.split('.').all(|label| !label.is_empty() && label.chars().all(plain))
+        })
 }
 
 /// A page of a list.

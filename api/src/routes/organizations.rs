@@ -1,12 +1,12 @@
 //! `/organizations`: agencies and Diskominfo divisions.
 
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::extract::{ApiJson, Page, PageQuery};
+use super::extract::{ApiJson, IfMatch, Page, PageQuery};
 use crate::auth::policy::{AdminOnly, Authorized, SignedIn};
 use crate::error::{ApiResult, Problem};
 use crate::service::audit::Actor;
@@ -82,16 +82,15 @@ async fn get_one(
     Ok(super::ok_versioned(org.version, &org))
 }
 
-/// Admin only. Send the version you saw (`If-Match` or `version`); stale → 409/412.
+/// Admin only. Send the version you saw (`If-Match` or `version`); a stale one → 409.
 #[utoipa::path(
     tag = "directory",
     summary = "Update an organization's code or name",
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag you saw")),
+    params(("id" = Uuid, Path), IfMatch),
     request_body = OrganizationUpdate,
     responses(
         (status = 200, body = Organization, headers(("ETag" = String))),
         (status = 409, description = "Stale version or code taken", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Malformed If-Match", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -99,11 +98,11 @@ async fn get_one(
 async fn update(
     state: web::Data<AppState>,
     who: Authorized<AdminOnly>,
-    req: HttpRequest,
+    if_match: IfMatch,
     id: web::Path<Uuid>,
     body: ApiJson<OrganizationUpdate>,
 ) -> ApiResult<HttpResponse> {
-    let org = svc::update(&state, Actor::from(&*who), *id, body.0, super::if_match(&req)?).await?;
+    let org = svc::update(&state, Actor::from(&*who), *id, body.0, if_match.version).await?;
     Ok(super::ok_versioned(org.version, &org))
 }
 

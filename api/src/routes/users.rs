@@ -1,12 +1,12 @@
 //! `/users`: people and their roles.
 
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::extract::{ApiJson, Page, PageQuery};
+use super::extract::{ApiJson, IfMatch, Page, PageQuery};
 use crate::auth::Role;
 use crate::auth::policy::{AdminOnly, AdminOrAuditor, Authorized, SignedIn};
 use crate::error::{ApiError, ApiResult, Problem};
@@ -91,12 +91,11 @@ async fn get_one(
 #[utoipa::path(
     tag = "directory",
     summary = "Update a user",
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag you saw")),
+    params(("id" = Uuid, Path), IfMatch),
     request_body = UserUpdate,
     responses(
         (status = 200, body = User, headers(("ETag" = String))),
         (status = 409, description = "Stale version or NIP taken", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Malformed If-Match", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -104,11 +103,11 @@ async fn get_one(
 async fn update(
     state: web::Data<AppState>,
     who: Authorized<AdminOnly>,
-    req: HttpRequest,
+    if_match: IfMatch,
     id: web::Path<Uuid>,
     body: ApiJson<UserUpdate>,
 ) -> ApiResult<HttpResponse> {
-    let user = svc::update(&state, Actor::from(&*who), *id, body.0, super::if_match(&req)?).await?;
+    let user = svc::update(&state, Actor::from(&*who), *id, body.0, if_match.version).await?;
     Ok(super::ok_versioned(user.version, &user))
 }
 

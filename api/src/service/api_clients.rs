@@ -57,7 +57,8 @@ pub struct ApiClientWithSecret {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "SIMPUS Dinas Kesehatan", "organization_id": "0190f1f4-6c1e-7d7a-9a4e-3f1d2c3b4a59"}))]
 pub struct NewApiClient {
-    #[schema(min_length = 1, max_length = 200)]
+    /// 1–200 characters, not blank, no control characters.
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
     pub name: String,
     /// The agency (or division) this system acts for.
     pub organization_id: Uuid,
@@ -68,10 +69,10 @@ pub async fn find<C: sea_orm::ConnectionTrait>(db: &C, id: Uuid) -> ApiResult<ap
 }
 
 pub async fn create(state: &AppState, actor: Actor, input: NewApiClient) -> ApiResult<ApiClientWithSecret> {
-    let name = input.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::invalid("name", "must be 1–200 characters"));
+    if let Err(m) = crate::routes::extract::check_text(&input.name, 200) {
+        return Err(ApiError::invalid("name", m));
     }
+    let name = input.name.trim().to_owned();
     match organizations::find(&state.db, input.organization_id).await {
         Ok(o) if o.active => {}
         _ => return Err(ApiError::invalid("organization_id", "must be an existing, active organization")),

@@ -68,7 +68,8 @@ pub struct NewOrganization {
     /// 2–32 characters: capital letters, digits, `-` or `_`.
     #[schema(pattern = "^[A-Z0-9_-]{2,32}$")]
     pub code: String,
-    #[schema(min_length = 1, max_length = 200)]
+    /// 1–200 characters, not blank, no control characters.
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
     pub name: String,
     pub kind: OrganizationKind,
 }
@@ -79,9 +80,11 @@ pub struct NewOrganization {
 pub struct OrganizationUpdate {
     #[schema(pattern = "^[A-Z0-9_-]{2,32}$")]
     pub code: Option<String>,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
     pub name: Option<String>,
     /// The version you saw; a stale one is refused with 409 (or use `If-Match`).
+    #[serde(default, deserialize_with = "crate::routes::extract::integral_i32")]
+    #[schema(minimum = 1, maximum = 2147483647)]
     pub version: Option<i32>,
 }
 
@@ -94,9 +97,8 @@ fn check_code(code: &str, errors: &mut FieldErrors) {
 }
 
 fn check_name(name: &str, errors: &mut FieldErrors) {
-    let len = name.trim().chars().count();
-    if len == 0 || len > 200 {
-        errors.entry("name".into()).or_default().push("must be 1–200 characters".into());
+    if let Err(m) = crate::routes::extract::check_text(name, 200) {
+        errors.entry("name".into()).or_default().push(m);
     }
 }
 

@@ -73,6 +73,15 @@ fn invalid_refresh() -> ApiError {
     ApiError::Unauthorized("the refresh token is invalid, expired or already used".into())
 }
 
+/// The shape the spec gives `refresh_token` (1–200 characters); anything else is not a
+/// token we could have issued, and is refused as input rather than looked up.
+fn check_refresh_shape(token: &str) -> ApiResult<()> {
+    if token.is_empty() || token.chars().count() > 200 {
+        return Err(ApiError::invalid("refresh_token", "must be 1–200 characters"));
+    }
+    Ok(())
+}
+
 pub async fn login(state: &AppState, input: LoginRequest, address: &str) -> ApiResult<LoginResponse> {
     let username = input.username.trim().to_lowercase();
     if let Some(secs) = state.throttle.locked_for(&username, address) {
@@ -164,6 +173,7 @@ async fn revoke_family(
 /// Rotates a refresh token. A token presented a second time means it was copied: the
 /// whole family (the thief's and the owner's successors alike) is revoked.
 pub async fn refresh(state: &AppState, token: &str) -> ApiResult<LoginResponse> {
+    check_refresh_shape(token)?;
     let now = state.now();
     let txn = crate::db::begin_write(&state.db).await?;
     let Some(row) = refresh_token::Entity::find()
@@ -200,6 +210,7 @@ pub async fn refresh(state: &AppState, token: &str) -> ApiResult<LoginResponse> 
 }
 
 pub async fn logout(state: &AppState, token: &str) -> ApiResult<()> {
+    check_refresh_shape(token)?;
     let now = state.now();
     let txn = crate::db::begin_write(&state.db).await?;
     if let Some(row) = refresh_token::Entity::find()

@@ -63,7 +63,8 @@ pub struct NewUser {
     /// 3–64 characters: lowercase letters, digits, `.`, `_` or `-`.
     #[schema(pattern = "^[a-z0-9._-]{3,64}$")]
     pub username: String,
-    #[schema(min_length = 1, max_length = 200)]
+    /// 1–200 characters, not blank, no control characters.
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
     pub full_name: String,
     /// At least 12 characters, not a common password, not containing the username.
     #[schema(min_length = 12, max_length = 256)]
@@ -73,7 +74,7 @@ pub struct NewUser {
     pub roles: Vec<Role>,
     #[schema(pattern = "^[0-9]{18}$")]
     pub nip: Option<String>,
-    #[schema(max_length = 254)]
+    #[schema(max_length = 254, pattern = r"^[^@\s\u0000-\u001F\u007F-\u009F]+@[^@.\s\u0000-\u001F\u007F-\u009F]+(\.[^@.\s\u0000-\u001F\u007F-\u009F]+)+$")]
     pub email: Option<String>,
 }
 
@@ -81,16 +82,18 @@ pub struct NewUser {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"full_name": "Budi Santoso, S.T.", "roles": ["applicant"], "version": 1}))]
 pub struct UserUpdate {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
     pub full_name: Option<String>,
     pub organization_id: Option<Uuid>,
     #[schema(min_items = 1)]
     pub roles: Option<Vec<Role>>,
     #[schema(pattern = "^[0-9]{18}$")]
     pub nip: Option<String>,
-    #[schema(max_length = 254)]
+    #[schema(max_length = 254, pattern = r"^[^@\s\u0000-\u001F\u007F-\u009F]+@[^@.\s\u0000-\u001F\u007F-\u009F]+(\.[^@.\s\u0000-\u001F\u007F-\u009F]+)+$")]
     pub email: Option<String>,
     /// The version you saw; a stale one is refused with 409 (or use `If-Match`).
+    #[serde(default, deserialize_with = "crate::routes::extract::integral_i32")]
+    #[schema(minimum = 1, maximum = 2147483647)]
     pub version: Option<i32>,
 }
 
@@ -107,24 +110,20 @@ fn check_username(u: &str, errors: &mut FieldErrors) {
 }
 
 fn check_profile(full_name: Option<&str>, nip: Option<&str>, email: Option<&str>, errors: &mut FieldErrors) {
-    if let Some(n) = full_name {
-        let len = n.trim().chars().count();
-        if len == 0 || len > 200 {
-            push(errors, "full_name", "must be 1–200 characters");
-        }
+    if let Some(n) = full_name
+        && let Err(m) = crate::routes::extract::check_text(n, 200)
+    {
+        push(errors, "full_name", &m);
     }
     if let Some(nip) = nip
         && (nip.len() != 18 || !nip.chars().all(|c| c.is_ascii_digit()))
     {
         push(errors, "nip", "must be 18 digits");
     }
-    if let Some(e) = email {
-        let ok = e.len() <= 254
-            && e.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.'))
-            && !e.chars().any(char::is_whitespace);
-        if !ok {
-            push(errors, "email", "must be an email address");
-        }
+    if let Some(e) = email
+        && !crate::routes::extract::is_email(e)
+    {
+        push(errors, "email", "must be an email address (local@domain.tld, at most 254 characters)");
     }
 }
 
@@ -147,7 +146,8 @@ pub async fn find<C: ConnectionTrait>(db: &C, id: Uuid) -> ApiResult<user::Model
 }
 
 pub async fn create(state: &AppState, actor: Actor, input: NewUser) -> ApiResult<User> {
-    let username = input.username.trim().to_owned();
+    // Checked as sent: the spec's pattern allows no surrounding spaces, so neither do we.
+    let username = input.username.clone();
     let mut errors = FieldErrors::new();
     check_username(&username, &mut errors);
     check_profile(Some(&input.full_name), input.nip.as_deref(), input.email.as_deref(), &mut errors);
