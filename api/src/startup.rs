@@ -43,6 +43,7 @@ impl Application {
         });
         crate::service::workflows::seed(&state).await.map_err(|e| format!("cannot seed the workflow definitions: {e}"))?;
         bootstrap::ensure_admin(&state).await.map_err(|e| format!("cannot create the configured admin: {e}"))?;
+        crate::jobs::sla_sweeper::spawn(state.clone());
         let listener = TcpListener::bind(&state.settings.listen)
             .map_err(|e| format!("cannot listen on {}: {e}", state.settings.listen))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();

@@ -4,6 +4,7 @@ pub mod api_client;
 pub mod audit_event;
 pub mod audit_head;
 pub mod document;
+pub mod notification;
 pub mod organization;
 pub mod refresh_token;
 pub mod request;

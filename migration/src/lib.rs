@@ -6,12 +6,13 @@ pub use sea_orm_migration::prelude::*;
 
 mod m0001_directory_and_auth;
 mod m0002_requests;
+mod m0004_notifications;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_directory_and_auth::Migration), Box::new(m0002_requests::Migration)]
+        vec![Box::new(m0001_directory_and_auth::Migration), Box::new(m0002_requests::Migration), Box::new(m0004_notifications::Migration)]
     }
 }

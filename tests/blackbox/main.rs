@@ -11,3 +11,5 @@ mod errors;
 mod flows;
 mod operations;
 mod races;
+mod reports;
+mod sla;

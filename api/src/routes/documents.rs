@@ -18,7 +18,7 @@ use crate::state::AppState;
 use crate::workflow::DocumentKind;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(upload).service(list).service(metadata).service(content);
+    cfg.service(upload).service(list_documents).service(metadata).service(content);
 }
 
 /// The multipart form: `kind` and `file`.
@@ -121,7 +121,7 @@ async fn upload(
     security(("bearer" = []))
 )]
 #[get("/requests/{id}/documents")]
-async fn list(state: web::Data<AppState>, who: Authorized<SignedIn>, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+async fn list_documents(state: web::Data<AppState>, who: Authorized<SignedIn>, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(svc::list(&state, &who, *id).await?))
 }
 

@@ -8,7 +8,9 @@ pub mod auth;
 pub mod documents;
 pub mod extract;
 pub mod health;
+pub mod notifications;
 pub mod organizations;
+pub mod reports;
 pub mod requests;
 pub mod tasks;
 pub mod transitions;
@@ -33,7 +35,9 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
         .configure(requests::configure)
         .configure(transitions::configure)
         .configure(documents::configure)
-        .configure(tasks::configure);
+        .configure(tasks::configure)
+        .configure(notifications::configure)
+        .configure(reports::configure);
 }
 
 /// `If-Match: "3"` → Some(3). A malformed value is refused rather than ignored.

@@ -1,0 +1,78 @@
+//! `/notifications`: the caller's inbox (SLA warnings, overdue steps, escalations).
+
+use actix_web::{HttpResponse, get, post, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use super::extract::{Page, PageQuery};
+use crate::auth::policy::{Authorized, SignedInUser};
+use crate::error::{ApiError, ApiResult};
+use crate::service::notifications::{self as svc, MarkedRead, Notification};
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list).service(read_all).service(read_one);
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NotificationQuery {
+    /// true: only unread ones; false: only read ones; absent: both, unread first.
+    pub unread: Option<bool>,
+}
+
+fn me(who: &crate::auth::Caller) -> ApiResult<Uuid> {
+    who.user_id().ok_or_else(|| ApiError::Forbidden("notifications are for people, not API clients".into()))
+}
+
+/// Any signed-in person: their own notifications, unread first, newest first within each.
+#[utoipa::path(
+    tag = "notifications",
+    summary = "My notifications (unread first, then newest)",
+    params(PageQuery, NotificationQuery),
+    responses((status = 200, body = Page<Notification>)),
+    security(("bearer" = []))
+)]
+#[get("/notifications")]
+async fn list(
+    state: web::Data<AppState>,
+    who: Authorized<SignedInUser>,
+    page: web::Query<PageQuery>,
+    q: web::Query<NotificationQuery>,
+) -> ApiResult<HttpResponse> {
+    let limit = page.limit()?;
+    let items = svc::list(&state, me(&who)?, q.unread, limit, page.cursor.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(items))
+}
+
+/// Your own notification only; anyone else's is 404. Marking a read one again changes
+/// nothing.
+#[utoipa::path(
+    tag = "notifications",
+    summary = "Mark one of my notifications read",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Notification)),
+    security(("bearer" = []))
+)]
+#[post("/notifications/{id}/read")]
+async fn read_one(
+    state: web::Data<AppState>,
+    who: Authorized<SignedInUser>,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(svc::mark_read(&state, me(&who)?, *id).await?))
+}
+
+/// Any signed-in person, for their own notifications.
+#[utoipa::path(
+    tag = "notifications",
+    summary = "Mark all my notifications read",
+    responses((status = 200, body = MarkedRead)),
+    security(("bearer" = []))
+)]
+#[post("/notifications/read-all")]
+async fn read_all(state: web::Data<AppState>, who: Authorized<SignedInUser>) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(svc::mark_all_read(&state, me(&who)?).await?))
+}

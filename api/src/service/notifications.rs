@@ -1,0 +1,281 @@
+//! Notifications: each user's inbox. The SLA sweeper writes them (inside its own
+//! transaction, see `jobs::sla_sweeper`); their owner lists them and marks them read.
+//!
+//! Marking read is the owner's inbox state, not a change to the record of a request, so
+//! it is not an audit event (the crossings that caused the notifications are).
+
+use chrono::{DateTime, DurationRound, TimeZone, Utc};
+use entity::notification;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::error::{ApiError, ApiResult};
+use crate::routes::extract::{Page, decode_cursor_bytes, encode_cursor_bytes};
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    /// The step you act on reached its warning point (target of a ranged standard, or
+    /// 80 % of a single one).
+    SlaWarning,
+    /// The step you act on passed its limit.
+    SlaOverdue,
+    /// A step one level below you passed its limit (see `docs/sla.md`).
+    Escalation,
+}
+
+impl NotificationKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::SlaWarning => "sla_warning",
+            Self::SlaOverdue => "sla_overdue",
+            Self::Escalation => "escalation",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "sla_warning" => Self::SlaWarning,
+            "sla_overdue" => Self::SlaOverdue,
+            _ => Self::Escalation,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a1f0-6c00-7000-8000-000000000001", "kind": "sla_overdue",
+    "title": "Overdue: INT/2026/0001 — Review the letter and issue a disposition",
+    "body": "Request INT/2026/0001 \"Integrasi SIMPUS\" passed the limit of step disposition (15m) at 2026-11-16 08:15 WIB.",
+    "request_id": "01936f5e-0000-7000-8000-000000000001", "step_instance_id": "01936f5e-0000-7000-8000-000000000002",
+    "created_at": "2026-11-16T01:16:00Z", "read_at": null
+}))]
+pub struct Notification {
+    pub id: Uuid,
+    pub kind: NotificationKind,
+    pub title: String,
+    pub body: String,
+    pub request_id: Uuid,
+    pub step_instance_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    /// Null while unread.
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+impl From<notification::Model> for Notification {
+    fn from(m: notification::Model) -> Self {
+        Self {
+            id: m.id,
+            kind: NotificationKind::parse(&m.kind),
+            title: m.title,
+            body: m.body,
+            request_id: m.request_id,
+            step_instance_id: m.step_instance_id,
+            created_at: m.created_at,
+            read_at: m.read_at,
+        }
+    }
+}
+
+/// What `POST /notifications/read-all` did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MarkedRead {
+    /// How many unread notifications were marked read.
+    pub marked_read: u64,
+}
+
+/// A notification about to be written.
+pub struct NewNotification<'a> {
+    pub user_id: Uuid,
+    pub request_id: Uuid,
+    pub step_instance_id: Option<Uuid>,
+    pub kind: NotificationKind,
+    pub title: &'a str,
+    pub body: &'a str,
+}
+
+/// Makes ids of one millisecond, in one process, sort in the order they were made.
+static SEQUENCE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// `created_at` is `now` to the millisecond and the id is a UUIDv7 of that same
+/// millisecond, so ordering by (created_at, id) is ordering by id, and a cursor (an id)
+/// carries its own creation time. Uses the service's clock, not the wall clock.
+///
+/// The v7 "counter" bits (the 18 free bits after the timestamp) carry a process-wide
+/// sequence number, so an overdue notice written just after a warning in the same
+/// millisecond still lists as the newer one; the remaining 56 bits are random.
+fn stamp(now: DateTime<Utc>) -> (Uuid, DateTime<Utc>) {
+    let at = now.duration_trunc(chrono::Duration::milliseconds(1)).unwrap_or(now);
+    let ms = at.timestamp_millis().max(0) as u64;
+    let seq = SEQUENCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed) & 0x3_FFFF;
+    let mut bytes: [u8; 10] = rand::random();
+    bytes[0] = ((seq >> 14) & 0x0F) as u8;
+    bytes[1] = ((seq >> 6) & 0xFF) as u8;
+    bytes[2] = (seq & 0x3F) as u8;
+    (uuid::Builder::from_unix_timestamp_millis(ms, &bytes).into_uuid(), at)
+}
+
+/// Writes one notification; call inside the transaction that decided it.
+pub async fn insert<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, n: NewNotification<'_>) -> ApiResult<Uuid> {
+    let (id, at) = stamp(now);
+    notification::ActiveModel {
+        id: Set(id),
+        user_id: Set(n.user_id),
+        request_id: Set(n.request_id),
+        step_instance_id: Set(n.step_instance_id),
+        kind: Set(n.kind.as_str().into()),
+        title: Set(n.title.chars().take(300).collect()),
+        body: Set(n.body.into()),
+        created_at: Set(at),
+        read_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(id)
+}
+
+/// The inbox is two sections, unread then read, each newest first. A cursor names the
+/// section and the last id shown: it is that id's 16 bytes, with the UUID version nibble
+/// (always 7 for our ids) cleared for the read section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Section {
+    Unread,
+    Read,
+}
+
+fn encode(section: Section, id: Uuid) -> String {
+    let mut b = *id.as_bytes();
+    if section == Section::Read {
+        b[6] &= 0x0f;
+    }
+    encode_cursor_bytes(b)
+}
+
+fn decode(cursor: &str) -> ApiResult<(Section, Uuid, DateTime<Utc>)> {
+    let bad = || ApiError::invalid("cursor", "is not a cursor this API returned");
+    let mut b = decode_cursor_bytes(cursor)?;
+    let section = match b[6] >> 4 {
+        7 => Section::Unread,
+        0 => {
+            b[6] |= 0x70;
+            Section::Read
+        }
+        _ => return Err(bad()),
+    };
+    let id = Uuid::from_bytes(b);
+    let (secs, nanos) = id.get_timestamp().ok_or_else(bad)?.to_unix();
+    let at = Utc.timestamp_opt(i64::try_from(secs).map_err(|_| bad())?, nanos).single().ok_or_else(bad)?;
+    Ok((section, id, at))
+}
+
+/// The caller's notifications: unread first, then read; newest first within each.
+/// `unread`: Some(true) only unread, Some(false) only read, None both.
+pub async fn list(
+    state: &AppState,
+    user_id: Uuid,
+    unread: Option<bool>,
+    limit: u64,
+    cursor: Option<&str>,
+) -> ApiResult<Page<Notification>> {
+    let position = cursor.map(decode).transpose()?;
+    let mut sections = match unread {
+        Some(true) => vec![Section::Unread],
+        Some(false) => vec![Section::Read],
+        None => vec![Section::Unread, Section::Read],
+    };
+    if let Some((Section::Read, _, _)) = position {
+        // A read-section cursor means the unread section is behind us.
+        sections.retain(|x| *x == Section::Read);
+    }
+    // Fetch one more than a page across the sections, to know whether another page exists.
+    let mut rows: Vec<(Section, notification::Model)> = Vec::new();
+    for section in sections {
+        let want = limit + 1 - rows.len() as u64;
+        if want == 0 {
+            break;
+        }
+        let mut q = notification::Entity::find()
+            .filter(notification::Column::UserId.eq(user_id))
+            .order_by_desc(notification::Column::CreatedAt)
+            .order_by_desc(notification::Column::Id)
+            .limit(want);
+        q = match section {
+            Section::Unread => q.filter(notification::Column::ReadAt.is_null()),
+            Section::Read => q.filter(notification::Column::ReadAt.is_not_null()),
+        };
+        if let Some((_, id, at)) = position.filter(|(s, _, _)| *s == section) {
+            q = q.filter(Condition::any().add(notification::Column::CreatedAt.lt(at)).add(
+                Condition::all().add(notification::Column::CreatedAt.eq(at)).add(notification::Column::Id.lt(id)),
+            ));
+        }
+        rows.extend(q.all(&state.db).await?.into_iter().map(|m| (section, m)));
+    }
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = if more { rows.last().map(|(s, m)| encode(*s, m.id)) } else { None };
+    Ok(Page { items: rows.into_iter().map(|(_, m)| m.into()).collect(), next_cursor })
+}
+
+/// Marks one of the caller's notifications read (again: no change). Someone else's is 404.
+pub async fn mark_read(state: &AppState, user_id: Uuid, id: Uuid) -> ApiResult<Notification> {
+    let now = state.now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    notification::Entity::update_many()
+        .col_expr(notification::Column::ReadAt, Expr::value(now))
+        .filter(notification::Column::Id.eq(id))
+        .filter(notification::Column::UserId.eq(user_id))
+        .filter(notification::Column::ReadAt.is_null())
+        .exec(&txn)
+        .await?;
+    let m = notification::Entity::find_by_id(id)
+        .filter(notification::Column::UserId.eq(user_id))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("notification"))?;
+    txn.commit().await?;
+    Ok(m.into())
+}
+
+/// Marks all of the caller's unread notifications read.
+pub async fn mark_all_read(state: &AppState, user_id: Uuid) -> ApiResult<MarkedRead> {
+    let now = state.now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    let res = notification::Entity::update_many()
+        .col_expr(notification::Column::ReadAt, Expr::value(now))
+        .filter(notification::Column::UserId.eq(user_id))
+        .filter(notification::Column::ReadAt.is_null())
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(MarkedRead { marked_read: res.rows_affected })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_carry_their_millisecond_and_cursors_their_section() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 16, 1, 2, 3).unwrap() + chrono::Duration::microseconds(456_789);
+        let (id, at) = stamp(now);
+        assert_eq!(at, Utc.with_ymd_and_hms(2026, 11, 16, 1, 2, 3).unwrap() + chrono::Duration::milliseconds(456));
+        for section in [Section::Unread, Section::Read] {
+            let c = encode(section, id);
+            assert_eq!(c.len(), 22);
+            assert_eq!(decode(&c).unwrap(), (section, id, at));
+        }
+        // Later stamps sort after earlier ones, also within one millisecond.
+        let (later, _) = stamp(now + chrono::Duration::milliseconds(1));
+        assert!(later > id);
+        let (same_ms, _) = stamp(now);
+        assert!(same_ms > id && same_ms.get_version_num() == 7);
+        // A cursor of another shape is refused, not misread.
+        assert!(decode(&encode_cursor_bytes(*Uuid::new_v4().as_bytes())).is_err());
+    }
+}
