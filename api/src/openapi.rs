@@ -29,6 +29,7 @@ the `access_token`.",
         (name = "requests", description = "Integration requests (permohonan): create, read, worklist, catalogue"),
         (name = "transitions", description = "One endpoint per SOP step; who may act is the definition's business"),
         (name = "documents", description = "Documents a step requires: uploaded, checked by content, immutable"),
+        (name = "calendar", description = "The office calendar: working hours, closed dates, special schedules; due times and working time"),
         (name = "notifications", description = "My notifications: SLA warnings, overdue steps, escalations"),
         (name = "reports", description = "Oversight reports: SLA compliance and the register's summary (admin, auditor, heads)"),
         (name = "audit", description = "The hash-chained audit trail (admin, auditor)"),
@@ -63,6 +64,29 @@ fn problem_response(description: &str) -> RefOr<utoipa::openapi::Response> {
         );
     }
     RefOr::T(b.build())
+}
+
+/// Signed-in POSTs honour `Idempotency-Key` (see `crate::idempotency`).
+fn add_idempotency_key(op: &mut Operation) {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    let param = ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(utoipa::openapi::Required::False)
+        .description(Some(
+            "Send a unique key (e.g. a UUID) to make a retry safe: the same key and body within 24 h \
+             replays the first response (`Idempotent-Replayed: true`); the same key with another body is 422. \
+             Not applied to multipart uploads.",
+        ))
+        .schema(Some(
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String)
+                .min_length(Some(1))
+                .max_length(Some(255))
+                .pattern(Some("^[!-~]+$")),
+        ))
+        .build();
+    op.parameters.get_or_insert_with(Vec::new).push(utoipa::openapi::RefOr::T(param));
 }
 
 fn add_errors(op: &mut Operation, has_path_params: bool) {
@@ -100,6 +124,9 @@ pub fn finish(collected: Doc) -> Doc {
     }
     for (path, item) in doc.paths.paths.iter_mut() {
         let has_path_params = path.contains('{');
+        if let Some(op) = item.post.as_mut().filter(|op| op.security.as_ref().is_some_and(|s| !s.is_empty())) {
+            add_idempotency_key(op);
+        }
         for op in
             [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten()
         {

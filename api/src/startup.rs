@@ -41,6 +41,7 @@ impl Application {
             settings,
             calendar: std::sync::RwLock::new(std::sync::Arc::new(crate::calendar::WorkingCalendar::regency_default())),
         });
+        crate::service::calendar::startup(&state).await.map_err(|e| format!("cannot load the office calendar: {e}"))?;
         crate::service::workflows::seed(&state).await.map_err(|e| format!("cannot seed the workflow definitions: {e}"))?;
         bootstrap::ensure_admin(&state).await.map_err(|e| format!("cannot create the configured admin: {e}"))?;
         crate::jobs::sla_sweeper::spawn(state.clone());
@@ -97,6 +98,7 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Ser
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(ApiError::NotFound("no such resource".into()))
             }))
+            .wrap(actix_web::middleware::from_fn(crate::idempotency::middleware))
             .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
             .wrap(actix_web::middleware::from_fn(request_id_header))
             .wrap(TracingLogger::default())

@@ -3,10 +3,14 @@
 pub mod api_client;
 pub mod audit_event;
 pub mod audit_head;
+pub mod calendar_setting;
+pub mod closed_date;
 pub mod document;
+pub mod idempotency_key;
 pub mod notification;
 pub mod organization;
 pub mod refresh_token;
+pub mod special_schedule;
 pub mod request;
 pub mod step_instance;
 pub mod team_member;

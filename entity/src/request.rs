@@ -27,6 +27,7 @@ pub struct Model {
     pub current_actor: String,
     pub current_step_instance_id: Option<Uuid>,
     pub current_step_started_at: Option<DateTimeUtc>,
+    pub current_warning_at: Option<DateTimeUtc>,
     pub current_due_at: Option<DateTimeUtc>,
     pub current_limit_at: Option<DateTimeUtc>,
     pub office_has_acted: bool,

@@ -6,13 +6,23 @@ pub use sea_orm_migration::prelude::*;
 
 mod m0001_directory_and_auth;
 mod m0002_requests;
+mod m0003_calendar;
 mod m0004_notifications;
+mod m0005_idempotency;
+mod m0006_request_warning;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_directory_and_auth::Migration), Box::new(m0002_requests::Migration), Box::new(m0004_notifications::Migration)]
+        vec![
+            Box::new(m0001_directory_and_auth::Migration),
+            Box::new(m0002_requests::Migration),
+            Box::new(m0003_calendar::Migration),
+            Box::new(m0004_notifications::Migration),
+            Box::new(m0005_idempotency::Migration),
+            Box::new(m0006_request_warning::Migration),
+        ]
     }
 }

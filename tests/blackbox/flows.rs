@@ -484,3 +484,21 @@ async fn a_stale_if_match_is_412_and_a_stale_body_version_409() {
     assert_eq!(fresh.assert_status(200)["current_step"]["code"], "follow_up");
     assert_eq!(fresh.header("etag").map(str::to_owned), Some(format!("\"{}\"", v + 1)));
 }
+
+#[tokio::test]
+async fn a_request_shows_on_time_then_warning_then_overdue_as_working_time_passes() {
+    let o = Office::new().await;
+    let id = submitted(&o).await;
+    let step = o.get(&o.kabid, &id).await["current_step"].clone();
+    assert_eq!(step["code"], "disposition");
+    assert_eq!(step["sla_state"], "on_time");
+    let at = |k: &str| chrono::DateTime::parse_from_rfc3339(step[k].as_str().unwrap()).unwrap().with_timezone(&chrono::Utc);
+    let (warning, limit) = (at("warning_at"), at("limit_at"));
+    assert!(warning < limit, "a 15-minute standard warns before its limit");
+    o.app.clock.advance(warning - chrono::Utc::now() + chrono::Duration::seconds(5));
+    assert_eq!(o.get(&o.kabid, &id).await["current_step"]["sla_state"], "warning");
+    o.app.clock.advance(limit - warning + chrono::Duration::seconds(5));
+    assert_eq!(o.get(&o.kabid, &id).await["current_step"]["sla_state"], "overdue");
+    let overdue = o.app.get("/requests?overdue=true", &o.kabid).await;
+    assert_eq!(overdue.assert_status(200)["items"][0]["id"], id.as_str());
+}

@@ -3,12 +3,14 @@
 
 mod api_clients;
 mod auth;
+mod calendar;
 mod authz;
 mod check;
 mod directory;
 mod documents;
 mod errors;
 mod flows;
+mod idempotency;
 mod operations;
 mod races;
 mod reports;

@@ -102,6 +102,10 @@ pub fn spawn(state: web::Data<AppState>) -> tokio::task::JoinHandle<()> {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
+            // Another replica may have changed the calendar: install the stored one first.
+            if let Err(e) = crate::service::calendar::refresh(&state).await {
+                tracing::warn!(error = %e, "cannot refresh the office calendar");
+            }
             let s = state.clone();
             match tokio::spawn(async move { sweep(&s).await }).await {
                 Ok(Ok(r)) if r.is_quiet() => tracing::debug!(skipped = r.skipped, "SLA sweep: nothing crossed"),

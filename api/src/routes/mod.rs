@@ -5,6 +5,7 @@
 pub mod api_clients;
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod documents;
 pub mod extract;
 pub mod health;
@@ -36,6 +37,7 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
         .configure(transitions::configure)
         .configure(documents::configure)
         .configure(tasks::configure)
+        .configure(calendar::configure)
         .configure(notifications::configure)
         .configure(reports::configure);
 }

@@ -75,6 +75,7 @@ pub async fn recompute_open_due_times(state: &AppState) -> ApiResult<u64> {
             update_instance(&txn, inst.id, &new).await?;
             changed += 1;
             let res = request::Entity::update_many()
+                .col_expr(request::Column::CurrentWarningAt, Expr::value(new.warning_at))
                 .col_expr(request::Column::CurrentDueAt, Expr::value(new.target_at))
                 .col_expr(request::Column::CurrentLimitAt, Expr::value(new.limit_at))
                 .col_expr(request::Column::Version, Expr::col(request::Column::Version).add(1))

@@ -3,6 +3,7 @@
 
 pub mod api_clients;
 pub mod audit;
+pub mod calendar;
 pub mod documents;
 pub mod due_times;
 pub mod notifications;

@@ -95,6 +95,9 @@ pub struct CurrentStep {
     /// `team`, or the role's name.
     pub actor: String,
     pub started_at: DateTime<Utc>,
+    /// From here the step shows `warning` (the target for a ranged standard; 80 % of the
+    /// working time to the limit for a single one).
+    pub warning_at: DateTime<Utc>,
     /// The target (SOP time standard), in the office's working time.
     pub due_at: DateTime<Utc>,
     /// The limit (equal to `due_at` unless the standard is a range like 1–2 days).
@@ -121,7 +124,7 @@ pub struct IntegrationInfo {
     "letter_date": "2026-11-20",
     "current_step": {"code": "follow_up", "label": "Review the letter and act on the disposition",
         "sop_activity": "Menelaah surat permohonan dan menindaklanjuti Disposisi", "actor_role": "technical_lead",
-        "actor": "technical_lead", "started_at": "2026-11-23T02:10:00Z", "due_at": "2026-11-23T02:25:00Z",
+        "actor": "technical_lead", "started_at": "2026-11-23T02:10:00Z", "warning_at": "2026-11-23T02:22:00Z", "due_at": "2026-11-23T02:25:00Z",
         "limit_at": "2026-11-23T02:25:00Z", "sla_state": "on_time", "paused": false},
     "test_rounds": 0, "integration": null, "created_at": "2026-11-23T01:00:00Z", "updated_at": "2026-11-23T02:10:00Z",
     "submitted_at": "2026-11-23T01:30:00Z", "closed_at": null
@@ -178,7 +181,8 @@ pub fn view(r: &request::Model, def: &WorkflowDefinition, now: DateTime<Utc>) ->
         (false, Some(step), Some(started_at), Some(due_at), Some(limit_at)) => {
             // While returned, the SLA is frozen at the moment it was returned.
             let at = r.returned_at.unwrap_or(now);
-            let due = Due { clock_started_at: started_at, warning_at: warning_from(r), target_at: due_at, limit_at };
+            let warning_at = r.current_warning_at.unwrap_or(due_at);
+            let due = Due { clock_started_at: started_at, warning_at, target_at: due_at, limit_at };
             Some(CurrentStep {
                 code: step.code,
                 label: step.label.clone(),
@@ -186,6 +190,7 @@ pub fn view(r: &request::Model, def: &WorkflowDefinition, now: DateTime<Utc>) ->
                 actor_role: step.actor.role(),
                 actor: step.actor.to_string(),
                 started_at,
+                warning_at,
                 due_at,
                 limit_at,
                 sla_state: due.sla_state(at),
@@ -217,14 +222,6 @@ pub fn view(r: &request::Model, def: &WorkflowDefinition, now: DateTime<Utc>) ->
         submitted_at: r.submitted_at,
         closed_at: r.closed_at,
     }
-}
-
-/// The request row does not carry the warning instant; the sweeper and timeline use the
-/// step instance's. For the request view, the target is a safe stand-in: `warning`
-/// between target and limit is exact for ranged standards, and single standards
-/// (target = limit) are shown `on_time` until the limit passes.
-fn warning_from(r: &request::Model) -> DateTime<Utc> {
-    r.current_due_at.unwrap_or(r.created_at)
 }
 
 fn check_text(errors: &mut FieldErrors, field: &str, value: &str, max: usize) {
@@ -345,6 +342,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: NewRequest) -> Api
         current_actor: Set(actor_key(first.actor)),
         current_step_instance_id: Set(None),
         current_step_started_at: Set(None),
+        current_warning_at: Set(None),
         current_due_at: Set(None),
         current_limit_at: Set(None),
         office_has_acted: Set(false),
@@ -364,6 +362,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: NewRequest) -> Api
     let inst = open_step(&txn, &calendar, id, first, 1, now).await?;
     r.current_step_instance_id = Set(Some(inst.id));
     r.current_step_started_at = Set(Some(inst.started_at));
+    r.current_warning_at = Set(Some(inst.warning_at));
     r.current_due_at = Set(Some(inst.due_at));
     r.current_limit_at = Set(Some(inst.limit_at));
     let r = r.update(&txn).await?;
@@ -692,6 +691,7 @@ pub async fn transition(
                     ia.limit_at = Set(shifted.limit_at);
                     ia.paused_seconds = Set(inst.paused_seconds + waited);
                     ia.update(&txn).await?;
+                    am.current_warning_at = Set(Some(shifted.warning_at));
                     am.current_due_at = Set(Some(shifted.target_at));
                     am.current_limit_at = Set(Some(shifted.limit_at));
                     details["paused_working_seconds"] = waited.into();
@@ -740,6 +740,7 @@ pub async fn transition(
         let inst = open_step(&txn, &calendar, id, step, round, now).await?;
         am.current_step_instance_id = Set(Some(inst.id));
         am.current_step_started_at = Set(Some(inst.started_at));
+        am.current_warning_at = Set(Some(inst.warning_at));
         am.current_due_at = Set(Some(inst.due_at));
         am.current_limit_at = Set(Some(inst.limit_at));
         am.current_actor = Set(actor_key(step.actor));
@@ -748,6 +749,7 @@ pub async fn transition(
         am.closed_at = Set(Some(now));
         am.current_actor = Set(NOBODY.into());
         am.current_step_instance_id = Set(None);
+        am.current_warning_at = Set(None);
         am.current_due_at = Set(None);
         am.current_limit_at = Set(None);
     }

@@ -1,0 +1,197 @@
+//! `Idempotency-Key` on POST: a retry with the same key (same caller) gets the first
+//! response again, for 24 hours; the same key with a different request is 422; a retry
+//! while the first is still running is 409. An agency system that lost a response at
+//! 2 a.m. can simply send the request again.
+//!
+//! Scope: JSON (and empty) bodies of signed-in callers. Multipart uploads are not
+//! buffered for this (documents may be 20 MiB and are streamed), so the header is
+//! ignored there; 5xx answers are not stored, so a retry after one runs again.
+
+use actix_web::body::{BoxBody, MessageBody, to_bytes};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, ResponseError, web};
+use chrono::Duration;
+use entity::idempotency_key;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub const HEADER: &str = "idempotency-key";
+const REPLAYED: &str = "idempotent-replayed";
+/// Stored responses are kept this long.
+const TTL_HOURS: i64 = 24;
+/// Responses larger than this are not stored (none of ours is near it).
+const MAX_STORED: usize = 256 * 1024;
+
+fn problem(e: ApiError) -> HttpResponse {
+    e.error_response()
+}
+
+/// The caller a key belongs to: `user:<id>` / `client:<id>` from a valid bearer token.
+fn caller_of(req: &ServiceRequest, state: &AppState) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let claims = state.keys.verify(token.trim()).ok()?;
+    Some(format!("{}:{}", claims.kind, claims.sub))
+}
+
+pub async fn middleware(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let key = req.headers().get(HEADER).map(|v| v.to_str().map(str::to_owned));
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/"));
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let (Some(key), Some(state), true, false) = (key, state, req.method() == Method::POST, multipart) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let key = match key {
+        Ok(k) if (1..=255).contains(&k.len()) && k.bytes().all(|b| (0x21..=0x7e).contains(&b)) => k,
+        _ => {
+            let e = ApiError::bad_request("Idempotency-Key must be 1–255 visible ASCII characters");
+            return Ok(req.into_response(problem(e)));
+        }
+    };
+    let Some(caller) = caller_of(&req, &state) else {
+        // Not signed in: the handler answers 401 (or it is a public endpoint).
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let body = req.extract::<web::Bytes>().await?;
+    let mut hasher = Sha256::new();
+    hasher.update(req.method().as_str());
+    hasher.update(b" ");
+    hasher.update(req.uri().to_string());
+    hasher.update(b"\n");
+    hasher.update(&body);
+    let fingerprint = hex::encode(hasher.finalize());
+    req.set_payload(Payload::from(body));
+
+    match claim(&state, &caller, &key, &fingerprint).await {
+        Ok(Claim::Fresh) => {}
+        Ok(Claim::Replay(row)) => return Ok(req.into_response(replay(row))),
+        Err(e) => return Ok(req.into_response(problem(e))),
+    }
+    let res = next.call(req).await?;
+    let status = res.status();
+    if status.is_server_error() {
+        let _ = forget(&state, &caller, &key).await;
+        return Ok(res.map_into_boxed_body());
+    }
+    let (http_req, res) = res.into_parts();
+    let head = res.head().clone();
+    let headers = res.headers().clone();
+    let bytes = match to_bytes(res.into_body()).await {
+        Ok(b) => b,
+        Err(_) => {
+            let _ = forget(&state, &caller, &key).await;
+            let e = ApiError::internal("response body could not be read for Idempotency-Key");
+            return Ok(ServiceResponse::new(http_req, problem(e)));
+        }
+    };
+    let get = |h: header::HeaderName| headers.get(h).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    if bytes.len() <= MAX_STORED {
+        let stored = idempotency_key::ActiveModel {
+            caller: Set(caller.clone()),
+            key: Set(key.clone()),
+            fingerprint: Set(fingerprint),
+            status_code: Set(Some(i32::from(status.as_u16()))),
+            content_type: Set(get(header::CONTENT_TYPE)),
+            location: Set(get(header::LOCATION)),
+            etag: Set(get(header::ETAG)),
+            body: Set(Some(String::from_utf8_lossy(&bytes).into_owned())),
+            created_at: Set(state.now()),
+        };
+        if let Err(e) = stored.update(&state.db).await {
+            tracing::warn!(error = %e, "could not store the response for an Idempotency-Key");
+        }
+    } else {
+        let _ = forget(&state, &caller, &key).await;
+    }
+    let mut rebuilt = HttpResponse::build(head.status);
+    for (name, value) in headers.iter() {
+        rebuilt.insert_header((name.clone(), value.clone()));
+    }
+    Ok(ServiceResponse::new(http_req, rebuilt.body(bytes)))
+}
+
+enum Claim {
+    Fresh,
+    Replay(idempotency_key::Model),
+}
+
+/// Claims the key for this request, or finds the stored first response.
+async fn claim(state: &AppState, caller: &str, key: &str, fingerprint: &str) -> Result<Claim, ApiError> {
+    let now = state.now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    // Expired keys of this caller make room (and keep the table small).
+    idempotency_key::Entity::delete_many()
+        .filter(idempotency_key::Column::Caller.eq(caller))
+        .filter(idempotency_key::Column::CreatedAt.lt(now - Duration::hours(TTL_HOURS)))
+        .exec(&txn)
+        .await?;
+    if let Some(row) = idempotency_key::Entity::find_by_id((caller.to_owned(), key.to_owned())).one(&txn).await? {
+        txn.commit().await?;
+        if row.fingerprint != fingerprint {
+            return Err(ApiError::invalid(
+                "Idempotency-Key",
+                "was already used for a different request; use a new key for a new request",
+            ));
+        }
+        if row.status_code.is_none() {
+            return Err(ApiError::Conflict("the first request with this Idempotency-Key is still running".into()));
+        }
+        return Ok(Claim::Replay(row));
+    }
+    idempotency_key::ActiveModel {
+        caller: Set(caller.to_owned()),
+        key: Set(key.to_owned()),
+        fingerprint: Set(fingerprint.to_owned()),
+        status_code: Set(None),
+        content_type: Set(None),
+        location: Set(None),
+        etag: Set(None),
+        body: Set(None),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| match ApiError::from(e) {
+        // Two first requests raced; the other one holds the key.
+        ApiError::Conflict(_) => ApiError::Conflict("the first request with this Idempotency-Key is still running".into()),
+        other => other,
+    })?;
+    txn.commit().await?;
+    Ok(Claim::Fresh)
+}
+
+async fn forget(state: &AppState, caller: &str, key: &str) -> Result<(), ApiError> {
+    idempotency_key::Entity::delete_by_id((caller.to_owned(), key.to_owned())).exec(&state.db).await?;
+    Ok(())
+}
+
+fn replay(row: idempotency_key::Model) -> HttpResponse {
+    let status = row.status_code.and_then(|s| StatusCode::from_u16(s as u16).ok()).unwrap_or(StatusCode::OK);
+    let mut res = HttpResponse::build(status);
+    res.insert_header((REPLAYED, "true"));
+    if let Some(ct) = row.content_type {
+        res.insert_header((header::CONTENT_TYPE, ct));
+    }
+    if let Some(l) = row.location {
+        res.insert_header((header::LOCATION, l));
+    }
+    if let Some(e) = row.etag {
+        res.insert_header((header::ETAG, e));
+    }
+    res.body(row.body.unwrap_or_default())
+}
