@@ -15,3 +15,4 @@ mod operations;
 mod races;
 mod reports;
 mod sla;
+mod workflows;
