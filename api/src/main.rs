@@ -49,6 +49,11 @@ enum Command {
         /// upload files (older than an hour).
         #[arg(long)]
         repair: bool,
+        /// Judge stored bytes without a row and temporary upload files once they are this
+        /// old, instead of a minute and an hour. 0 is safe only while the service is stopped
+        /// (or idle): younger files may belong to uploads in flight.
+        #[arg(long, value_name = "SECS")]
+        min_age_secs: Option<u64>,
     },
 }
 
@@ -96,18 +101,23 @@ async fn main() -> ExitCode {
             Err(e) => fail(vec![format!("cannot connect to the database: {e}")]),
         },
         Command::CreateAdmin { username, full_name } => create_admin(settings, username, full_name).await,
-        Command::Check { repair } => check(settings, repair).await,
+        Command::Check { repair, min_age_secs } => check(settings, repair, min_age_secs).await,
         Command::Openapi => ExitCode::SUCCESS,
     }
 }
 
-async fn check(settings: Settings, repair: bool) -> ExitCode {
+async fn check(settings: Settings, repair: bool, min_age_secs: Option<u64>) -> ExitCode {
     let settings = Settings { admin_username: None, admin_password: None, listen: "127.0.0.1:0".into(), ..settings };
     let app = match Application::build(settings, Arc::new(SystemClock)).await {
         Ok(a) => a,
         Err(e) => return fail(vec![e]),
     };
-    match jembatan::check::check(&app.state(), repair).await {
+    let mut opts = jembatan::check::CheckOptions::new(repair);
+    if let Some(secs) = min_age_secs {
+        opts.orphan_min_age = std::time::Duration::from_secs(secs);
+        opts.temp_min_age = std::time::Duration::from_secs(secs);
+    }
+    match jembatan::check::check_with(&app.state(), opts).await {
         Ok(report) => {
             println!("{report}");
             if report.is_clean() { ExitCode::SUCCESS } else { ExitCode::from(2) }

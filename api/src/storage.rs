@@ -113,6 +113,11 @@ impl LocalStore {
             let _ = tokio::fs::remove_file(&temp).await;
             return Err(e.into());
         }
+        // The rename is durable only once its directory is: a committed row must not
+        // outlive its bytes after a power loss.
+        if let Some(parent) = path.parent() {
+            tokio::fs::File::open(parent).await?.sync_all().await?;
+        }
         let sha256 = hex::encode(std::mem::take(&mut w.hasher).finalize());
         Ok(Stored { key, size: w.size, sha256 })
     }

@@ -11,8 +11,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use entity::{document, request, step_instance, team_member, user};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -177,7 +176,13 @@ const NOBODY: &str = "none";
 
 pub fn view(r: &request::Model, def: &WorkflowDefinition, now: DateTime<Utc>) -> RequestView {
     let status = status_of(r);
-    let current_step = match (status.is_final(), def.step(step_of(r)), r.current_step_started_at, r.current_due_at, r.current_limit_at) {
+    let current_step = match (
+        status.is_final(),
+        def.step(step_of(r)),
+        r.current_step_started_at,
+        r.current_due_at,
+        r.current_limit_at,
+    ) {
         (false, Some(step), Some(started_at), Some(due_at), Some(limit_at)) => {
             // While returned, the SLA is frozen at the moment it was returned.
             let at = r.returned_at.unwrap_or(now);
@@ -216,7 +221,10 @@ pub fn view(r: &request::Model, def: &WorkflowDefinition, now: DateTime<Utc>) ->
         letter_date: r.letter_date,
         current_step,
         test_rounds: r.test_rounds,
-        integration: r.base_url.clone().map(|base_url| IntegrationInfo { base_url, repository_url: r.repository_url.clone() }),
+        integration: r
+            .base_url
+            .clone()
+            .map(|base_url| IntegrationInfo { base_url, repository_url: r.repository_url.clone() }),
         created_at: r.created_at,
         updated_at: r.updated_at,
         submitted_at: r.submitted_at,
@@ -242,6 +250,18 @@ fn check_letter_date(errors: &mut FieldErrors, date: NaiveDate, now: DateTime<Ut
 /// office's roles see all. Anything else is 404, as if it did not exist.
 pub fn visible(caller: &Caller, r: &request::Model) -> bool {
     caller.sees_all_requests() || caller.organization_id == r.organization_id
+}
+
+/// Like `load_visible`, inside a write transaction: on PostgreSQL the row is locked first,
+/// so of racing transitions the losers wait and then see the winner's version (a clean
+/// 409) instead of doing all their work before the compare-and-set refuses it. SQLite's
+/// `BEGIN IMMEDIATE` already serializes writers.
+async fn load_for_update(txn: &sea_orm::DatabaseTransaction, caller: &Caller, id: Uuid) -> ApiResult<request::Model> {
+    let mut q = request::Entity::find_by_id(id);
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        q = q.lock_exclusive();
+    }
+    q.one(txn).await?.filter(|r| visible(caller, r)).ok_or_else(|| ApiError::not_found("request"))
 }
 
 pub async fn load_visible<C: ConnectionTrait>(db: &C, caller: &Caller, id: Uuid) -> ApiResult<request::Model> {
@@ -454,7 +474,7 @@ pub async fn update(
         check_letter_date(&mut errors, d, now);
     }
     let txn = crate::db::begin_write(&state.db).await?;
-    let r = load_visible(&txn, caller, id).await?;
+    let r = load_for_update(&txn, caller, id).await?;
     let def = workflows::by_id(&txn, r.definition_id).await?.definition;
     let team = on_team(&txn, id, caller).await?;
     workflow::decide(&def, &state_of(&r), &Action::Edit, &wf_caller(caller, &r, team), &Default::default())
@@ -550,10 +570,7 @@ async fn next_number<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> ApiResul
         )
         .returning_col(last)
         .to_owned();
-    let row = db
-        .query_one(&stmt)
-        .await?
-        .ok_or_else(|| ApiError::internal("the number counter returned nothing"))?;
+    let row = db.query_one(&stmt).await?.ok_or_else(|| ApiError::internal("the number counter returned nothing"))?;
     let n: i32 = row.try_get("", "last")?;
     Ok(format!("INT/{year}/{n:04}"))
 }
@@ -574,9 +591,10 @@ async fn check_output_people<C: ConnectionTrait>(db: &C, output: &StructuredOutp
     };
     let found = user::Entity::find().filter(user::Column::Id.is_in(ids.clone())).all(db).await?;
     for id in ids {
-        let ok = found.iter().find(|u| u.id == id).is_some_and(|u| {
-            u.active && super::users::roles_of(u).iter().any(|r| allowed.contains(r))
-        });
+        let ok = found
+            .iter()
+            .find(|u| u.id == id)
+            .is_some_and(|u| u.active && super::users::roles_of(u).iter().any(|r| allowed.contains(r)));
         if !ok {
             let names: Vec<&str> = allowed.iter().map(|r| r.as_str()).collect();
             return Err(ApiError::invalid(field, format!("user {id} is not an active {}", names.join(" or "))));
@@ -596,7 +614,7 @@ pub async fn transition(
     let now = state.now();
     let calendar = state.calendar();
     let txn = crate::db::begin_write(&state.db).await?;
-    let r = load_visible(&txn, caller, id).await?;
+    let r = load_for_update(&txn, caller, id).await?;
     let def = workflows::by_id(&txn, r.definition_id).await?.definition;
     let team = on_team(&txn, id, caller).await?;
     let current_docs: Vec<document::Model> = match r.current_step_instance_id {
@@ -619,9 +637,11 @@ pub async fn transition(
         Transition::Reject => Action::Reject,
         Transition::Withdraw => Action::Withdraw,
     };
-    let evidence = workflow::Evidence::new(current_docs.iter().filter_map(|d| d.kind.parse::<DocumentKind>().ok()), outputs);
+    let evidence =
+        workflow::Evidence::new(current_docs.iter().filter_map(|d| d.kind.parse::<DocumentKind>().ok()), outputs);
     let before = state_of(&r);
-    let decision = workflow::decide(&def, &before, &action, &wf_caller(caller, &r, team), &evidence).map_err(wf_error)?;
+    let decision =
+        workflow::decide(&def, &before, &action, &wf_caller(caller, &r, team), &evidence).map_err(wf_error)?;
     // Only now, once the caller is known to be allowed: a stale version is a conflict.
     super::check_preconditions(r.version, if_match, input.version)?;
     if let Some(o) = &input.output {
@@ -649,7 +669,8 @@ pub async fn transition(
     });
 
     // Close the current step instance when the decision completes it (or ends the request).
-    let closes = decision.completed_step.is_some() || matches!(decision.event, EventKind::Rejected | EventKind::Withdrawn);
+    let closes =
+        decision.completed_step.is_some() || matches!(decision.event, EventKind::Rejected | EventKind::Withdrawn);
     if closes && let Some(inst_id) = r.current_step_instance_id {
         let outcome = match decision.event {
             EventKind::TestFailed => "test_failed",
@@ -837,7 +858,9 @@ pub async fn list(
         let pattern = format!("%{}%", text.to_lowercase().replace(['\\', '%', '_'], ""));
         q = q.filter(
             Condition::any()
-                .add(Expr::expr(Func::lower(Expr::col((request::Entity, request::Column::Title)))).like(pattern.clone()))
+                .add(
+                    Expr::expr(Func::lower(Expr::col((request::Entity, request::Column::Title)))).like(pattern.clone()),
+                )
                 .add(Expr::expr(Func::lower(Expr::col((request::Entity, request::Column::Number)))).like(pattern)),
         );
     }
@@ -864,8 +887,12 @@ pub async fn tasks(state: &AppState, caller: &Caller, limit: u64) -> ApiResult<V
         );
     }
     let mut office = Condition::any();
-    let actor_keys: Vec<String> =
-        caller.roles.iter().filter(|r| **r != Role::Applicant && **r != Role::Auditor).map(|r| format!("role:{r}")).collect();
+    let actor_keys: Vec<String> = caller
+        .roles
+        .iter()
+        .filter(|r| **r != Role::Applicant && **r != Role::Auditor)
+        .map(|r| format!("role:{r}"))
+        .collect();
     if !actor_keys.is_empty() {
         office = office.add(request::Column::CurrentActor.is_in(actor_keys));
     }
@@ -907,7 +934,12 @@ pub struct CatalogueEntry {
     pub completed_at: Option<DateTime<Utc>>,
 }
 
-pub async fn catalogue(state: &AppState, caller: &Caller, limit: u64, after: Option<Uuid>) -> ApiResult<Page<CatalogueEntry>> {
+pub async fn catalogue(
+    state: &AppState,
+    caller: &Caller,
+    limit: u64,
+    after: Option<Uuid>,
+) -> ApiResult<Page<CatalogueEntry>> {
     let mut q = request::Entity::find()
         .filter(request::Column::Status.eq(Status::Completed.as_str()))
         .order_by_desc(request::Column::Id)
@@ -919,19 +951,24 @@ pub async fn catalogue(state: &AppState, caller: &Caller, limit: u64, after: Opt
         q = q.filter(request::Column::Id.lt(after));
     }
     let rows = q.all(&state.db).await?;
-    let page = Page::from_rows(rows, limit, |r| r.id, |r| CatalogueEntry {
-        request_id: r.id,
-        number: r.number,
-        flow: r.flow.parse().unwrap_or(Flow::External),
-        organization_id: r.organization_id,
-        title: r.title,
-        source_system: r.source_system,
-        target_system: r.target_system,
-        data_exchanged: r.data_exchanged,
-        base_url: r.base_url,
-        repository_url: r.repository_url,
-        submitted_at: r.submitted_at,
-        completed_at: r.closed_at,
-    });
+    let page = Page::from_rows(
+        rows,
+        limit,
+        |r| r.id,
+        |r| CatalogueEntry {
+            request_id: r.id,
+            number: r.number,
+            flow: r.flow.parse().unwrap_or(Flow::External),
+            organization_id: r.organization_id,
+            title: r.title,
+            source_system: r.source_system,
+            target_system: r.target_system,
+            data_exchanged: r.data_exchanged,
+            base_url: r.base_url,
+            repository_url: r.repository_url,
+            submitted_at: r.submitted_at,
+            completed_at: r.closed_at,
+        },
+    );
     Ok(page)
 }
