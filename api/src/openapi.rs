@@ -150,8 +150,7 @@ pub fn finish(collected: Doc) -> Doc {
 fn operation_id(path: &str, handler: &str) -> String {
     let rest = path.strip_prefix("/api/v1").unwrap_or(path);
     let fixed = rest.split('/').filter(|s| !s.is_empty() && !s.starts_with('{')).map(|s| s.replace('-', "_"));
-    let mut parts: Vec<String> =
-        fixed.filter(|s| !(handler.contains(s.as_str()) || s.contains(handler))).collect();
+    let mut parts: Vec<String> = fixed.filter(|s| !(handler.contains(s.as_str()) || s.contains(handler))).collect();
     parts.push(handler.to_owned());
     parts.join("_")
 }
@@ -222,8 +221,8 @@ static KNOWN_PATHS: std::sync::LazyLock<KnownPaths> =
 /// API's, the method is what did not match: 405 with `Allow`; otherwise 404. Both are
 /// problem+json.
 pub async fn unmatched(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
-    use actix_web::ResponseError;
     use crate::error::ApiError;
+    use actix_web::ResponseError;
     match KNOWN_PATHS.allowed(req.path()) {
         Some(methods) => {
             let mut res = ApiError::MethodNotAllowed.error_response();

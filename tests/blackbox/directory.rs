@@ -130,7 +130,8 @@ async fn updates_need_the_current_version() {
                 .json(&json!({"name": "Stale"})),
         )
         .await;
-    stale.assert_problem(409);
+    // A failed If-Match is 412 (RFC 9110); a stale body version, above, is 409.
+    stale.assert_problem(412);
     let fresh = app
         .send(
             app.http

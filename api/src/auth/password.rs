@@ -1,7 +1,7 @@
-//! Argon2id password hashing (OWASP parameters), run on the blocking pool so a burst of
-//! logins never stalls the async workers; and the password policy.
+//! Argon2id password hashing (OWASP parameters), run on a small dedicated thread pool so a
+//! burst of logins never stalls the async workers; and the password policy.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock, Mutex, mpsc};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -34,16 +34,57 @@ fn verify_blocking(hash: &str, password: &str) -> bool {
     }
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
+/// How many Argon2 computations run at once: one core is left to the request workers, so
+/// a burst of sign-ins queues here instead of starving every other request of CPU (and of
+/// memory: each computation holds 19 MiB).
+fn hashers() -> usize {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    cores.saturating_sub(1).max(1)
+}
+
+/// A small dedicated pool for Argon2, off the async workers and off tokio's blocking pool
+/// (which would run hundreds at once). Jobs wait in a queue; callers await a oneshot.
+static POOL: LazyLock<mpsc::Sender<Job>> = LazyLock::new(|| {
+    let (tx, rx) = mpsc::channel::<Job>();
+    let rx = Arc::new(Mutex::new(rx));
+    for i in 0..hashers() {
+        let rx = Arc::clone(&rx);
+        std::thread::Builder::new()
+            .name(format!("argon2-{i}"))
+            .spawn(move || {
+                loop {
+                    let next = match rx.lock() {
+                        Ok(r) => r.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(job) = next else { return };
+                    // A panicking job drops its reply sender; the caller sees an error.
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                }
+            })
+            .expect("spawn a password-hashing thread");
+    }
+    tx
+});
+
+async fn on_pool<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move || {
+        let _ = reply.send(f());
+    });
+    POOL.send(job).map_err(|_| ApiError::internal("password hashing pool is gone"))?;
+    answer.await.map_err(|_| ApiError::internal("password hashing failed"))
+}
+
 pub async fn hash(password: String) -> ApiResult<String> {
-    tokio::task::spawn_blocking(move || hash_blocking(&password))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)
+    on_pool(move || hash_blocking(&password)).await?.map_err(ApiError::internal)
 }
 
 /// Verifies `password` against `hash`, or against a dummy hash when there is no user.
 pub async fn verify(hash: Option<String>, password: String) -> ApiResult<bool> {
-    tokio::task::spawn_blocking(move || match hash {
+    on_pool(move || match hash {
         Some(h) => verify_blocking(&h, &password),
         None => {
             verify_blocking(&DUMMY_HASH, &password);
@@ -51,7 +92,6 @@ pub async fn verify(hash: Option<String>, password: String) -> ApiResult<bool> {
         }
     })
     .await
-    .map_err(ApiError::internal)
 }
 
 /// Common passwords long enough to pass the length rule (shorter ones fail it anyway).

@@ -181,7 +181,8 @@ pub fn integral_i32<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i32
 /// The pattern of names and titles (`name`, `full_name`): not blank, no control
 /// characters. Pair it with `min_length = 1` and a `max_length`; `check_text` enforces
 /// the same rule, so what the spec allows is exactly what is accepted.
-pub const TEXT_PATTERN: &str = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$";
+pub const TEXT_PATTERN: &str =
+    r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$";
 
 /// `TEXT_PATTERN` plus a length limit in characters.
 pub fn check_text(value: &str, max_chars: usize) -> Result<(), String> {
@@ -198,7 +199,8 @@ pub fn check_text(value: &str, max_chars: usize) -> Result<(), String> {
 }
 
 /// The pattern of email addresses: `local@domain.tld`, no spaces or control characters.
-pub const EMAIL_PATTERN: &str = r"^[^@\s\u0000-\u001F\u007F-\u009F]+@[^@.\s\u0000-\u001F\u007F-\u009F]+(\.[^@.\s\u0000-\u001F\u007F-\u009F]+)+$";
+pub const EMAIL_PATTERN: &str =
+    r"^[^@\s\u0000-\u001F\u007F-\u009F]+@[^@.\s\u0000-\u001F\u007F-\u009F]+(\.[^@.\s\u0000-\u001F\u007F-\u009F]+)+$";
 
 /// `EMAIL_PATTERN`, and at most 254 characters.
 pub fn is_email(e: &str) -> bool {
@@ -240,11 +242,7 @@ impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let empty = req.headers().get(header::CONTENT_TYPE).is_none()
-            && req
-                .headers()
-                .get(header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .is_none_or(|v| v.trim() == "0");
+            && req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).is_none_or(|v| v.trim() == "0");
         if empty {
             return Box::pin(async { Ok(OptionalJson(T::default())) });
         }

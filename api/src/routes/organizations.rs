@@ -82,7 +82,7 @@ async fn get_one(
     Ok(super::ok_versioned(org.version, &org))
 }
 
-/// Admin only. Send the version you saw (`If-Match` or `version`); a stale one → 409.
+/// Admin only. Send the version you saw: `If-Match` (stale → 412) or `version` (stale → 409).
 #[utoipa::path(
     tag = "directory",
     summary = "Update an organization's code or name",
@@ -90,7 +90,8 @@ async fn get_one(
     request_body = OrganizationUpdate,
     responses(
         (status = 200, body = Organization, headers(("ETag" = String))),
-        (status = 409, description = "Stale version or code taken", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Stale `version` or code taken", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

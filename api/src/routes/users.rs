@@ -95,7 +95,8 @@ async fn get_one(
     request_body = UserUpdate,
     responses(
         (status = 200, body = User, headers(("ETag" = String))),
-        (status = 409, description = "Stale version or NIP taken", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Stale `version` or NIP taken", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

@@ -58,7 +58,11 @@ pub struct ApiClientWithSecret {
 #[schema(example = json!({"name": "SIMPUS Dinas Kesehatan", "organization_id": "0190f1f4-6c1e-7d7a-9a4e-3f1d2c3b4a59"}))]
 pub struct NewApiClient {
     /// 1–200 characters, not blank, no control characters.
-    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub name: String,
     /// The agency (or division) this system acts for.
     pub organization_id: Uuid,

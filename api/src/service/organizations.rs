@@ -69,7 +69,11 @@ pub struct NewOrganization {
     #[schema(pattern = "^[A-Z0-9_-]{2,32}$")]
     pub code: String,
     /// 1–200 characters, not blank, no control characters.
-    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub name: String,
     pub kind: OrganizationKind,
 }
@@ -80,7 +84,11 @@ pub struct NewOrganization {
 pub struct OrganizationUpdate {
     #[schema(pattern = "^[A-Z0-9_-]{2,32}$")]
     pub code: Option<String>,
-    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub name: Option<String>,
     /// The version you saw; a stale one is refused with 409 (or use `If-Match`).
     #[serde(default, deserialize_with = "crate::routes::extract::integral_i32")]
@@ -197,7 +205,7 @@ pub async fn update(
     let now = state.now();
     let txn = crate::db::begin_write(&state.db).await?;
     let current = find(&txn, id).await?;
-    super::check_version(current.version, if_match.or(input.version))?;
+    super::check_preconditions(current.version, if_match, input.version)?;
     if let Some(c) = &input.code
         && code_taken(&txn, c, Some(id)).await?
     {

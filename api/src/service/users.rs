@@ -64,7 +64,11 @@ pub struct NewUser {
     #[schema(pattern = "^[a-z0-9._-]{3,64}$")]
     pub username: String,
     /// 1–200 characters, not blank, no control characters.
-    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub full_name: String,
     /// At least 12 characters, not a common password, not containing the username.
     #[schema(min_length = 12, max_length = 256)]
@@ -74,7 +78,10 @@ pub struct NewUser {
     pub roles: Vec<Role>,
     #[schema(pattern = "^[0-9]{18}$")]
     pub nip: Option<String>,
-    #[schema(max_length = 254, pattern = r"^[^@\s\u0000-\u001F\u007F-\u009F]+@[^@.\s\u0000-\u001F\u007F-\u009F]+(\.[^@.\s\u0000-\u001F\u007F-\u009F]+)+$")]
+    #[schema(
+        max_length = 254,
+        pattern = r"^[^@\s\u0000-\u001F\u007F-\u009F]+@[^@.\s\u0000-\u001F\u007F-\u009F]+(\.[^@.\s\u0000-\u001F\u007F-\u009F]+)+$"
+    )]
     pub email: Option<String>,
 }
 
@@ -82,14 +89,21 @@ pub struct NewUser {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"full_name": "Budi Santoso, S.T.", "roles": ["applicant"], "version": 1}))]
 pub struct UserUpdate {
-    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub full_name: Option<String>,
     pub organization_id: Option<Uuid>,
     #[schema(min_items = 1)]
     pub roles: Option<Vec<Role>>,
     #[schema(pattern = "^[0-9]{18}$")]
     pub nip: Option<String>,
-    #[schema(max_length = 254, pattern = r"^[^@\s\u0000-\u001F\u007F-\u009F]+@[^@.\s\u0000-\u001F\u007F-\u009F]+(\.[^@.\s\u0000-\u001F\u007F-\u009F]+)+$")]
+    #[schema(
+        max_length = 254,
+        pattern = r"^[^@\s\u0000-\u001F\u007F-\u009F]+@[^@.\s\u0000-\u001F\u007F-\u009F]+(\.[^@.\s\u0000-\u001F\u007F-\u009F]+)+$"
+    )]
     pub email: Option<String>,
     /// The version you saw; a stale one is refused with 409 (or use `If-Match`).
     #[serde(default, deserialize_with = "crate::routes::extract::integral_i32")]
@@ -267,7 +281,7 @@ pub async fn update(
     let now = state.now();
     let txn = crate::db::begin_write(&state.db).await?;
     let current = find(&txn, id).await?;
-    super::check_version(current.version, if_match.or(input.version))?;
+    super::check_preconditions(current.version, if_match, input.version)?;
     let org_id = input.organization_id.unwrap_or(current.organization_id);
     let org = organizations::find(&txn, org_id).await;
     let roles = input.roles.clone().unwrap_or_else(|| roles_of(&current));
