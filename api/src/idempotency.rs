@@ -168,7 +168,9 @@ async fn claim(state: &AppState, caller: &str, key: &str, fingerprint: &str) -> 
     .await
     .map_err(|e| match ApiError::from(e) {
         // Two first requests raced; the other one holds the key.
-        ApiError::Conflict(_) => ApiError::Conflict("the first request with this Idempotency-Key is still running".into()),
+        ApiError::Conflict(_) => {
+            ApiError::Conflict("the first request with this Idempotency-Key is still running".into())
+        }
         other => other,
     })?;
     txn.commit().await?;

@@ -42,7 +42,9 @@ impl Application {
             calendar: std::sync::RwLock::new(std::sync::Arc::new(crate::calendar::WorkingCalendar::regency_default())),
         });
         crate::service::calendar::startup(&state).await.map_err(|e| format!("cannot load the office calendar: {e}"))?;
-        crate::service::workflows::seed(&state).await.map_err(|e| format!("cannot seed the workflow definitions: {e}"))?;
+        crate::service::workflows::seed(&state)
+            .await
+            .map_err(|e| format!("cannot seed the workflow definitions: {e}"))?;
         bootstrap::ensure_admin(&state).await.map_err(|e| format!("cannot create the configured admin: {e}"))?;
         crate::jobs::sla_sweeper::spawn(state.clone());
         let listener = TcpListener::bind(&state.settings.listen)

@@ -13,7 +13,14 @@ async fn downloaded_bytes_hash_to_the_reported_digest() {
     assert_eq!(meta["content_type"], "application/pdf");
     assert_eq!(meta["size"], PDF.len());
     assert_eq!(meta["kind_version"], 1);
-    let res = o.app.http.get(o.app.url(&format!("/documents/{}/content", meta["id"].as_str().unwrap()))).bearer_auth(&o.budi).send().await.unwrap();
+    let res = o
+        .app
+        .http
+        .get(o.app.url(&format!("/documents/{}/content", meta["id"].as_str().unwrap())))
+        .bearer_auth(&o.budi)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "application/pdf");
     assert!(res.headers()["content-disposition"].to_str().unwrap().contains("surat.pdf"));

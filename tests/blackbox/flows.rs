@@ -85,7 +85,15 @@ impl Office {
         let form = reqwest::multipart::Form::new()
             .text("kind", kind.to_owned())
             .part("file", reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(filename.to_owned()));
-        self.app.send(self.app.http.post(self.app.url(&format!("/requests/{id}/documents"))).bearer_auth(token).multipart(form)).await
+        self.app
+            .send(
+                self.app
+                    .http
+                    .post(self.app.url(&format!("/requests/{id}/documents")))
+                    .bearer_auth(token)
+                    .multipart(form),
+            )
+            .await
     }
 
     pub async fn attach(&self, token: &str, id: &str, kind: &str) {
@@ -189,7 +197,14 @@ async fn walk(o: &Office, applicant: &str, steps: &[Step]) -> Value {
 
 fn external(o: &Office) -> Vec<Step> {
     vec![
-        Step { code: "submit", action: "submit", actor: "budi", wrong_actor: "kasi", documents: &["request_letter"], body: json!({}) },
+        Step {
+            code: "submit",
+            action: "submit",
+            actor: "budi",
+            wrong_actor: "kasi",
+            documents: &["request_letter"],
+            body: json!({}),
+        },
         Step {
             code: "disposition",
             action: "disposition",
@@ -198,9 +213,30 @@ fn external(o: &Office) -> Vec<Step> {
             documents: &[],
             body: json!({"instructions": ["tindak_lanjuti", "koordinasikan"], "to_user_id": o.kasi_id, "note": "Segera"}),
         },
-        Step { code: "follow_up", action: "follow-up", actor: "kasi", wrong_actor: "kabid", documents: &[], body: json!({"note": "ok"}) },
-        Step { code: "discussion", action: "discussion", actor: "kasi", wrong_actor: "budi", documents: &["formulation"], body: json!({}) },
-        Step { code: "approval", action: "approval", actor: "kadis", wrong_actor: "kabid", documents: &[], body: json!({}) },
+        Step {
+            code: "follow_up",
+            action: "follow-up",
+            actor: "kasi",
+            wrong_actor: "kabid",
+            documents: &[],
+            body: json!({"note": "ok"}),
+        },
+        Step {
+            code: "discussion",
+            action: "discussion",
+            actor: "kasi",
+            wrong_actor: "budi",
+            documents: &["formulation"],
+            body: json!({}),
+        },
+        Step {
+            code: "approval",
+            action: "approval",
+            actor: "kadis",
+            wrong_actor: "kabid",
+            documents: &[],
+            body: json!({}),
+        },
         Step {
             code: "team",
             action: "team",
@@ -217,9 +253,30 @@ fn external(o: &Office) -> Vec<Step> {
             documents: &[],
             body: json!({"base_url": "https://api.trenggalekkab.go.id/simpus/v1"}),
         },
-        Step { code: "testing", action: "testing", actor: "sari", wrong_actor: "kabid", documents: &["test_report"], body: json!({"result": "passed"}) },
-        Step { code: "implementation", action: "implementation", actor: "andi", wrong_actor: "budi", documents: &["integration_report"], body: json!({}) },
-        Step { code: "report", action: "report", actor: "kasi", wrong_actor: "andi", documents: &["final_report"], body: json!({}) },
+        Step {
+            code: "testing",
+            action: "testing",
+            actor: "sari",
+            wrong_actor: "kabid",
+            documents: &["test_report"],
+            body: json!({"result": "passed"}),
+        },
+        Step {
+            code: "implementation",
+            action: "implementation",
+            actor: "andi",
+            wrong_actor: "budi",
+            documents: &["integration_report"],
+            body: json!({}),
+        },
+        Step {
+            code: "report",
+            action: "report",
+            actor: "kasi",
+            wrong_actor: "andi",
+            documents: &["final_report"],
+            body: json!({}),
+        },
     ]
 }
 
@@ -244,7 +301,8 @@ async fn the_external_flow_runs_from_draft_to_completed_refusing_every_wrong_cal
     assert_eq!(steps.len(), 10);
     assert!(steps.iter().all(|s| s["outcome"] == "completed" && s["completed_by"]["username"].is_string()));
     assert_eq!(steps[4]["completed_by"]["username"], "kadis");
-    let events: Vec<String> = t.body["events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_owned()).collect();
+    let events: Vec<String> =
+        t.body["events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_owned()).collect();
     assert_eq!(events.first().map(String::as_str), Some("request.created"));
     assert_eq!(events.last().map(String::as_str), Some("request.completed"));
     assert_eq!(events.iter().filter(|e| *e == "request.document_uploaded").count(), 6);
@@ -276,8 +334,22 @@ async fn the_internal_flow_has_no_approval_step() {
             documents: &["request_letter"],
             body: json!({"instructions": ["telaah_dan_saran"]}),
         },
-        Step { code: "follow_up", action: "follow-up", actor: "kasi", wrong_actor: "andi", documents: &[], body: json!({}) },
-        Step { code: "discussion", action: "discussion", actor: "kasi", wrong_actor: "kabid", documents: &["formulation"], body: json!({}) },
+        Step {
+            code: "follow_up",
+            action: "follow-up",
+            actor: "kasi",
+            wrong_actor: "andi",
+            documents: &[],
+            body: json!({}),
+        },
+        Step {
+            code: "discussion",
+            action: "discussion",
+            actor: "kasi",
+            wrong_actor: "kabid",
+            documents: &["formulation"],
+            body: json!({}),
+        },
         Step {
             code: "team",
             action: "team",
@@ -286,10 +358,38 @@ async fn the_internal_flow_has_no_approval_step() {
             documents: &["api_document"],
             body: json!({"lead_user_id": o.sari_id, "member_user_ids": []}),
         },
-        Step { code: "integration", action: "integration", actor: "sari", wrong_actor: "andi", documents: &[], body: json!({"base_url": "http://10.0.0.5/api"}) },
-        Step { code: "testing", action: "testing", actor: "sari", wrong_actor: "kasi", documents: &["test_report"], body: json!({"result": "passed"}) },
-        Step { code: "implementation", action: "implementation", actor: "sari", wrong_actor: "kabid", documents: &["integration_report"], body: json!({}) },
-        Step { code: "report", action: "report", actor: "kasi", wrong_actor: "sari", documents: &["final_report"], body: json!({}) },
+        Step {
+            code: "integration",
+            action: "integration",
+            actor: "sari",
+            wrong_actor: "andi",
+            documents: &[],
+            body: json!({"base_url": "http://10.0.0.5/api"}),
+        },
+        Step {
+            code: "testing",
+            action: "testing",
+            actor: "sari",
+            wrong_actor: "kasi",
+            documents: &["test_report"],
+            body: json!({"result": "passed"}),
+        },
+        Step {
+            code: "implementation",
+            action: "implementation",
+            actor: "sari",
+            wrong_actor: "kabid",
+            documents: &["integration_report"],
+            body: json!({}),
+        },
+        Step {
+            code: "report",
+            action: "report",
+            actor: "kasi",
+            wrong_actor: "sari",
+            documents: &["final_report"],
+            body: json!({}),
+        },
     ];
     let done = walk(&o, "ikp", &steps).await;
     assert_eq!(done["flow"], "internal");
@@ -320,7 +420,8 @@ async fn return_and_resubmit_resume_at_the_same_step_and_the_applicant_can_edit_
     assert_eq!(r.body["current_step"]["paused"], true);
     // Nobody in the office can act while it waits on the applicant.
     o.act(&o.kasi, &id, "follow-up", json!({})).await.assert_problem(409);
-    let edited = o.app.patch(&format!("/requests/{id}"), &o.budi, json!({"purpose": "Data kunjungan dan rujukan"})).await;
+    let edited =
+        o.app.patch(&format!("/requests/{id}"), &o.budi, json!({"purpose": "Data kunjungan dan rujukan"})).await;
     assert_eq!(edited.assert_status(200)["purpose"], "Data kunjungan dan rujukan");
     o.app.patch(&format!("/requests/{id}"), &o.rina, json!({"purpose": "x"})).await.assert_problem(404);
     o.app.patch(&format!("/requests/{id}"), &o.kasi, json!({"purpose": "x"})).await.assert_problem(403);
@@ -411,15 +512,29 @@ async fn bad_structured_outputs_are_422() {
     let r = o.act(&o.kabid, &id, "disposition", json!({"instructions": ["segera"]})).await;
     r.assert_problem(400);
     // The recipient must be someone in the office who can act on it.
-    let r = o.act(&o.kabid, &id, "disposition", json!({"instructions": ["tindak_lanjuti"], "to_user_id": uuid::Uuid::new_v4()})).await;
+    let r = o
+        .act(
+            &o.kabid,
+            &id,
+            "disposition",
+            json!({"instructions": ["tindak_lanjuti"], "to_user_id": uuid::Uuid::new_v4()}),
+        )
+        .await;
     assert!(r.assert_problem(422)["errors"]["to_user_id"].is_array());
 }
 
 #[tokio::test]
 async fn only_applicants_create_requests_and_an_agency_system_can_run_its_part() {
     let o = Office::new().await;
-    let r = o.app.post("/requests", &o.kasi, json!({"title": "x", "purpose": "x", "source_system": "x", "target_system": "x",
-        "data_exchanged": "x", "letter_number": "1", "letter_date": "2026-01-05"})).await;
+    let r = o
+        .app
+        .post(
+            "/requests",
+            &o.kasi,
+            json!({"title": "x", "purpose": "x", "source_system": "x", "target_system": "x",
+        "data_exchanged": "x", "letter_number": "1", "letter_date": "2026-01-05"}),
+        )
+        .await;
     r.assert_problem(403);
     let c = o.app.post("/api-clients", &o.admin, json!({"name": "SIMPUS", "organization_id": o.dinkes_id})).await.body;
     let t = o
@@ -445,12 +560,15 @@ async fn lists_filter_and_never_leak_another_agencys_requests() {
     let a = submitted(&o).await;
     let _draft = o.create(&o.budi).await;
     let other = o.create(&o.rina).await;
-    let ids = |r: &Resp| r.body["items"].as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+    let ids = |r: &Resp| {
+        r.body["items"].as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
     let budi_sees = o.app.get("/requests", &o.budi).await;
     assert_eq!(ids(&budi_sees).len(), 2);
     assert!(!ids(&budi_sees).contains(&other["id"].as_str().unwrap().to_owned()));
     // Filtering by another organization does not open it up.
-    let sneaky = o.app.get(&format!("/requests?organization_id={}", other["organization_id"].as_str().unwrap()), &o.budi).await;
+    let sneaky =
+        o.app.get(&format!("/requests?organization_id={}", other["organization_id"].as_str().unwrap()), &o.budi).await;
     assert_eq!(ids(&sneaky).len(), 0);
     assert_eq!(ids(&o.app.get("/requests", &o.kasi).await).len(), 3);
     assert_eq!(ids(&o.app.get("/requests?status=in_progress", &o.kasi).await), [a.as_str()]);
@@ -475,12 +593,18 @@ async fn a_stale_if_match_is_412_and_a_stale_body_version_409() {
     let v = o.get(&o.kabid, &id).await["version"].as_i64().unwrap();
     let url = o.app.url(&format!("/requests/{id}/disposition"));
     let body = json!({"instructions": ["tindak_lanjuti"]});
-    let stale = o.app.send(o.app.http.post(&url).bearer_auth(&o.kabid).header("If-Match", format!("\"{}\"", v - 1)).json(&body)).await;
+    let stale = o
+        .app
+        .send(o.app.http.post(&url).bearer_auth(&o.kabid).header("If-Match", format!("\"{}\"", v - 1)).json(&body))
+        .await;
     stale.assert_problem(412);
     let mut with_old = body.clone();
     with_old["version"] = (v - 1).into();
     o.act(&o.kabid, &id, "disposition", with_old).await.assert_problem(409);
-    let fresh = o.app.send(o.app.http.post(&url).bearer_auth(&o.kabid).header("If-Match", format!("\"{v}\"")).json(&body)).await;
+    let fresh = o
+        .app
+        .send(o.app.http.post(&url).bearer_auth(&o.kabid).header("If-Match", format!("\"{v}\"")).json(&body))
+        .await;
     assert_eq!(fresh.assert_status(200)["current_step"]["code"], "follow_up");
     assert_eq!(fresh.header("etag").map(str::to_owned), Some(format!("\"{}\"", v + 1)));
 }
@@ -492,7 +616,8 @@ async fn a_request_shows_on_time_then_warning_then_overdue_as_working_time_passe
     let step = o.get(&o.kabid, &id).await["current_step"].clone();
     assert_eq!(step["code"], "disposition");
     assert_eq!(step["sla_state"], "on_time");
-    let at = |k: &str| chrono::DateTime::parse_from_rfc3339(step[k].as_str().unwrap()).unwrap().with_timezone(&chrono::Utc);
+    let at =
+        |k: &str| chrono::DateTime::parse_from_rfc3339(step[k].as_str().unwrap()).unwrap().with_timezone(&chrono::Utc);
     let (warning, limit) = (at("warning_at"), at("limit_at"));
     assert!(warning < limit, "a 15-minute standard warns before its limit");
     o.app.clock.advance(warning - chrono::Utc::now() + chrono::Duration::seconds(5));

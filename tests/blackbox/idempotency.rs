@@ -11,7 +11,8 @@ fn draft_body(title: &str) -> Value {
 async fn a_retried_post_gets_the_first_response_and_does_nothing_twice() {
     let o = Office::new().await;
     let post = |token: &str, key: &str, body: Value| {
-        o.app.send(o.app.http.post(o.app.url("/requests")).bearer_auth(token).header("Idempotency-Key", key).json(&body))
+        o.app
+            .send(o.app.http.post(o.app.url("/requests")).bearer_auth(token).header("Idempotency-Key", key).json(&body))
     };
     let first = post(&o.budi, "req-2026-0001", draft_body("Integrasi A")).await;
     let created = first.assert_status(201).clone();
@@ -31,7 +32,11 @@ async fn a_retried_post_gets_the_first_response_and_does_nothing_twice() {
     o.attach(&o.budi, id, "request_letter").await;
     let submit = || {
         o.app.send(
-            o.app.http.post(o.app.url(&format!("/requests/{id}/submit"))).bearer_auth(&o.budi).header("Idempotency-Key", "submit-1"),
+            o.app
+                .http
+                .post(o.app.url(&format!("/requests/{id}/submit")))
+                .bearer_auth(&o.budi)
+                .header("Idempotency-Key", "submit-1"),
         )
     };
     let s1 = submit().await;

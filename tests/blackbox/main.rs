@@ -3,8 +3,8 @@
 
 mod api_clients;
 mod auth;
-mod calendar;
 mod authz;
+mod calendar;
 mod check;
 mod directory;
 mod documents;

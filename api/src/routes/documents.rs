@@ -57,7 +57,8 @@ async fn upload(
         return Err(ApiError::UnsupportedMediaType("send the document as multipart/form-data".into()));
     }
     let limit = state.settings.upload_limit_bytes;
-    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     // Room for the form's own headers around the file.
     if declared.is_some_and(|n| n > limit + 64 * 1024) {
         return Err(ApiError::PayloadTooLarge(format!("documents are limited to {limit} bytes")));
@@ -83,13 +84,16 @@ async fn upload(
                     text.extend_from_slice(&chunk);
                 }
                 let s = String::from_utf8_lossy(&text);
-                kind = Some(s.trim().parse().map_err(|_| ApiError::invalid("kind", format!("`{s}` is not a document kind")))?);
+                kind = Some(
+                    s.trim().parse().map_err(|_| ApiError::invalid("kind", format!("`{s}` is not a document kind")))?,
+                );
             }
             "file" => {
                 if file.is_some() {
                     return Err(ApiError::invalid("file", "send one file per upload"));
                 }
-                let name = field.content_disposition().and_then(|cd| cd.get_filename()).unwrap_or("document").to_owned();
+                let name =
+                    field.content_disposition().and_then(|cd| cd.get_filename()).unwrap_or("document").to_owned();
                 let mut pending = store.begin(limit).await.map_err(svc::too_large)?;
                 while let Some(chunk) = field.next().await {
                     let chunk = chunk.map_err(|e| ApiError::bad_request(format!("malformed multipart body: {e}")))?;
@@ -107,9 +111,7 @@ async fn upload(
     }
     let content_type = svc::sniff(&pending.head, &filename)?;
     let meta = svc::record(&state, &who, *id, Upload { kind, filename, content_type, pending }).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/documents/{}", meta.id)))
-        .json(meta))
+    Ok(HttpResponse::Created().insert_header((header::LOCATION, format!("/api/v1/documents/{}", meta.id))).json(meta))
 }
 
 /// Anyone who may see the request. Every version, oldest first.
@@ -121,7 +123,11 @@ async fn upload(
     security(("bearer" = []))
 )]
 #[get("/requests/{id}/documents")]
-async fn list_documents(state: web::Data<AppState>, who: Authorized<SignedIn>, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+async fn list_documents(
+    state: web::Data<AppState>,
+    who: Authorized<SignedIn>,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(svc::list(&state, &who, *id).await?))
 }
 
@@ -134,7 +140,11 @@ async fn list_documents(state: web::Data<AppState>, who: Authorized<SignedIn>, i
     security(("bearer" = []))
 )]
 #[get("/documents/{id}")]
-async fn metadata(state: web::Data<AppState>, who: Authorized<SignedIn>, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+async fn metadata(
+    state: web::Data<AppState>,
+    who: Authorized<SignedIn>,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     let d: DocumentMeta = svc::find_visible(&state, &who, *id).await?.into();
     Ok(HttpResponse::Ok().json(d))
 }
@@ -151,7 +161,11 @@ async fn metadata(state: web::Data<AppState>, who: Authorized<SignedIn>, id: web
     security(("bearer" = []))
 )]
 #[get("/documents/{id}/content")]
-async fn content(state: web::Data<AppState>, who: Authorized<SignedIn>, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+async fn content(
+    state: web::Data<AppState>,
+    who: Authorized<SignedIn>,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     let d = svc::find_visible(&state, &who, *id).await?;
     let file = svc::store(&state).open(&d.storage_key).await.map_err(|e| ApiError::internal(e.to_string()))?;
     let digest = hex::decode(&d.sha256).map_err(ApiError::internal)?;
@@ -159,7 +173,9 @@ async fn content(state: web::Data<AppState>, who: Authorized<SignedIn>, id: web:
     let disposition = ContentDisposition {
         disposition: DispositionType::Attachment,
         parameters: vec![
-            DispositionParam::Filename(d.filename.chars().map(|c| if c.is_ascii() && c != '"' { c } else { '_' }).collect()),
+            DispositionParam::Filename(
+                d.filename.chars().map(|c| if c.is_ascii() && c != '"' { c } else { '_' }).collect(),
+            ),
             DispositionParam::FilenameExt(ExtendedValue {
                 charset: header::Charset::Ext("UTF-8".into()),
                 language_tag: None,

@@ -29,7 +29,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
     security(("bearer" = []))
 )]
 #[post("/requests")]
-async fn create(state: web::Data<AppState>, who: Authorized<SignedIn>, body: ApiJson<NewRequest>) -> ApiResult<HttpResponse> {
+async fn create(
+    state: web::Data<AppState>,
+    who: Authorized<SignedIn>,
+    body: ApiJson<NewRequest>,
+) -> ApiResult<HttpResponse> {
     let r = svc::create(&state, &who, body.0).await?;
     Ok(super::created(format!("/api/v1/requests/{}", r.id), r.version, &r))
 }
@@ -85,7 +89,11 @@ async fn list(
     security(("bearer" = []))
 )]
 #[get("/requests/{id}")]
-async fn get_one(state: web::Data<AppState>, who: Authorized<SignedIn>, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+async fn get_one(
+    state: web::Data<AppState>,
+    who: Authorized<SignedIn>,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     let r = svc::get(&state, &who, *id).await?;
     Ok(super::ok_versioned(r.version, &r))
 }
@@ -125,6 +133,10 @@ async fn update(
     security(("bearer" = []))
 )]
 #[get("/requests/{id}/timeline")]
-async fn get_timeline(state: web::Data<AppState>, who: Authorized<SignedIn>, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+async fn get_timeline(
+    state: web::Data<AppState>,
+    who: Authorized<SignedIn>,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(timeline::timeline(&state, &who, *id).await?))
 }

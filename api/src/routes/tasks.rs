@@ -33,7 +33,11 @@ pub struct TaskQuery {
     security(("bearer" = []))
 )]
 #[get("/tasks")]
-async fn tasks(state: web::Data<AppState>, who: Authorized<SignedIn>, q: web::Query<TaskQuery>) -> ApiResult<HttpResponse> {
+async fn tasks(
+    state: web::Data<AppState>,
+    who: Authorized<SignedIn>,
+    q: web::Query<TaskQuery>,
+) -> ApiResult<HttpResponse> {
     let limit = match q.limit {
         None => 50,
         Some(n) if (1..=100).contains(&n) => n,
@@ -52,6 +56,10 @@ async fn tasks(state: web::Data<AppState>, who: Authorized<SignedIn>, q: web::Qu
     security(("bearer" = []))
 )]
 #[get("/integrations")]
-async fn integrations(state: web::Data<AppState>, who: Authorized<SignedIn>, page: web::Query<PageQuery>) -> ApiResult<HttpResponse> {
+async fn integrations(
+    state: web::Data<AppState>,
+    who: Authorized<SignedIn>,
+    page: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(svc::catalogue(&state, &who, page.limit()?, page.after()?).await?))
 }

@@ -14,7 +14,8 @@ use crate::error::ApiResult;
 use crate::service::requests::{self as svc, RequestView, Transition, TransitionInput};
 use crate::state::AppState;
 use crate::workflow::{
-    Disposition, DispositionInstruction, IntegrationRecord, StepCode, StructuredOutput, TeamList, TestOutcome, TestResult,
+    Disposition, DispositionInstruction, IntegrationRecord, StepCode, StructuredOutput, TeamList, TestOutcome,
+    TestResult,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -283,7 +284,10 @@ async fn integration(
     body: ApiJson<IntegrationBody>,
 ) -> ApiResult<HttpResponse> {
     let b = body.0;
-    let output = StructuredOutput::IntegrationRecord(IntegrationRecord { base_url: b.base_url, repository_url: b.repository_url });
+    let output = StructuredOutput::IntegrationRecord(IntegrationRecord {
+        base_url: b.base_url,
+        repository_url: b.repository_url,
+    });
     let input = TransitionInput { note: b.note, version: b.version, output: Some(output), ..Default::default() };
     run(&state, &who, &req, *id, Transition::Complete(StepCode::Integration), input).await
 }

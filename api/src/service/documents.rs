@@ -81,7 +81,8 @@ pub async fn check_may_upload(state: &AppState, caller: &Caller, r: &entity::req
         return Ok(());
     }
     let def = workflows::by_id(&state.db, r.definition_id).await?.definition;
-    let step = r.current_step.parse().ok().and_then(|c| def.step(c)).ok_or_else(|| ApiError::internal("no current step"))?;
+    let step =
+        r.current_step.parse().ok().and_then(|c| def.step(c)).ok_or_else(|| ApiError::internal("no current step"))?;
     let on_team = match caller.user_id() {
         Some(u) => entity::team_member::Entity::find_by_id((r.id, u)).one(&state.db).await?.is_some(),
         None => false,

@@ -27,7 +27,11 @@ pub fn check_version(current: i32, expected: Option<i32>) -> crate::error::ApiRe
 
 /// Both preconditions a write may carry: a failed `If-Match` is 412 (RFC 9110), a stale
 /// `version` in the body is 409 (a state conflict), as `shared/design/api.md` says.
-pub fn check_preconditions(current: i32, if_match: Option<i32>, body_version: Option<i32>) -> crate::error::ApiResult<()> {
+pub fn check_preconditions(
+    current: i32,
+    if_match: Option<i32>,
+    body_version: Option<i32>,
+) -> crate::error::ApiResult<()> {
     if let Some(v) = if_match
         && v != current
     {

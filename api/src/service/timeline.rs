@@ -112,11 +112,21 @@ pub async fn timeline(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<
         .into_iter()
         .map(|i| {
             let end = i.completed_at.or(r.returned_at).unwrap_or(now);
-            let due = Due { clock_started_at: i.clock_started_at, warning_at: i.warning_at, target_at: i.due_at, limit_at: i.limit_at };
+            let due = Due {
+                clock_started_at: i.clock_started_at,
+                warning_at: i.warning_at,
+                target_at: i.due_at,
+                limit_at: i.limit_at,
+            };
             let label = i.step_code.parse().ok().and_then(|c| def.step(c)).map(|s| s.label.clone()).unwrap_or_default();
             StepRecord {
                 label,
-                documents: docs.iter().filter(|d| d.step_instance_id == i.id).cloned().map(DocumentMeta::from).collect(),
+                documents: docs
+                    .iter()
+                    .filter(|d| d.step_instance_id == i.id)
+                    .cloned()
+                    .map(DocumentMeta::from)
+                    .collect(),
                 working_seconds: (calendar.elapsed_seconds(i.clock_started_at, end) - i.paused_seconds).max(0),
                 sla_state: due.sla_state(end),
                 completed_by: i.completed_by_user.and_then(|u| people.get(&u).cloned()),

@@ -117,7 +117,12 @@ pub async fn versions(state: &AppState, flow: Flow) -> ApiResult<Vec<PublishedDe
 
 /// Publishes a revision: validated, numbered latest + 1 (the body's `version` is
 /// ignored, so two admins cannot publish the same number).
-pub async fn publish(state: &AppState, actor: Actor, flow: Flow, mut def: WorkflowDefinition) -> ApiResult<PublishedDefinition> {
+pub async fn publish(
+    state: &AppState,
+    actor: Actor,
+    flow: Flow,
+    mut def: WorkflowDefinition,
+) -> ApiResult<PublishedDefinition> {
     if def.flow != flow {
         return Err(ApiError::invalid("flow", format!("must be `{flow}`, the flow in the path")));
     }
