@@ -97,9 +97,7 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Ser
             .configure(register)
             .split_for_parts();
         app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", doc.clone()))
-            .default_service(web::to(|| async {
-                Err::<HttpResponse, _>(ApiError::NotFound("no such resource".into()))
-            }))
+            .default_service(web::to(openapi::unmatched))
             .wrap(actix_web::middleware::from_fn(crate::idempotency::middleware))
             .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
             .wrap(actix_web::middleware::from_fn(request_id_header))

@@ -42,6 +42,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
 pub struct StepBody {
     #[schema(max_length = 4000)]
     pub note: Option<String>,
+    #[serde(default, deserialize_with = "crate::routes::extract::integral_i32")]
+    #[schema(minimum = 1, maximum = 2147483647)]
     pub version: Option<i32>,
 }
 
@@ -55,6 +57,8 @@ pub struct DispositionBody {
     pub to_user_id: Option<Uuid>,
     #[schema(max_length = 4000)]
     pub note: Option<String>,
+    #[serde(default, deserialize_with = "crate::routes::extract::integral_i32")]
+    #[schema(minimum = 1, maximum = 2147483647)]
     pub version: Option<i32>,
 }
 
@@ -66,6 +70,8 @@ pub struct TeamBody {
     pub member_user_ids: Vec<Uuid>,
     #[schema(max_length = 4000)]
     pub note: Option<String>,
+    #[serde(default, deserialize_with = "crate::routes::extract::integral_i32")]
+    #[schema(minimum = 1, maximum = 2147483647)]
     pub version: Option<i32>,
 }
 
@@ -80,6 +86,8 @@ pub struct IntegrationBody {
     pub repository_url: Option<String>,
     #[schema(max_length = 4000)]
     pub note: Option<String>,
+    #[serde(default, deserialize_with = "crate::routes::extract::integral_i32")]
+    #[schema(minimum = 1, maximum = 2147483647)]
     pub version: Option<i32>,
 }
 
@@ -91,6 +99,8 @@ pub struct TestingBody {
     pub result: TestOutcome,
     #[schema(max_length = 4000)]
     pub note: Option<String>,
+    #[serde(default, deserialize_with = "crate::routes::extract::integral_i32")]
+    #[schema(minimum = 1, maximum = 2147483647)]
     pub version: Option<i32>,
 }
 
@@ -103,6 +113,8 @@ pub struct ReasonBody {
     pub reason: String,
     #[schema(max_length = 4000)]
     pub note: Option<String>,
+    #[serde(default, deserialize_with = "crate::routes::extract::integral_i32")]
+    #[schema(minimum = 1, maximum = 2147483647)]
     pub version: Option<i32>,
 }
 

@@ -79,6 +79,8 @@ pub struct RequestUpdate {
     pub letter_number: Option<String>,
     pub letter_date: Option<NaiveDate>,
     /// The version you saw; stale → 409 (or send `If-Match`).
+    #[serde(default, deserialize_with = "crate::routes::extract::integral_i32")]
+    #[schema(minimum = 1, maximum = 2147483647)]
     pub version: Option<i32>,
 }
 
