@@ -42,6 +42,9 @@ impl Application {
             calendar: std::sync::RwLock::new(std::sync::Arc::new(crate::calendar::WorkingCalendar::regency_default())),
         });
         crate::service::calendar::startup(&state).await.map_err(|e| format!("cannot load the office calendar: {e}"))?;
+        crate::service::working_time::measure_unmeasured(&state)
+            .await
+            .map_err(|e| format!("cannot measure the working time of finished steps: {e}"))?;
         crate::service::workflows::seed(&state)
             .await
             .map_err(|e| format!("cannot seed the workflow definitions: {e}"))?;

@@ -41,6 +41,9 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     pub submitted_at: Option<DateTimeUtc>,
     pub closed_at: Option<DateTimeUtc>,
+    /// Working seconds from `submitted_at` to `closed_at`, less the time the request waited
+    /// on the applicant, measured once when it ends (null before).
+    pub working_seconds: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

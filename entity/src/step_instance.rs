@@ -8,6 +8,9 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub request_id: Uuid,
+    /// The request's flow, copied when the step starts (a request never changes flow),
+    /// so the SLA report groups and orders by (flow, step) from one index.
+    pub flow: String,
     pub step_code: String,
     pub round: i32,
     pub actor: String,
@@ -27,6 +30,9 @@ pub struct Model {
     pub note: Option<String>,
     pub warning_notified_at: Option<DateTimeUtc>,
     pub overdue_notified_at: Option<DateTimeUtc>,
+    /// Working seconds from `clock_started_at` to `completed_at`, less `paused_seconds`,
+    /// measured once when the step finishes (null while open).
+    pub working_seconds: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,6 +2,7 @@
 //! SQLite and PostgreSQL, so only portable column types are used (UUIDs, text, JSON,
 //! timestamps with time zone, big integers).
 
+pub use m0007_working_seconds::SLA_INDEX_CONDITION;
 pub use sea_orm_migration::prelude::*;
 
 mod m0001_directory_and_auth;
@@ -10,6 +11,7 @@ mod m0003_calendar;
 mod m0004_notifications;
 mod m0005_idempotency;
 mod m0006_request_warning;
+mod m0007_working_seconds;
 
 pub struct Migrator;
 
@@ -23,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_notifications::Migration),
             Box::new(m0005_idempotency::Migration),
             Box::new(m0006_request_warning::Migration),
+            Box::new(m0007_working_seconds::Migration),
         ]
     }
 }

@@ -18,7 +18,7 @@ use crate::authz::{complete, to_integration};
 use crate::flows::{Office, submitted};
 
 /// The service's state for the app's database and store, as `jembatan check` builds it.
-async fn checker(app: &TestApp) -> Application {
+pub async fn checker(app: &TestApp) -> Application {
     let settings = Settings {
         database_url: app.database_url.clone(),
         storage_dir: app.storage_dir.clone(),

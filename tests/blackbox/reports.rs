@@ -306,6 +306,33 @@ async fn the_sla_report_matches_the_hand_computed_fixture() {
     let internal = sla(&o, "?flow=internal").await;
     assert!(internal["rows"].as_array().unwrap().iter().all(|r| r["flow"] == "internal"));
 
+    // Finished steps keep what they were measured with. Closing Thursday 19 November after
+    // the fact (a regional closure decided late) changes no finished step's figures — Q's
+    // internal disposition stays 111 600 s although 27 900 s of it fell on that Thursday —
+    // while the open steps' due times are recomputed: the approvals of A and B and D's
+    // discussion, due Thu 07:30, move to Fri 07:30, C's approval to Fri 12:15, so on
+    // Friday 06:00 none of them is overdue any more.
+    let closure = json!({"date": "2026-11-19", "name": "Penutupan kantor (test)", "kind": "regional_closure",
+                         "source": "test"});
+    o.app.post("/calendar/closed-dates", &o.admin, closure).await.assert_status(201);
+    let after = sla(&o, "").await;
+    for (flow, step) in [("external", "disposition"), ("external", "follow_up"), ("internal", "disposition")] {
+        assert_eq!(row(&after, flow, step), row(&all, flow, step), "{flow} {step}");
+    }
+    expect(
+        &after,
+        "internal",
+        "disposition",
+        json!({"median_working_seconds": 63_900, "p90_working_seconds": 102_060}),
+    );
+    expect(&after, "external", "approval", none_completed(3, 0));
+    expect(
+        &after,
+        "external",
+        "discussion",
+        json!({"completed": 3, "median_working_seconds": 39_600, "open_now": 1, "overdue_now": 0}),
+    );
+
     // Bad parameters.
     o.app.get("/reports/sla?from=last-week", &o.auditor).await.assert_problem(400);
     o.app.get("/reports/sla?from=2026-11-18&to=2026-11-17", &o.auditor).await.assert_problem(422);
@@ -416,4 +443,29 @@ async fn the_summary_counts_the_register_and_end_to_end_working_days() {
     assert_eq!(ext.assert_status(200)["total"], 8);
     assert_eq!(ext.body["end_to_end"]["completed"], 0);
     assert!(ext.body["end_to_end"]["median_working_seconds"].is_null());
+}
+
+#[tokio::test]
+async fn durations_finished_before_they_were_stored_are_measured_at_the_next_start() {
+    use sea_orm::ConnectionTrait;
+    let Fixture { o, .. } = fixture().await;
+    let (sla_before, end_to_end_before) = (sla(&o, "").await, end_to_end(&o).await);
+    assert_eq!(end_to_end_before["completed"], 2);
+
+    // A database migrated from before the durations were stored: finished rows, no
+    // measurement. The reports count only measured rows, so they are empty now.
+    let db = sea_orm::Database::connect(&o.app.database_url).await.expect("connect");
+    db.execute_unprepared("UPDATE step_instances SET working_seconds = NULL").await.expect("reset steps");
+    db.execute_unprepared("UPDATE requests SET working_seconds = NULL").await.expect("reset requests");
+    assert_eq!(row(&sla(&o, "").await, "external", "disposition")["completed"], 0);
+    assert_eq!(end_to_end(&o).await["completed"], 0);
+
+    // The next start measures them, with the same result as at the time.
+    let _restarted = crate::check::checker(&o.app).await;
+    assert_eq!(sla(&o, "").await["rows"], sla_before["rows"]);
+    assert_eq!(end_to_end(&o).await, end_to_end_before);
+}
+
+async fn end_to_end(o: &Office) -> Value {
+    o.app.get("/reports/summary", &o.auditor).await.assert_status(200)["end_to_end"].clone()
 }

@@ -159,6 +159,7 @@ mod tests {
         step_instance::Model {
             id: Uuid::now_v7(),
             request_id: Uuid::now_v7(),
+            flow: "external".into(),
             step_code: "discussion".into(),
             round: 1,
             actor: "role:technical_lead".into(),
@@ -176,6 +177,7 @@ mod tests {
             note: None,
             warning_notified_at: None,
             overdue_notified_at: None,
+            working_seconds: None,
         }
     }
 

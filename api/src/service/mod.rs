@@ -14,6 +14,7 @@ pub mod sessions;
 pub mod timeline;
 pub mod users;
 pub mod workflows;
+pub mod working_time;
 
 /// Optimistic concurrency: the version the caller saw (from `If-Match` or the body).
 pub fn check_version(current: i32, expected: Option<i32>) -> crate::error::ApiResult<()> {

@@ -1,9 +1,10 @@
 //! Oversight reports: SLA compliance per flow and step, and a summary of the register.
 //!
 //! Rules (also in `docs/sla.md`):
-//! * A step's working duration is `elapsed_seconds(clock_started_at, completed_at)` under
-//!   the calendar in force now, less the working time it waited on the applicant
-//!   (`paused_seconds`), never below zero.
+//! * A step's working duration is measured once, when it finishes, and stored
+//!   (`working_seconds`, `service::working_time`): working seconds from its clock start to
+//!   its completion under the calendar then in force, less the working time it waited on
+//!   the applicant, never below zero. Finished steps keep what they were measured with.
 //! * For day-based standards the duration is also given in working days of
 //!   [`WORKING_DAY_SECONDS`] (7.75 h, a Monday–Thursday of the regency's default week).
 //! * "Completed" means the step was finished by the office or the applicant acting on it:
@@ -15,17 +16,18 @@
 //!   summary's counts are the register as it stands now (filtered by flow and
 //!   organization only).
 //! * Median and p90 use linear interpolation between closest ranks (PostgreSQL's
-//!   `percentile_cont`, Excel's `PERCENTILE.INC`). SQLite has no percentile function, so
-//!   durations are computed and aggregated here: the rows are read in keyset batches of
-//!   [`BATCH`], each costs one `elapsed_seconds` (microseconds), and each group keeps one
-//!   `i64` per completed step (800 KB per 100 000 steps) to sort for its percentiles.
+//!   `percentile_cont`, Excel's `PERCENTILE.INC`). On PostgreSQL the database aggregates
+//!   (one pass over a covering index, in duration order); SQLite has no percentile
+//!   function, so there the rows are read in keyset batches of [`BATCH`] and each group
+//!   keeps one `i64` per completed step (800 KB per 100 000 steps) to sort. [`percentile`]
+//!   repeats PostgreSQL's arithmetic, so both give the same numbers.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use entity::{organization, request, step_instance};
-use sea_orm::sea_query::{Expr, Func, JoinType};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, RelationDef, Select};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, JoinType, Order, Query, SelectStatement};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, RelationDef, Select};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -45,25 +47,24 @@ pub const WORKING_DAY_SECONDS: i64 = 27_900;
 /// Rows are read in keyset batches of this size.
 const BATCH: u64 = 5_000;
 
-/// The p-th percentile (`pct` in 0–100) of ascending `sorted` values, by linear
-/// interpolation between closest ranks: rank h = (n − 1)·p/100, value
-/// x[⌊h⌋] + (h − ⌊h⌋)·(x[⌊h⌋+1] − x[⌊h⌋]). Integer arithmetic up to the last step, so
-/// hand-computed fixtures match exactly. None for no values.
-pub fn percentile(sorted: &[i64], pct: u32) -> Option<f64> {
+/// The `p`-th quantile (0.0–1.0) of ascending `sorted` values by linear interpolation
+/// between closest ranks — rank h = (n − 1)·p, value x[⌊h⌋] + (h − ⌊h⌋)·(x[⌈h⌉] − x[⌊h⌋]) —
+/// with exactly PostgreSQL's `percentile_cont` arithmetic (IEEE doubles, the same
+/// operations in the same order), so both databases give identical reports. None for no
+/// values.
+pub fn percentile(sorted: &[i64], p: f64) -> Option<f64> {
     let n = sorted.len();
     if n == 0 {
         return None;
     }
-    let pct = u64::from(pct.min(100));
-    let h = (n as u64 - 1) * pct;
-    let lo = (h / 100) as usize;
-    let frac = h % 100;
-    let base = sorted[lo] as f64;
-    if frac == 0 {
-        return Some(base);
+    let h = p * (n - 1) as f64;
+    let (first, second) = (h.floor(), h.ceil());
+    let lo = sorted[first as usize] as f64;
+    if first == second {
+        return Some(lo);
     }
-    let next = sorted[lo + 1] as f64;
-    Some(base + (next - base) * frac as f64 / 100.0)
+    let hi = sorted[second as usize] as f64;
+    Some(lo + (hi - lo) * (h - first))
 }
 
 fn round_to(x: f64, decimals: i32) -> f64 {
@@ -84,8 +85,10 @@ pub struct Spread {
 impl Spread {
     fn of(mut seconds: Vec<i64>, days: bool) -> Self {
         seconds.sort_unstable();
-        let median = percentile(&seconds, 50);
-        let p90 = percentile(&seconds, 90);
+        Self::from_percentiles(percentile(&seconds, 0.5), percentile(&seconds, 0.9), days)
+    }
+
+    fn from_percentiles(median: Option<f64>, p90: Option<f64>, days: bool) -> Self {
         let in_days = |v: Option<f64>| v.filter(|_| days).map(|s| round_to(s / WORKING_DAY_SECONDS as f64, 2));
         Spread {
             median_working_seconds: median.map(|s| s.round() as i64),
@@ -264,9 +267,11 @@ pub fn sla_csv(report: &SlaReport) -> String {
     out
 }
 
+/// What the report says of one (flow, step) group.
 #[derive(Default)]
 struct Acc {
-    seconds: Vec<i64>,
+    completed: u64,
+    spread: Option<Spread>,
     within_target: u64,
     within_limit: u64,
     open: u64,
@@ -292,45 +297,105 @@ fn steps_of(f: &ReportFilter) -> Select<step_instance::Entity> {
     q
 }
 
-/// Outcomes that count as the step being done (see the module documentation).
-const COUNTED_OUTCOMES: [&str; 3] = ["completed", "test_failed", "rejected"];
+/// Outcomes that count as the step being done (see the module documentation). The same
+/// list is in the migration's `SLA_INDEX_CONDITION`, which the queries below use.
+pub const COUNTED_OUTCOMES: [&str; 3] = ["completed", "test_failed", "rejected"];
 
-pub async fn sla(state: &AppState, f: &ReportFilter) -> ApiResult<SlaReport> {
+/// The counted finished steps matching the filter, on `step_instances` alone (its `flow`
+/// is the request's): the condition is the partial index's, written out literally so
+/// PostgreSQL can use that index with any plan.
+fn finished_steps(f: &ReportFilter) -> SelectStatement {
     use step_instance::Column as S;
-    let now = state.now();
-    let calendar = state.calendar();
-    let mut groups: HashMap<(String, String), Acc> = HashMap::new();
+    let mut q = Query::select();
+    q.from(step_instance::Entity).and_where(Expr::cust(migration::SLA_INDEX_CONDITION));
+    if let Some(flow) = f.flow {
+        q.and_where(Expr::col(S::Flow).eq(flow.as_str()));
+    }
+    if let Some(org) = f.organization_id {
+        q.and_where(
+            Expr::col(S::RequestId).in_subquery(
+                Query::select()
+                    .column(request::Column::Id)
+                    .from(request::Entity)
+                    .and_where(Expr::col(request::Column::OrganizationId).eq(org))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(from) = f.from {
+        q.and_where(Expr::col(S::CompletedAt).gte(from));
+    }
+    if let Some(to) = f.to {
+        q.and_where(Expr::col(S::CompletedAt).lt(to));
+    }
+    q
+}
 
-    type Row = (Uuid, String, String, DateTime<Utc>, DateTime<Utc>, i64, DateTime<Utc>, DateTime<Utc>);
+/// Completed count, spread and within-target/limit counts per (flow, step), aggregated by
+/// PostgreSQL in one pass over the index (presorted input for `percentile_cont`).
+async fn finished_in_database(state: &AppState, f: &ReportFilter, days: &DayGroups) -> ApiResult<Groups> {
+    use step_instance::Column as S;
+    let q = finished_steps(f)
+        .column(S::Flow)
+        .column(S::StepCode)
+        .expr_as(Expr::cust("COUNT(*)"), "n")
+        .expr_as(Expr::cust("percentile_cont(0.5) WITHIN GROUP (ORDER BY working_seconds)"), "p50")
+        .expr_as(Expr::cust("percentile_cont(0.9) WITHIN GROUP (ORDER BY working_seconds)"), "p90")
+        .expr_as(Expr::cust("COUNT(*) FILTER (WHERE completed_at <= due_at)"), "within_target")
+        .expr_as(Expr::cust("COUNT(*) FILTER (WHERE completed_at <= limit_at)"), "within_limit")
+        .group_by_col(S::Flow)
+        .group_by_col(S::StepCode)
+        .to_owned();
+    let mut groups = Groups::new();
+    for row in state.db.query_all(&q).await? {
+        let flow: String = row.try_get("", "flow")?;
+        let step: String = row.try_get("", "step_code")?;
+        let count = |col: &str| -> ApiResult<u64> { Ok(u64::try_from(row.try_get::<i64>("", col)?).unwrap_or(0)) };
+        let in_days = days.contains(&(flow.clone(), step.clone()));
+        let spread = Spread::from_percentiles(row.try_get("", "p50")?, row.try_get("", "p90")?, in_days);
+        let acc = groups.entry((flow, step)).or_default();
+        acc.completed = count("n")?;
+        acc.spread = Some(spread);
+        acc.within_target = count("within_target")?;
+        acc.within_limit = count("within_limit")?;
+    }
+    Ok(groups)
+}
+
+/// The same figures computed here, for SQLite (no percentile function): rows read in
+/// keyset batches of [`BATCH`], one `i64` kept per finished step to sort.
+async fn finished_in_rust(state: &AppState, f: &ReportFilter, days: &DayGroups) -> ApiResult<Groups> {
+    use step_instance::Column as S;
+    let mut seconds: HashMap<(String, String), Vec<i64>> = HashMap::new();
+    let mut groups = Groups::new();
+    type Row = (Uuid, String, String, i64, DateTime<Utc>, DateTime<Utc>, DateTime<Utc>);
     let mut after: Option<Uuid> = None;
     loop {
-        let mut q = steps_of(f)
-            .select_only()
-            .column(S::Id)
-            .column(request::Column::Flow)
-            .column(S::StepCode)
-            .column(S::ClockStartedAt)
-            .column(S::CompletedAt)
-            .column(S::PausedSeconds)
-            .column(S::DueAt)
-            .column(S::LimitAt)
-            .filter(S::CompletedAt.is_not_null())
-            .filter(S::Outcome.is_in(COUNTED_OUTCOMES))
-            .order_by_asc(S::Id)
-            .limit(BATCH);
-        if let Some(from) = f.from {
-            q = q.filter(S::CompletedAt.gte(from));
-        }
-        if let Some(to) = f.to {
-            q = q.filter(S::CompletedAt.lt(to));
-        }
+        let mut q = finished_steps(f)
+            .columns([S::Id, S::Flow, S::StepCode, S::WorkingSeconds, S::CompletedAt, S::DueAt, S::LimitAt])
+            .order_by(S::Id, Order::Asc)
+            .limit(BATCH)
+            .to_owned();
         if let Some(after) = after {
-            q = q.filter(S::Id.gt(after));
+            q.and_where(Expr::col(S::Id).gt(after));
         }
-        let rows: Vec<Row> = q.into_tuple().all(&state.db).await?;
-        for (_, flow, step, clock_started_at, completed_at, paused, due_at, limit_at) in &rows {
-            let acc = groups.entry((flow.clone(), step.clone())).or_default();
-            acc.seconds.push((calendar.elapsed_seconds(*clock_started_at, *completed_at) - paused).max(0));
+        let mut rows: Vec<Row> = Vec::new();
+        for row in state.db.query_all(&q).await? {
+            rows.push((
+                row.try_get("", "id")?,
+                row.try_get("", "flow")?,
+                row.try_get("", "step_code")?,
+                row.try_get("", "working_seconds")?,
+                row.try_get("", "completed_at")?,
+                row.try_get("", "due_at")?,
+                row.try_get("", "limit_at")?,
+            ));
+        }
+        for (_, flow, step, working, completed_at, due_at, limit_at) in &rows {
+            let key = (flow.clone(), step.clone());
+            seconds.entry(key.clone()).or_default().push(*working);
+            let acc = groups.entry(key).or_default();
+            acc.completed += 1;
             acc.within_target += u64::from(completed_at <= due_at);
             acc.within_limit += u64::from(completed_at <= limit_at);
         }
@@ -339,6 +404,39 @@ pub async fn sla(state: &AppState, f: &ReportFilter) -> ApiResult<SlaReport> {
         }
         after = rows.last().map(|r| r.0);
     }
+    for (key, values) in seconds {
+        let in_days = days.contains(&key);
+        groups.entry(key).or_default().spread = Some(Spread::of(values, in_days));
+    }
+    Ok(groups)
+}
+
+type Groups = HashMap<(String, String), Acc>;
+/// The (flow, step) groups whose standard counts days, from the current definitions.
+type DayGroups = std::collections::HashSet<(String, String)>;
+
+pub async fn sla(state: &AppState, f: &ReportFilter) -> ApiResult<SlaReport> {
+    use step_instance::Column as S;
+    let now = state.now();
+    let flows: Vec<Flow> = match f.flow {
+        Some(flow) => vec![flow],
+        None => Flow::ALL.to_vec(),
+    };
+    let mut definitions = Vec::new();
+    let mut days = DayGroups::new();
+    for flow in &flows {
+        let def = workflows::latest(&state.db, *flow).await?.definition;
+        for step in &def.steps {
+            if matches!(step.time_standard.target, WorkDuration::Days(_)) {
+                days.insert((flow.as_str().to_owned(), step.code.as_str().to_owned()));
+            }
+        }
+        definitions.push((*flow, def));
+    }
+    let mut groups = match state.db.get_database_backend() {
+        DbBackend::Postgres => finished_in_database(state, f, &days).await?,
+        _ => finished_in_rust(state, f, &days).await?,
+    };
 
     // Open and overdue now: counted in the database, one row per (flow, step).
     for overdue in [false, true] {
@@ -370,13 +468,8 @@ pub async fn sla(state: &AppState, f: &ReportFilter) -> ApiResult<SlaReport> {
         }
     }
 
-    let flows: Vec<Flow> = match f.flow {
-        Some(flow) => vec![flow],
-        None => Flow::ALL.to_vec(),
-    };
     let mut rows = Vec::new();
-    for flow in flows {
-        let def = workflows::latest(&state.db, flow).await?.definition;
+    for (flow, def) in definitions {
         // Steps an older definition had and the current one does not.
         let mut gone: Vec<String> = groups
             .keys()
@@ -384,29 +477,26 @@ pub async fn sla(state: &AppState, f: &ReportFilter) -> ApiResult<SlaReport> {
             .map(|(_, code)| code.clone())
             .collect();
         gone.sort();
-        let mut take =
-            |code: String, order: Option<u16>, label: String, actor: String, standard: String, days: bool| {
-                let acc = groups.remove(&(flow.as_str().to_owned(), code.clone())).unwrap_or_default();
-                let completed = acc.seconds.len() as u64;
-                SlaRow {
-                    flow,
-                    step_code: code,
-                    step_order: order,
-                    label,
-                    actor,
-                    time_standard: standard,
-                    completed,
-                    spread: Spread::of(acc.seconds, days),
-                    within_target: acc.within_target,
-                    within_target_share: share(acc.within_target, completed),
-                    within_limit: acc.within_limit,
-                    within_limit_share: share(acc.within_limit, completed),
-                    open_now: acc.open,
-                    overdue_now: acc.overdue,
-                }
-            };
+        let mut take = |code: String, order: Option<u16>, label: String, actor: String, standard: String| {
+            let acc = groups.remove(&(flow.as_str().to_owned(), code.clone())).unwrap_or_default();
+            SlaRow {
+                flow,
+                step_code: code,
+                step_order: order,
+                label,
+                actor,
+                time_standard: standard,
+                completed: acc.completed,
+                spread: acc.spread.unwrap_or_default(),
+                within_target: acc.within_target,
+                within_target_share: share(acc.within_target, acc.completed),
+                within_limit: acc.within_limit,
+                within_limit_share: share(acc.within_limit, acc.completed),
+                open_now: acc.open,
+                overdue_now: acc.overdue,
+            }
+        };
         for step in &def.steps {
-            let days = matches!(step.time_standard.target, WorkDuration::Days(_));
             let actor = match step.actor.role() {
                 Some(r) => format!("role:{r}"),
                 None => "team".into(),
@@ -417,11 +507,10 @@ pub async fn sla(state: &AppState, f: &ReportFilter) -> ApiResult<SlaReport> {
                 step.label.clone(),
                 actor,
                 step.time_standard.to_string(),
-                days,
             ));
         }
         for code in gone {
-            rows.push(take(code, None, String::new(), String::new(), String::new(), false));
+            rows.push(take(code, None, String::new(), String::new(), String::new()));
         }
     }
     Ok(SlaReport {
@@ -501,7 +590,6 @@ pub struct Summary {
 pub async fn summary(state: &AppState, f: &ReportFilter) -> ApiResult<Summary> {
     use request::Column as R;
     let now = state.now();
-    let calendar = state.calendar();
     let filtered = || {
         let mut q = request::Entity::find();
         if let Some(flow) = f.flow {
@@ -550,57 +638,34 @@ pub async fn summary(state: &AppState, f: &ReportFilter) -> ApiResult<Summary> {
         .collect();
     by_organization.sort_by(|a, b| a.code.cmp(&b.code));
 
-    // End to end: completed requests in keyset batches, with their pauses.
-    let mut seconds: Vec<i64> = Vec::new();
-    let mut after: Option<Uuid> = None;
-    loop {
-        let mut q = filtered()
-            .select_only()
-            .column(R::Id)
-            .column(R::SubmittedAt)
-            .column(R::ClosedAt)
-            .filter(R::Status.eq(Status::Completed.as_str()))
-            .order_by_asc(R::Id)
-            .limit(BATCH);
+    // End to end: the stored working time of the requests completed in the period.
+    let completed_in_period = || {
+        let mut q = filtered().filter(R::Status.eq(Status::Completed.as_str())).filter(R::WorkingSeconds.is_not_null());
         if let Some(from) = f.from {
             q = q.filter(R::ClosedAt.gte(from));
         }
         if let Some(to) = f.to {
             q = q.filter(R::ClosedAt.lt(to));
         }
-        if let Some(after) = after {
-            q = q.filter(R::Id.gt(after));
-        }
-        type Completed = (Uuid, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
-        let rows: Vec<Completed> = q.into_tuple().all(&state.db).await?;
-        // Pauses are rare: fetch only the steps that have one, for this batch's requests.
-        let mut paused: HashMap<Uuid, i64> = HashMap::new();
-        for chunk in rows.chunks(500) {
-            let pauses: Vec<(Uuid, i64)> = step_instance::Entity::find()
-                .select_only()
-                .column(step_instance::Column::RequestId)
-                .column(step_instance::Column::PausedSeconds)
-                .filter(step_instance::Column::RequestId.is_in(chunk.iter().map(|r| r.0).collect::<Vec<_>>()))
-                .filter(step_instance::Column::PausedSeconds.gt(0))
-                .into_tuple()
-                .all(&state.db)
-                .await?;
-            for (id, p) in pauses {
-                *paused.entry(id).or_default() += p;
-            }
-        }
-        for (id, submitted_at, closed_at) in &rows {
-            if let (Some(s), Some(c)) = (submitted_at, closed_at) {
-                let waited = paused.get(id).copied().unwrap_or(0);
-                seconds.push((calendar.elapsed_seconds(*s, *c) - waited).max(0));
-            }
-        }
-        if (rows.len() as u64) < BATCH {
-            break;
-        }
-        after = rows.last().map(|r| r.0);
-    }
-    let completed = seconds.len() as u64;
+        q
+    };
+    let (completed, spread) = if state.db.get_database_backend() == DbBackend::Postgres {
+        let row: Option<(i64, Option<f64>, Option<f64>)> = completed_in_period()
+            .select_only()
+            .column_as(Expr::cust("COUNT(*)"), "n")
+            .column_as(Expr::cust("percentile_cont(0.5) WITHIN GROUP (ORDER BY working_seconds)"), "p50")
+            .column_as(Expr::cust("percentile_cont(0.9) WITHIN GROUP (ORDER BY working_seconds)"), "p90")
+            .into_tuple()
+            .one(&state.db)
+            .await?;
+        let (n, p50, p90) = row.unwrap_or((0, None, None));
+        (u64::try_from(n).unwrap_or(0), Spread::from_percentiles(p50, p90, true))
+    } else {
+        let seconds: Vec<Option<i64>> =
+            completed_in_period().select_only().column(R::WorkingSeconds).into_tuple().all(&state.db).await?;
+        let seconds: Vec<i64> = seconds.into_iter().flatten().collect();
+        (seconds.len() as u64, Spread::of(seconds, true))
+    };
     Ok(Summary {
         generated_at: now,
         from: f.from,
@@ -610,7 +675,7 @@ pub async fn summary(state: &AppState, f: &ReportFilter) -> ApiResult<Summary> {
         total,
         by_status,
         by_organization,
-        end_to_end: EndToEnd { completed, spread: Spread::of(seconds, true), working_day_seconds: WORKING_DAY_SECONDS },
+        end_to_end: EndToEnd { completed, spread, working_day_seconds: WORKING_DAY_SECONDS },
     })
 }
 
@@ -619,22 +684,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn percentiles_interpolate_between_closest_ranks() {
-        assert_eq!(percentile(&[], 50), None);
-        assert_eq!(percentile(&[7], 50), Some(7.0));
-        assert_eq!(percentile(&[7], 90), Some(7.0));
+    fn percentiles_interpolate_between_closest_ranks_as_postgresql_does() {
+        let close = |got: Option<f64>, want: f64| {
+            let got = got.unwrap();
+            assert!((got - want).abs() < 1e-9, "{got} != {want}");
+        };
+        assert_eq!(percentile(&[], 0.5), None);
+        assert_eq!(percentile(&[7], 0.5), Some(7.0));
+        assert_eq!(percentile(&[7], 0.9), Some(7.0));
         // Odd count: the middle one. h(90) = 4·0.9 = 3.6 → 40 + 0.6·(50 − 40) = 46.
-        assert_eq!(percentile(&[10, 20, 30, 40, 50], 50), Some(30.0));
-        assert_eq!(percentile(&[10, 20, 30, 40, 50], 90), Some(46.0));
+        assert_eq!(percentile(&[10, 20, 30, 40, 50], 0.5), Some(30.0));
+        close(percentile(&[10, 20, 30, 40, 50], 0.9), 46.0);
         // Even count: halfway between the two middle ones. h(90) = 3·0.9 = 2.7.
-        assert_eq!(percentile(&[0, 900, 16_200, 27_900], 50), Some(8_550.0));
-        assert_eq!(percentile(&[0, 900, 16_200, 27_900], 90), Some(16_200.0 + 0.7 * 11_700.0));
+        assert_eq!(percentile(&[0, 900, 16_200, 27_900], 0.5), Some(8_550.0));
+        close(percentile(&[0, 900, 16_200, 27_900], 0.9), 24_390.0);
         // Ends.
-        assert_eq!(percentile(&[1, 2, 3], 0), Some(1.0));
-        assert_eq!(percentile(&[1, 2, 3], 100), Some(3.0));
-        // Eleven values: h(90) = 9 exactly, no floating-point drift.
+        assert_eq!(percentile(&[1, 2, 3], 0.0), Some(1.0));
+        assert_eq!(percentile(&[1, 2, 3], 1.0), Some(3.0));
+        // Eleven values: h(90) = 0.9·10 = 9 (exactly, in doubles too).
         let v: Vec<i64> = (0..11).map(|i| i * 100).collect();
-        assert_eq!(percentile(&v, 90), Some(900.0));
+        assert_eq!(percentile(&v, 0.9), Some(900.0));
     }
 
     #[test]

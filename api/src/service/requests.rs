@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::audit::{self, Actor};
 use super::organizations::{self, OrganizationKind};
-use super::workflows;
+use super::{workflows, working_time};
 use crate::auth::{Caller, Role};
 use crate::calendar::{Due, SlaState, WorkingCalendar};
 use crate::error::{ApiError, ApiResult, FieldErrors};
@@ -279,6 +279,7 @@ async fn open_step<C: ConnectionTrait>(
     db: &C,
     calendar: &WorkingCalendar,
     request_id: Uuid,
+    flow: &str,
     step: &StepDefinition,
     round: i32,
     now: DateTime<Utc>,
@@ -289,6 +290,7 @@ async fn open_step<C: ConnectionTrait>(
     let m = step_instance::ActiveModel {
         id: Set(Uuid::now_v7()),
         request_id: Set(request_id),
+        flow: Set(flow.into()),
         step_code: Set(step.code.as_str().into()),
         round: Set(round),
         actor: Set(actor_key(step.actor)),
@@ -306,6 +308,7 @@ async fn open_step<C: ConnectionTrait>(
         note: Set(None),
         warning_notified_at: Set(None),
         overdue_notified_at: Set(None),
+        working_seconds: Set(None),
     }
     .insert(db)
     .await?;
@@ -377,11 +380,12 @@ pub async fn create(state: &AppState, caller: &Caller, input: NewRequest) -> Api
         updated_at: Set(now),
         submitted_at: Set(None),
         closed_at: Set(None),
+        working_seconds: Set(None),
     }
     .insert(&txn)
     .await?
     .into_active_model();
-    let inst = open_step(&txn, &calendar, id, first, 1, now).await?;
+    let inst = open_step(&txn, &calendar, id, flow.as_str(), first, 1, now).await?;
     r.current_step_instance_id = Set(Some(inst.id));
     r.current_step_started_at = Set(Some(inst.started_at));
     r.current_warning_at = Set(Some(inst.warning_at));
@@ -670,10 +674,18 @@ pub async fn transition(
         })).collect::<Vec<_>>(),
     });
 
-    // Close the current step instance when the decision completes it (or ends the request).
+    // A pause still running (the request is with the applicant) when a step or the request ends.
+    let waiting = r.returned_at.map_or(0, |t| calendar.elapsed_seconds(t, now));
+    // Close the current step instance when the decision completes it (or ends the request),
+    // measuring its working duration once, now.
     let closes =
         decision.completed_step.is_some() || matches!(decision.event, EventKind::Rejected | EventKind::Withdrawn);
     if closes && let Some(inst_id) = r.current_step_instance_id {
+        let inst = step_instance::Entity::find_by_id(inst_id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| ApiError::internal("the current step instance is missing"))?;
+        let working = working_time::of_step(&calendar, &inst, now, waiting);
         let outcome = match decision.event {
             EventKind::TestFailed => "test_failed",
             EventKind::Rejected => "rejected",
@@ -686,6 +698,7 @@ pub async fn transition(
             .col_expr(step_instance::Column::CompletedByClient, Expr::value(caller.client_id()))
             .col_expr(step_instance::Column::Outcome, Expr::value(outcome))
             .col_expr(step_instance::Column::Note, Expr::value(input.note.clone().or(input.reason.clone())))
+            .col_expr(step_instance::Column::WorkingSeconds, Expr::value(working))
             .filter(step_instance::Column::Id.eq(inst_id))
             .exec(&txn)
             .await?;
@@ -760,7 +773,7 @@ pub async fn transition(
     if let Some(started) = decision.started_step {
         let step = def.step(started).ok_or_else(|| ApiError::internal("decision names an unknown step"))?;
         let round = if decision.event == EventKind::TestFailed { r.test_rounds + 2 } else { 1 };
-        let inst = open_step(&txn, &calendar, id, step, round, now).await?;
+        let inst = open_step(&txn, &calendar, id, &r.flow, step, round, now).await?;
         am.current_step_instance_id = Set(Some(inst.id));
         am.current_step_started_at = Set(Some(inst.started_at));
         am.current_warning_at = Set(Some(inst.warning_at));
@@ -770,6 +783,10 @@ pub async fn transition(
     }
     if decision.status.is_final() {
         am.closed_at = Set(Some(now));
+        if let Some(submitted_at) = r.submitted_at {
+            let waited = working_time::paused_total(&txn, id).await? + waiting;
+            am.working_seconds = Set(Some(working_time::of_request(&calendar, submitted_at, now, waited)));
+        }
         am.current_actor = Set(NOBODY.into());
         am.current_step_instance_id = Set(None);
         am.current_warning_at = Set(None);
