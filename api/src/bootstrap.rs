@@ -3,13 +3,12 @@
 //! gets in. The admin belongs to the Diskominfo organization, created if missing.
 
 use entity::{organization, user};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
-use uuid::Uuid;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::auth::{Role, password};
 use crate::error::{ApiError, ApiResult};
-use crate::service::audit::{self, Actor};
-use crate::service::users;
+use crate::service::audit::Actor;
+use crate::service::{organizations, users};
 use crate::state::AppState;
 
 pub const OFFICE_CODE: &str = "DISKOMINFO";
@@ -23,28 +22,9 @@ pub async fn office(state: &AppState) -> ApiResult<organization::Model> {
     }
     let now = state.now();
     let txn = crate::db::begin_write(&state.db).await?;
-    let model = organization::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        code: Set(OFFICE_CODE.into()),
-        name: Set("Dinas Komunikasi dan Informatika Kabupaten Trenggalek".into()),
-        kind: Set("division".into()),
-        active: Set(true),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
-    audit::append(
-        &txn,
-        now,
-        Actor::SYSTEM,
-        "organization.created",
-        "organization",
-        model.id,
-        serde_json::json!({"code": OFFICE_CODE, "bootstrap": true}),
-    )
-    .await?;
+    let name = "Dinas Komunikasi dan Informatika Kabupaten Trenggalek";
+    let model =
+        organizations::insert(&txn, now, Actor::SYSTEM, OFFICE_CODE, name, "division", Some("bootstrap")).await?;
     txn.commit().await?;
     Ok(model)
 }

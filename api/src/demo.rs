@@ -2,15 +2,15 @@
 //! few agencies, one user per role, all with one printed password. Idempotent.
 
 use entity::{organization, user};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::auth::{Caller, CallerKind, Role, password};
 use crate::bootstrap;
 use crate::error::{ApiError, ApiResult};
-use crate::service::audit::{self, Actor};
+use crate::service::audit::Actor;
 use crate::service::requests::{self, NewRequest, Transition, TransitionInput};
-use crate::service::{documents, users};
+use crate::service::{documents, organizations, users};
 use crate::state::AppState;
 use crate::workflow::{
     Disposition, DispositionInstruction, DocumentKind, Flow, IntegrationRecord, StepCode, StructuredOutput, TeamList,
@@ -50,28 +50,7 @@ pub async fn seed(state: &AppState) -> ApiResult<Vec<(&'static str, Role)>> {
         }
         let now = state.now();
         let txn = crate::db::begin_write(&state.db).await?;
-        let m = organization::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            code: Set((*code).into()),
-            name: Set((*name).into()),
-            kind: Set((*kind).into()),
-            active: Set(true),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
-        audit::append(
-            &txn,
-            now,
-            Actor::SYSTEM,
-            "organization.created",
-            "organization",
-            m.id,
-            serde_json::json!({"code": code, "demo": true}),
-        )
-        .await?;
+        organizations::insert(&txn, now, Actor::SYSTEM, code, name, kind, Some("demo")).await?;
         txn.commit().await?;
     }
     let hash = password::hash(DEMO_PASSWORD.into()).await?;

@@ -1,7 +1,8 @@
 //! Organizations: agencies (OPD, external flow) and Diskominfo divisions (internal flow).
 
+use chrono::{DateTime, Utc};
 use entity::organization;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -118,6 +119,37 @@ async fn code_taken<C: sea_orm::ConnectionTrait>(db: &C, code: &str, except: Opt
     Ok(q.one(db).await?.is_some())
 }
 
+/// Inserts an organization and its `organization.created` audit event, inside the caller's
+/// transaction. `origin` (`bootstrap`, `demo`) marks rows the service made itself.
+pub async fn insert<C: ConnectionTrait>(
+    txn: &C,
+    now: DateTime<Utc>,
+    actor: Actor,
+    code: &str,
+    name: &str,
+    kind: &str,
+    origin: Option<&str>,
+) -> ApiResult<organization::Model> {
+    let model = organization::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        code: Set(code.into()),
+        name: Set(name.into()),
+        kind: Set(kind.into()),
+        active: Set(true),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(txn)
+    .await?;
+    let mut details = serde_json::json!({"code": code, "name": name, "kind": kind});
+    if let Some(origin) = origin {
+        details["origin"] = origin.into();
+    }
+    audit::append(txn, now, actor, "organization.created", "organization", model.id, details).await?;
+    Ok(model)
+}
+
 pub async fn create(state: &AppState, actor: Actor, input: NewOrganization) -> ApiResult<Organization> {
     let mut errors = FieldErrors::new();
     check_code(&input.code, &mut errors);
@@ -130,28 +162,7 @@ pub async fn create(state: &AppState, actor: Actor, input: NewOrganization) -> A
     if code_taken(&txn, &input.code, None).await? {
         return Err(ApiError::Conflict(format!("an organization with code `{}` already exists", input.code)));
     }
-    let model = organization::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        code: Set(input.code),
-        name: Set(input.name.trim().to_owned()),
-        kind: Set(input.kind.as_str().to_owned()),
-        active: Set(true),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
-    audit::append(
-        &txn,
-        now,
-        actor,
-        "organization.created",
-        "organization",
-        model.id,
-        serde_json::json!({"code": model.code, "name": model.name, "kind": model.kind}),
-    )
-    .await?;
+    let model = insert(&txn, now, actor, &input.code, input.name.trim(), input.kind.as_str(), None).await?;
     txn.commit().await?;
     Ok(model.into())
 }
