@@ -17,6 +17,12 @@ pub type ApiResult<T> = Result<T, ApiError>;
 /// Field path → human-readable messages.
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
 
+/// Starts the message of a serde error that means "well-formed but not acceptable": a
+/// value of the documented shape that the rules behind it refuse (e.g. a time standard
+/// `2-1d`, target not below limit). `routes::extract::parse_json` answers such an error
+/// with 422 naming the field, where any other deserialization error is a 400.
+pub const UNACCEPTABLE: &str = "unacceptable: ";
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{detail}")]

@@ -124,7 +124,15 @@ pub fn finish(collected: Doc) -> Doc {
     }
     for (path, item) in doc.paths.paths.iter_mut() {
         let has_path_params = path.contains('{');
-        if let Some(op) = item.post.as_mut().filter(|op| op.security.as_ref().is_some_and(|s| !s.is_empty())) {
+        // Not on multipart uploads: `crate::idempotency` does not apply to them, so a
+        // documented header there would be a promise the server does not keep.
+        if let Some(op) = item.post.as_mut().filter(|op| {
+            op.security.as_ref().is_some_and(|s| !s.is_empty())
+                && !op
+                    .request_body
+                    .as_ref()
+                    .is_some_and(|b| matches!(b, RefOr::T(body) if body.content.contains_key("multipart/form-data")))
+        }) {
             add_idempotency_key(op);
         }
         for op in
@@ -283,5 +291,13 @@ mod tests {
         ] {
             assert_eq!(schemas[schema]["properties"][field]["pattern"], pattern, "{schema}.{field}");
         }
+        let standard = crate::calendar::standard::PATTERN;
+        assert_eq!(schemas["StepDefinition"]["properties"]["time_standard"]["pattern"], standard);
+        let param = |path: &str, name: &str| {
+            let params = doc["paths"][path]["get"]["parameters"].as_array().cloned().unwrap_or_default();
+            params.into_iter().find(|p| p["name"] == name).unwrap_or_else(|| panic!("{path}: no `{name}`"))
+        };
+        assert_eq!(param("/api/v1/calendar/due", "standard")["schema"]["pattern"], standard);
+        assert_eq!(param("/api/v1/requests", "q")["schema"]["maxLength"], crate::routes::requests::MAX_Q_CHARS);
     }
 }

@@ -133,7 +133,7 @@ async fn bad_or_missing_parameters_are_400_naming_them() {
         ("/calendar/due?from=2026-03-02T04:55:00Z", "standard"),
         ("/calendar/due?from=2026-03-02T04:55:00Z&standard=1y", "standard"),
         ("/calendar/due?from=2026-03-02T04:55:00Z&standard=0d", "standard"),
-        ("/calendar/due?from=2026-03-02T04:55:00Z&standard=2-1d", "standard"),
+        ("/calendar/due?from=2026-03-02T04:55:00Z&standard=1%20d", "standard"),
         ("/calendar/due?from=yesterday&standard=1d", "from"),
         ("/calendar/due?from=2026-03-02T11:55:00&standard=1d", "from"),
         ("/calendar/elapsed?from=2026-03-02T04:55:00Z", "to"),
@@ -150,6 +150,9 @@ async fn bad_or_missing_parameters_are_400_naming_them() {
     app.get("/calendar/closed-dates/not-a-date", &applicant).await.assert_problem(400);
     app.get("/calendar/closed-dates?cursor=junk", &applicant).await.assert_problem(422);
     app.get("/calendar/closed-dates?from=2026-03-10&to=2026-03-01", &applicant).await.assert_problem(422);
+    // A standard of the documented shape that is no standard (target not below limit) is 422.
+    let r = due(&app, &applicant, "2026-03-02T04:55:00Z", "2-1d").await;
+    assert!(r.assert_problem(422)["errors"]["standard"].is_array(), "{}", r.text);
     // A due time past the representable dates is 422, not a 500.
     let r = due(&app, &applicant, "2026-03-02T04:55:00Z", "99999999d").await;
     assert!(r.assert_problem(422)["errors"]["standard"].is_array(), "{}", r.text);

@@ -122,11 +122,47 @@ impl Serialize for TimeStandard {
     }
 }
 
+/// The documented shape of a time standard (the spec's `pattern`): a count and a unit
+/// (`m` or `min`, `h`, `d`, `w`), or a range `target-limit` with the unit after the limit
+/// and optionally after the target too. Counts have no leading zero, nothing else (no
+/// spaces) is allowed. [`has_documented_shape`] checks exactly this.
+pub const PATTERN: &str = r"^([1-9][0-9]*(m|min|h|d|w)?-)?[1-9][0-9]*(m|min|h|d|w)$";
+
+/// Whether `s` matches [`PATTERN`]. A standard of this shape can still be refused by
+/// `parse` — a target not below its limit, a target and a limit of different kinds
+/// (minutes/hours vs days/weeks), a count too large — which is a 422, not a 400.
+pub fn has_documented_shape(s: &str) -> bool {
+    fn duration(s: &str, unit_optional: bool) -> bool {
+        let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+        let (count, unit) = s.split_at(digits);
+        !count.is_empty()
+            && !count.starts_with('0')
+            && (matches!(unit, "m" | "min" | "h" | "d" | "w") || (unit_optional && unit.is_empty()))
+    }
+    match s.split_once('-') {
+        None => duration(s, false),
+        Some((target, limit)) => duration(target, true) && duration(limit, false),
+    }
+}
+
+/// A string of another shape is a malformed value; one of the documented shape that does
+/// not make a standard is an unacceptable one (see `crate::error::UNACCEPTABLE`).
 impl<'de> Deserialize<'de> for TimeStandard {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
+        if !has_documented_shape(&s) {
+            return Err(serde::de::Error::custom(StandardParseError(s)));
+        }
+        s.parse().map_err(|_| serde::de::Error::custom(format!("{}{}", crate::error::UNACCEPTABLE, unusable(&s))))
     }
+}
+
+/// Why a standard of the documented shape is refused.
+pub fn unusable(s: &str) -> String {
+    format!(
+        "`{s}` cannot be used: a range's target must be shorter than its limit and both in minutes/hours \
+         or both in days/weeks, and a count must fit 32 bits"
+    )
 }
 
 #[cfg(test)]
@@ -151,6 +187,22 @@ mod tests {
             assert_eq!(t.to_string().parse::<TimeStandard>().unwrap(), t, "{s}");
         }
         assert_eq!("1-2d".parse::<TimeStandard>().unwrap().to_string(), "1-2d");
+    }
+
+    #[test]
+    fn the_documented_shape_is_checked_exactly() {
+        for s in ["15m", "1min", "1h", "1d", "1w", "1-2d", "1d-2d", "1h-2h", "30-90m", "2-1d", "1h-1d", "99999999999h"]
+        {
+            assert!(has_documented_shape(s), "{s}");
+        }
+        for s in ["", "0d", "01d", "d", "15", "1y", "-1d", "1-", "1--2d", "1-2", " 1d", "1d ", "1 d", "1-2-3d", "1d-"] {
+            assert!(!has_documented_shape(s), "{s}");
+        }
+        // Of the documented shape and parseable, or of it and refused as unusable.
+        let status = |s: &str| serde_json::from_value::<TimeStandard>(serde_json::json!(s)).map_err(|e| e.to_string());
+        assert!(status("1-2d").is_ok());
+        assert!(status("2-1d").unwrap_err().starts_with(crate::error::UNACCEPTABLE));
+        assert!(!status("1y").unwrap_err().starts_with(crate::error::UNACCEPTABLE));
     }
 
     #[test]

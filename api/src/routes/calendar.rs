@@ -4,15 +4,16 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::extract::{ApiJson, Page, PageQuery};
+use super::extract::{ApiJson, IfMatch, Page, PageQuery, decode_cursor_bytes, encode_cursor_bytes};
 use crate::auth::policy::{AdminOnly, Authorized, SignedIn};
 use crate::calendar::TimeStandard;
+use crate::calendar::standard::{self, StandardParseError};
 use crate::error::{ApiError, ApiResult, FieldErrors, Problem};
 use crate::service::audit::Actor;
 use crate::service::calendar::{
@@ -45,9 +46,10 @@ fn bad_param(field: &str, message: impl Into<String>) -> ApiError {
     ApiError::BadRequest { detail: format!("{field}: {message}"), errors }
 }
 
+/// The parameter as sent (not trimmed: the documented shapes have no spaces).
 fn required<'a>(field: &str, value: &'a Option<String>) -> ApiResult<&'a str> {
-    match value.as_deref().map(str::trim) {
-        Some(v) if !v.is_empty() => Ok(v),
+    match value.as_deref() {
+        Some(v) if !v.trim().is_empty() => Ok(v),
         _ => Err(bad_param(field, "is required")),
     }
 }
@@ -60,8 +62,33 @@ fn instant(field: &str, value: &Option<String>) -> ApiResult<DateTime<Utc>> {
     })
 }
 
+/// The calendar's lists are keyed by a date (a closed date, a special schedule's first
+/// day). Their cursor is that date's day number (days from 0001-01-01, the first being 1)
+/// as 16 big-endian bytes: the shape `PageQuery` documents for every cursor, so any cursor
+/// a client can build from the spec decodes. Day numbers outside 0001-01-01..9999-12-31
+/// clamp to those dates (before everything, after everything).
+fn encode_date_cursor(d: NaiveDate) -> String {
+    encode_cursor_bytes(i128::from(d.num_days_from_ce()).to_be_bytes())
+}
+
+fn decode_date_cursor(cursor: &str) -> ApiResult<NaiveDate> {
+    let first = NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or(NaiveDate::MIN);
+    let last = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX);
+    let n = i128::from_be_bytes(decode_cursor_bytes(cursor)?);
+    let n = n.clamp(i128::from(first.num_days_from_ce()), i128::from(last.num_days_from_ce()));
+    Ok(i32::try_from(n).ok().and_then(NaiveDate::from_num_days_from_ce_opt).unwrap_or(first))
+}
+
 fn after(page: &PageQuery) -> ApiResult<Option<NaiveDate>> {
-    page.cursor.as_deref().map(svc::decode_date_cursor).transpose()
+    page.cursor.as_deref().map(decode_date_cursor).transpose()
+}
+
+/// The page with its `next_cursor` (if it has one) in this module's shape, made from the
+/// last item's date. The service's own cursor is a different (text) encoding of the same
+/// date; it is not passed on, so only cursors of the documented shape are handed out.
+fn with_date_cursor<T>(mut page: Page<T>, date: impl Fn(&T) -> NaiveDate) -> Page<T> {
+    page.next_cursor = page.next_cursor.and(page.items.last().map(|item| encode_date_cursor(date(item))));
+    page
 }
 
 /// Any signed-in caller.
@@ -83,12 +110,12 @@ async fn get_calendar(state: web::Data<AppState>, _who: Authorized<SignedIn>) ->
 #[utoipa::path(
     tag = "calendar",
     summary = "Replace the weekly working hours",
-    params(("If-Match" = Option<String>, Header, description = "The calendar's ETag you saw")),
+    params(IfMatch),
     request_body = WeeklyScheduleUpdate,
     responses(
         (status = 200, body = Calendar, headers(("ETag" = String))),
         (status = 409, description = "The calendar changed since the version you sent", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Malformed If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match names a version the calendar is no longer at", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No working time in the week, or an interval that does not end after it starts or overlaps another (`errors` names e.g. `hours.friday`)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -100,7 +127,7 @@ async fn replace_weekly_schedule(
     req: HttpRequest,
     body: ApiJson<WeeklyScheduleUpdate>,
 ) -> ApiResult<HttpResponse> {
-    let cal = svc::replace_weekly_schedule(&state, Actor::from(&*who), body.0, super::if_match(&req)?).await?;
+    let cal = svc::replace_weekly_schedule(&state, Actor::from(&*who), body.0, IfMatch::parse(&req)?).await?;
     Ok(super::ok_versioned(cal.version, &cal))
 }
 
@@ -158,7 +185,7 @@ async fn list_closed_dates(
 ) -> ApiResult<HttpResponse> {
     let (from, to) = filter.range()?;
     let res = svc::list_closed_dates(&state, from, to, page.limit()?, after(&page)?).await?;
-    Ok(HttpResponse::Ok().json(res))
+    Ok(HttpResponse::Ok().json(with_date_cursor(res, |c| c.date)))
 }
 
 /// Admin only. Due times are computed with the new date from now on.
@@ -265,7 +292,8 @@ async fn list_special_schedules(
     _who: Authorized<SignedIn>,
     page: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(svc::list_special_schedules(&state, page.limit()?, after(&page)?).await?))
+    let res = svc::list_special_schedules(&state, page.limit()?, after(&page)?).await?;
+    Ok(HttpResponse::Ok().json(with_date_cursor(res, |s| s.from)))
 }
 
 /// Admin only. The hours replace the weekly hours on every date of the range.
@@ -339,8 +367,9 @@ pub struct DueQuery {
     #[param(required = true, value_type = String, format = DateTime, example = "2026-03-05T08:20:00Z")]
     pub from: Option<String>,
     /// The SOP time standard: `15m`, `1h`, `1d`, `1w`, a range such as `1-2d` (target 1 day,
-    /// limit 2 days); also other counts of `m`, `h`, `d`, `w`.
-    #[param(required = true, value_type = String, example = "1-2d")]
+    /// limit 2 days); also other counts of `m`, `h`, `d`, `w`. A range whose target is not
+    /// below its limit, or mixes minutes/hours with days/weeks, is 422.
+    #[param(required = true, value_type = String, example = "1-2d", pattern = r"^([1-9][0-9]*(m|min|h|d|w)?-)?[1-9][0-9]*(m|min|h|d|w)$")]
     pub standard: Option<String>,
 }
 
@@ -355,7 +384,7 @@ pub struct DueQuery {
     responses(
         (status = 200, body = DuePreview),
         (status = 400, description = "`from` or `standard` missing or unreadable (`errors` names it)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The due time lies beyond the dates the calendar can express (an absurd standard)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`standard` has the documented shape but is no standard (a range whose target is not below its limit, or that mixes minutes/hours with days/weeks), or the due time lies beyond the dates the calendar can express (an absurd standard)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -367,9 +396,19 @@ async fn due(
 ) -> ApiResult<HttpResponse> {
     let from = instant("from", &query.from)?;
     let text = required("standard", &query.standard)?;
-    let standard: TimeStandard =
-        text.parse().map_err(|e: crate::calendar::StandardParseError| bad_param("standard", e.to_string()))?;
-    Ok(HttpResponse::Ok().json(svc::due(&state, from, standard)?))
+    if !standard::has_documented_shape(text) {
+        return Err(bad_param("standard", StandardParseError(text.to_owned()).to_string()));
+    }
+    // Of the documented shape, but not a usable standard (e.g. `2-1d`): 422.
+    let standard: TimeStandard = text.parse().map_err(|_| ApiError::invalid("standard", standard::unusable(text)))?;
+    let preview = svc::due(&state, from, standard)?;
+    // RFC 3339 (the answer's `date-time`) has four-digit years: a due time after 9999 is
+    // as far beyond what the calendar can express as one past chrono's range.
+    let last = NaiveDate::from_ymd_opt(9999, 12, 31).and_then(|d| d.and_hms_opt(23, 59, 59)).map(|t| t.and_utc());
+    if last.is_some_and(|last| preview.limit_at.max(preview.target_at) > last) {
+        return Err(ApiError::invalid("standard", "the due time lies beyond the year 9999"));
+    }
+    Ok(HttpResponse::Ok().json(preview))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -404,4 +443,28 @@ async fn elapsed(
     let from = instant("from", &query.from)?;
     let to = instant("to", &query.to)?;
     Ok(HttpResponse::Ok().json(svc::elapsed(&state, from, to)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_cursors_have_the_documented_shape_and_any_such_cursor_decodes() {
+        for d in ["2026-03-20", "0001-01-01", "9999-12-31"] {
+            let d: NaiveDate = d.parse().unwrap();
+            let c = encode_date_cursor(d);
+            assert_eq!(c.len(), 22);
+            assert!(matches!(c.as_bytes()[21], b'A' | b'Q' | b'g' | b'w'), "{c}");
+            assert_eq!(decode_date_cursor(&c).unwrap(), d);
+        }
+        // Out of range: before the first date, after the last one.
+        assert_eq!(decode_date_cursor("AAAAAAAAAAAAAAAAAAAAAA").unwrap(), NaiveDate::from_ymd_opt(1, 1, 1).unwrap());
+        assert_eq!(decode_date_cursor("_____________________w").unwrap(), NaiveDate::from_ymd_opt(1, 1, 1).unwrap());
+        assert_eq!(
+            decode_date_cursor("f____________________w").unwrap(),
+            NaiveDate::from_ymd_opt(9999, 12, 31).unwrap()
+        );
+        assert!(decode_date_cursor("ZGF0ZToyMDI2LTAzLTIw").is_err(), "the service's text cursor is not one");
+    }
 }

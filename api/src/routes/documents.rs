@@ -21,14 +21,30 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(upload).service(list_documents).service(metadata).service(content);
 }
 
-/// The multipart form: `kind` and `file`.
+/// The multipart form: `kind` and `file`, nothing else (another field is 422).
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)] // documents the form; the handler streams it field by field
 pub struct UploadForm {
     pub kind: DocumentKind,
     #[schema(value_type = String, format = Binary)]
     pub file: Vec<u8>,
 }
+
+/// A document's bytes: the schema of the binary download types.
+struct Bytes;
+
+impl utoipa::PartialSchema for Bytes {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
+    }
+}
+
+impl ToSchema for Bytes {}
 
 /// The current step's actor, or the applicant while the request is a draft or returned.
 /// The file is streamed to storage and hashed on the way; its type is checked from the
@@ -155,8 +171,18 @@ async fn metadata(
     tag = "documents",
     summary = "Download a document's bytes",
     params(("id" = Uuid, Path)),
-    responses((status = 200, description = "The bytes, with Content-Type, Content-Disposition and Repr-Digest",
-        content_type = "application/octet-stream",
+    responses((status = 200, description = "The bytes, with Content-Type (the type recorded at upload, one of those \
+            below), Content-Disposition and Repr-Digest",
+        content(
+            (inline(Bytes) = "application/pdf"),
+            (inline(Bytes) = "image/png"),
+            (inline(Bytes) = "image/jpeg"),
+            (inline(Bytes) = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+            (inline(Bytes) = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (inline(Bytes) = "application/vnd.oasis.opendocument.text"),
+            (inline(serde_json::Value) = "application/json"),
+            (inline(serde_json::Value) = "application/yaml"),
+        ),
         headers(("Repr-Digest" = String, description = "sha-256=:<base64>:"), ("Content-Disposition" = String)))),
     security(("bearer" = []))
 )]

@@ -68,6 +68,9 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             return ApiError::bad_request(format!("malformed JSON: {message}"));
         }
         let field = if path == "." { "body".to_owned() } else { path };
+        if let Some(reason) = message.strip_prefix(crate::error::UNACCEPTABLE) {
+            return ApiError::invalid(&field, reason);
+        }
         let mut errors = FieldErrors::new();
         errors.insert(field.clone(), vec![message.clone()]);
         ApiError::BadRequest { detail: format!("{field}: {message}"), errors }
@@ -169,12 +172,20 @@ impl FromRequest for IfMatch {
 /// a client that writes numbers as floats is not refused. Fractions and out-of-range
 /// values still are.
 pub fn integral_i32<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
-    use serde::de::Error;
     let Some(n) = Option::<serde_json::Number>::deserialize(d)? else { return Ok(None) };
+    integral_number(n).map(Some)
+}
+
+/// `integral_i32` for a required integer of any width (`order: u16`, `version: i32`).
+pub fn integral<'de, D: serde::Deserializer<'de>, T: TryFrom<i64>>(d: D) -> Result<T, D::Error> {
+    integral_number(serde_json::Number::deserialize(d)?)
+}
+
+fn integral_number<T: TryFrom<i64>, E: serde::de::Error>(n: serde_json::Number) -> Result<T, E> {
     let as_int = n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 1e15).map(|f| f as i64));
     match as_int {
-        Some(i) => i32::try_from(i).map(Some).map_err(|_| D::Error::custom(format!("{n} is out of range"))),
-        None => Err(D::Error::custom(format!("expected an integer, got {n}"))),
+        Some(i) => T::try_from(i).map_err(|_| E::custom(format!("{n} is out of range"))),
+        None => Err(E::custom(format!("expected an integer, got {n}"))),
     }
 }
 

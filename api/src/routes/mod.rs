@@ -23,8 +23,6 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::error::ApiError;
-
 /// Everything under `/api/v1`.
 pub fn configure_api(cfg: &mut ServiceConfig) {
     cfg.configure(auth::configure)
@@ -40,20 +38,6 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
         .configure(calendar::configure)
         .configure(notifications::configure)
         .configure(reports::configure);
-}
-
-/// `If-Match: "3"` → Some(3). A malformed value is refused rather than ignored.
-pub fn if_match(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
-    let Some(v) = req.headers().get(header::IF_MATCH) else { return Ok(None) };
-    let s = v.to_str().unwrap_or("").trim();
-    if s == "*" {
-        return Ok(None);
-    }
-    s.trim_start_matches("W/")
-        .trim_matches('"')
-        .parse()
-        .map(Some)
-        .map_err(|_| ApiError::PreconditionFailed("If-Match must be an ETag this API returned, like \"3\"".into()))
 }
 
 pub fn etag(version: i32) -> (header::HeaderName, String) {

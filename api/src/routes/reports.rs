@@ -23,15 +23,43 @@ pub fn configure(cfg: &mut ServiceConfig) {
 pub struct ReportQuery {
     /// Start of the period, inclusive: a date (`2026-11-01`, from 00:00 WIB) or an
     /// RFC 3339 instant.
-    #[param(example = "2026-11-01")]
+    #[param(schema_with = from_schema)]
     pub from: Option<String>,
     /// End of the period: a date (inclusive, up to 24:00 WIB) or an RFC 3339 instant
-    /// (exclusive).
-    #[param(example = "2026-11-30")]
+    /// (exclusive). Must be after `from` (else 422).
+    #[param(schema_with = to_schema)]
     pub to: Option<String>,
     pub flow: Option<Flow>,
     /// Only requests of this organization.
     pub organization_id: Option<Uuid>,
+}
+
+/// The schema of `from` and `to`: a date (`YYYY-MM-DD`) or an RFC 3339 date-time. (With
+/// `schema_with` utoipa drops the field's doc comment, so the description is given here.)
+fn date_or_instant(description: &str, example: &str) -> utoipa::openapi::Schema {
+    use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+    let string =
+        |format| ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(format)));
+    Schema::AnyOf(
+        AnyOfBuilder::new()
+            .item(string(KnownFormat::Date))
+            .item(string(KnownFormat::DateTime))
+            .description(Some(description))
+            .examples([example])
+            .build(),
+    )
+}
+
+fn from_schema() -> utoipa::openapi::Schema {
+    date_or_instant("Start of the period, inclusive: a date (from 00:00 WIB) or an RFC 3339 instant.", "2026-11-01")
+}
+
+fn to_schema() -> utoipa::openapi::Schema {
+    date_or_instant(
+        "End of the period: a date (inclusive, up to 24:00 WIB) or an RFC 3339 instant (exclusive). \
+         Must be after `from` (else 422).",
+        "2026-11-30",
+    )
 }
 
 impl ReportQuery {

@@ -7,9 +7,9 @@ use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::extract::{ApiJson, Page, PageQuery};
+use super::extract::{ApiJson, IfMatch, Page, PageQuery};
 use crate::auth::policy::{Authorized, SignedIn};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::service::requests::{self as svc, NewRequest, RequestFilter, RequestUpdate, RequestView};
 use crate::service::timeline::{self, Timeline};
 use crate::state::AppState;
@@ -47,10 +47,13 @@ pub struct RequestListQuery {
     pub current_step: Option<StepCode>,
     /// Only requests past their current step's limit (or, with false, only those not).
     pub overdue: Option<bool>,
-    /// Text in the title or the registration number.
+    /// Text in the title or the registration number (at most 100 characters).
     #[param(max_length = 100)]
     pub q: Option<String>,
 }
+
+/// `q`'s `max_length` above (utoipa takes no constants; a test compares them).
+pub const MAX_Q_CHARS: usize = 100;
 
 /// Applicants see their organization's requests; the office's roles and the auditor see
 /// all. Newest first.
@@ -69,6 +72,10 @@ async fn list(
     q: web::Query<RequestListQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
+    // The documented maxLength, in characters (as JSON Schema counts them).
+    if q.q.as_deref().is_some_and(|text| text.chars().count() > MAX_Q_CHARS) {
+        return Err(ApiError::invalid("q", format!("must be at most {MAX_Q_CHARS} characters")));
+    }
     let f = RequestFilter {
         status: q.status,
         flow: q.flow,
@@ -103,7 +110,7 @@ async fn get_one(
 #[utoipa::path(
     tag = "requests",
     summary = "Edit a draft or returned request",
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag you saw")),
+    params(("id" = Uuid, Path), IfMatch),
     request_body = RequestUpdate,
     responses(
         (status = 200, body = RequestView, headers(("ETag" = String))),
@@ -120,7 +127,7 @@ async fn update(
     id: web::Path<Uuid>,
     body: ApiJson<RequestUpdate>,
 ) -> ApiResult<HttpResponse> {
-    let r = svc::update(&state, &who, *id, body.0, super::if_match(&req)?).await?;
+    let r = svc::update(&state, &who, *id, body.0, IfMatch::parse(&req)?).await?;
     Ok(super::ok_versioned(r.version, &r))
 }
 

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::extract::{ApiJson, OptionalJson};
+use super::extract::{ApiJson, IfMatch, OptionalJson};
 use crate::auth::policy::{Authorized, SignedIn};
 use crate::error::ApiResult;
 use crate::service::requests::{self as svc, RequestView, Transition, TransitionInput};
@@ -126,7 +126,7 @@ async fn run(
     t: Transition,
     input: TransitionInput,
 ) -> ApiResult<HttpResponse> {
-    let r = svc::transition(state, who, id, t, input, super::if_match(req)?).await?;
+    let r = svc::transition(state, who, id, t, input, IfMatch::parse(req)?).await?;
     Ok(super::ok_versioned(r.version, &r))
 }
 
@@ -141,7 +141,7 @@ macro_rules! simple_transition {
             tag = "transitions",
             summary = $summary,
             description = $doc,
-            params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag you saw")),
+            params(("id" = Uuid, Path), IfMatch),
             request_body(content = StepBody, description = "Optional: may be omitted entirely"),
             responses(
                 (status = 200, body = RequestView),
@@ -224,7 +224,7 @@ simple_transition!(
 #[utoipa::path(
     tag = "transitions",
     summary = "Step 2: review the letter and issue a disposition",
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    params(("id" = Uuid, Path), IfMatch),
     request_body = DispositionBody,
     responses(
         (status = 200, body = RequestView),
@@ -251,7 +251,7 @@ async fn disposition(
 #[utoipa::path(
     tag = "transitions",
     summary = "Form the integration team",
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    params(("id" = Uuid, Path), IfMatch),
     request_body = TeamBody,
     responses(
         (status = 200, body = RequestView),
@@ -278,7 +278,7 @@ async fn team(
 #[utoipa::path(
     tag = "transitions",
     summary = "Integration built: record the API program",
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    params(("id" = Uuid, Path), IfMatch),
     request_body = IntegrationBody,
     responses(
         (status = 200, body = RequestView),
@@ -309,7 +309,7 @@ async fn integration(
 #[utoipa::path(
     tag = "transitions",
     summary = "Testing done: passed or failed",
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    params(("id" = Uuid, Path), IfMatch),
     request_body = TestingBody,
     responses(
         (status = 200, body = RequestView),
@@ -336,7 +336,7 @@ async fn testing(
 #[utoipa::path(
     tag = "transitions",
     summary = "Return the request to the applicant for revision",
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    params(("id" = Uuid, Path), IfMatch),
     request_body = ReasonBody,
     responses(
         (status = 200, body = RequestView),
@@ -362,7 +362,7 @@ async fn return_to_applicant(
 #[utoipa::path(
     tag = "transitions",
     summary = "Reject the request (final)",
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    params(("id" = Uuid, Path), IfMatch),
     request_body = ReasonBody,
     responses(
         (status = 200, body = RequestView),

@@ -291,7 +291,8 @@ pub struct NewSpecialSchedule {
 pub struct WeeklyScheduleUpdate {
     pub hours: WeeklyHours,
     /// The calendar version you saw (or send `If-Match`); a stale one is refused with 409.
-    #[schema(example = 3)]
+    #[serde(default, deserialize_with = "crate::routes::extract::integral_i32")]
+    #[schema(example = 3, minimum = 1, maximum = 2147483647)]
     pub version: Option<i32>,
 }
 

@@ -142,7 +142,9 @@ pub async fn insert<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, n: NewNotifi
 
 /// The inbox is two sections, unread then read, each newest first. A cursor names the
 /// section and the last id shown: it is that id's 16 bytes, with the UUID version nibble
-/// (always 7 for our ids) cleared for the read section.
+/// (always 7 for our ids) cleared for the read section. Any 16 bytes decode (the shape
+/// the spec documents for every cursor): a version nibble of 0 means the read section,
+/// any other the unread one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Section {
     Unread,
@@ -160,14 +162,8 @@ fn encode(section: Section, id: Uuid) -> String {
 fn decode(cursor: &str) -> ApiResult<(Section, Uuid, DateTime<Utc>)> {
     let bad = || ApiError::invalid("cursor", "is not a cursor this API returned");
     let mut b = decode_cursor_bytes(cursor)?;
-    let section = match b[6] >> 4 {
-        7 => Section::Unread,
-        0 => {
-            b[6] |= 0x70;
-            Section::Read
-        }
-        _ => return Err(bad()),
-    };
+    let section = if b[6] >> 4 == 0 { Section::Read } else { Section::Unread };
+    b[6] = (b[6] & 0x0f) | 0x70;
     let id = Uuid::from_bytes(b);
     let (secs, nanos) = id.get_timestamp().ok_or_else(bad)?.to_unix();
     let at = Utc.timestamp_opt(i64::try_from(secs).map_err(|_| bad())?, nanos).single().ok_or_else(bad)?;
@@ -275,7 +271,11 @@ mod tests {
         assert!(later > id);
         let (same_ms, _) = stamp(now);
         assert!(same_ms > id && same_ms.get_version_num() == 7);
-        // A cursor of another shape is refused, not misread.
-        assert!(decode(&encode_cursor_bytes(*Uuid::new_v4().as_bytes())).is_err());
+        // Any 16 bytes decode (the documented shape), as a position in one section.
+        for bytes in [[0u8; 16], [0xff; 16], *Uuid::new_v4().as_bytes()] {
+            let (section, id, _) = decode(&encode_cursor_bytes(bytes)).unwrap();
+            assert_eq!(section, if bytes[6] >> 4 == 0 { Section::Read } else { Section::Unread });
+            assert_eq!(id.get_version_num(), 7);
+        }
     }
 }

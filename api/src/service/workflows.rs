@@ -6,6 +6,7 @@ use entity::workflow_definition;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa::openapi::{RefOr, Schema};
 use uuid::Uuid;
 
 use super::audit::{self, Actor};
@@ -14,13 +15,48 @@ use crate::state::AppState;
 use crate::workflow::{Flow, WorkflowDefinition, sop_2025};
 
 /// A definition as published, with when and by whom.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct PublishedDefinition {
     pub id: Uuid,
     pub published_at: chrono::DateTime<chrono::Utc>,
     pub published_by: Option<Uuid>,
     #[serde(flatten)]
     pub definition: WorkflowDefinition,
+}
+
+/// The fields `PublishedDefinition` adds to the definition, for its schema.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct Publication {
+    id: Uuid,
+    published_at: chrono::DateTime<chrono::Utc>,
+    /// The admin who published it; null for the versions seeded at start.
+    published_by: Option<Uuid>,
+}
+
+/// `PublishedDefinition`'s schema is one object: the definition's properties and the
+/// publication's. Derived with `#[serde(flatten)]` it would be an `allOf` whose first part,
+/// `WorkflowDefinition`, forbids every property it does not name (an input refuses unknown
+/// fields) — so no published definition could match it.
+impl utoipa::PartialSchema for PublishedDefinition {
+    fn schema() -> RefOr<Schema> {
+        let (RefOr::T(Schema::Object(mut merged)), RefOr::T(Schema::Object(publication))) =
+            (WorkflowDefinition::schema(), Publication::schema())
+        else {
+            return WorkflowDefinition::schema();
+        };
+        merged.properties.extend(publication.properties);
+        merged.required.extend(publication.required);
+        merged.description = Some("A definition as published, with when and by whom.".into());
+        RefOr::T(Schema::Object(merged))
+    }
+}
+
+impl ToSchema for PublishedDefinition {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        // What the definition's properties refer to (`Flow`, `StepDefinition`, …).
+        WorkflowDefinition::schemas(schemas);
+    }
 }
 
 fn parse(m: workflow_definition::Model) -> ApiResult<PublishedDefinition> {

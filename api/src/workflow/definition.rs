@@ -16,7 +16,9 @@ use crate::calendar::standard::TimeStandard;
 #[serde(deny_unknown_fields)]
 pub struct WorkflowDefinition {
     pub flow: Flow,
-    /// 1, 2, …; requests stay on the version they started with.
+    /// 1, 2, …; requests stay on the version they started with. (Ignored when publishing:
+    /// a revision is numbered newest + 1.)
+    #[serde(deserialize_with = "crate::routes::extract::integral")]
     pub version: i32,
     pub name: String,
     pub sop_number: String,
@@ -36,6 +38,8 @@ pub struct WorkflowDefinition {
 pub struct StepDefinition {
     pub code: StepCode,
     /// The SOP's "No": 1, 2, … without gaps.
+    #[serde(deserialize_with = "crate::routes::extract::integral")]
+    #[schema(maximum = 65535)]
     pub order: u16,
     /// "Kegiatan", verbatim from the SOP.
     pub sop_activity: String,
@@ -52,8 +56,9 @@ pub struct StepDefinition {
     /// These must be supplied in the body of the call that completes the step.
     #[serde(default)]
     pub structured_outputs: Vec<StructuredOutputKind>,
-    /// "Waktu": `15m`, `1h`, `1d`, `1w`, or a target-limit range like `1-2d`.
-    #[schema(value_type = String, example = "1-2d")]
+    /// "Waktu": `15m`, `1h`, `1d`, `1w`, or a target-limit range like `1-2d`. A range
+    /// whose target is not below its limit, or mixes minutes/hours with days/weeks, is 422.
+    #[schema(value_type = String, example = "1-2d", pattern = r"^([1-9][0-9]*(m|min|h|d|w)?-)?[1-9][0-9]*(m|min|h|d|w)$")]
     pub time_standard: TimeStandard,
     /// The actor may send the request back to the applicant for revision.
     #[serde(default)]

@@ -239,11 +239,42 @@ impl DispositionInstruction {
 ///
 /// Serialized as `{"role": "technical_lead"}` or `"team"`: the team is not a role (it is
 /// named per request in the step whose output is `team`), so it gets its own shape.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Actor {
     Role(Role),
     Team,
+}
+
+/// Written by hand: the derived schema lets the `{"role": …}` object carry other keys,
+/// which serde refuses (an externally tagged variant is a map with exactly one key).
+impl utoipa::PartialSchema for Actor {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::ToSchema;
+        use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder, Type};
+        let role = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .property("role", utoipa::openapi::Ref::from_schema_name(Role::name()))
+            .required("role")
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+        let team = ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["team"]));
+        OneOfBuilder::new()
+            .item(role)
+            .item(team)
+            .description(Some(
+                "Who acts on a step: the holders of a role (`{\"role\": \"technical_lead\"}`), \
+                 or the request's integration team (`\"team\"`).",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Actor {
+    fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+        use utoipa::PartialSchema;
+        schemas.push((Role::name().into_owned(), Role::schema()));
+        Role::schemas(schemas);
+    }
 }
 
 impl Actor {
