@@ -4,13 +4,13 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::extract::{ApiJson, IfMatch, Page, PageQuery, decode_cursor_bytes, encode_cursor_bytes};
+use super::extract::{ApiJson, IfMatch, Page, PageQuery};
 use crate::auth::policy::{AdminOnly, Authorized, SignedIn};
 use crate::calendar::TimeStandard;
 use crate::calendar::standard::{self, StandardParseError};
@@ -62,33 +62,8 @@ fn instant(field: &str, value: &Option<String>) -> ApiResult<DateTime<Utc>> {
     })
 }
 
-/// The calendar's lists are keyed by a date (a closed date, a special schedule's first
-/// day). Their cursor is that date's day number (days from 0001-01-01, the first being 1)
-/// as 16 big-endian bytes: the shape `PageQuery` documents for every cursor, so any cursor
-/// a client can build from the spec decodes. Day numbers outside 0001-01-01..9999-12-31
-/// clamp to those dates (before everything, after everything).
-fn encode_date_cursor(d: NaiveDate) -> String {
-    encode_cursor_bytes(i128::from(d.num_days_from_ce()).to_be_bytes())
-}
-
-fn decode_date_cursor(cursor: &str) -> ApiResult<NaiveDate> {
-    let first = NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or(NaiveDate::MIN);
-    let last = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX);
-    let n = i128::from_be_bytes(decode_cursor_bytes(cursor)?);
-    let n = n.clamp(i128::from(first.num_days_from_ce()), i128::from(last.num_days_from_ce()));
-    Ok(i32::try_from(n).ok().and_then(NaiveDate::from_num_days_from_ce_opt).unwrap_or(first))
-}
-
 fn after(page: &PageQuery) -> ApiResult<Option<NaiveDate>> {
-    page.cursor.as_deref().map(decode_date_cursor).transpose()
-}
-
-/// The page with its `next_cursor` (if it has one) in this module's shape, made from the
-/// last item's date. The service's own cursor is a different (text) encoding of the same
-/// date; it is not passed on, so only cursors of the documented shape are handed out.
-fn with_date_cursor<T>(mut page: Page<T>, date: impl Fn(&T) -> NaiveDate) -> Page<T> {
-    page.next_cursor = page.next_cursor.and(page.items.last().map(|item| encode_date_cursor(date(item))));
-    page
+    page.cursor.as_deref().map(svc::decode_date_cursor).transpose()
 }
 
 /// Any signed-in caller.
@@ -185,7 +160,7 @@ async fn list_closed_dates(
 ) -> ApiResult<HttpResponse> {
     let (from, to) = filter.range()?;
     let res = svc::list_closed_dates(&state, from, to, page.limit()?, after(&page)?).await?;
-    Ok(HttpResponse::Ok().json(with_date_cursor(res, |c| c.date)))
+    Ok(HttpResponse::Ok().json(res))
 }
 
 /// Admin only. Due times are computed with the new date from now on.
@@ -293,7 +268,7 @@ async fn list_special_schedules(
     page: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let res = svc::list_special_schedules(&state, page.limit()?, after(&page)?).await?;
-    Ok(HttpResponse::Ok().json(with_date_cursor(res, |s| s.from)))
+    Ok(HttpResponse::Ok().json(res))
 }
 
 /// Admin only. The hours replace the weekly hours on every date of the range.
@@ -443,28 +418,4 @@ async fn elapsed(
     let from = instant("from", &query.from)?;
     let to = instant("to", &query.to)?;
     Ok(HttpResponse::Ok().json(svc::elapsed(&state, from, to)?))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn date_cursors_have_the_documented_shape_and_any_such_cursor_decodes() {
-        for d in ["2026-03-20", "0001-01-01", "9999-12-31"] {
-            let d: NaiveDate = d.parse().unwrap();
-            let c = encode_date_cursor(d);
-            assert_eq!(c.len(), 22);
-            assert!(matches!(c.as_bytes()[21], b'A' | b'Q' | b'g' | b'w'), "{c}");
-            assert_eq!(decode_date_cursor(&c).unwrap(), d);
-        }
-        // Out of range: before the first date, after the last one.
-        assert_eq!(decode_date_cursor("AAAAAAAAAAAAAAAAAAAAAA").unwrap(), NaiveDate::from_ymd_opt(1, 1, 1).unwrap());
-        assert_eq!(decode_date_cursor("_____________________w").unwrap(), NaiveDate::from_ymd_opt(1, 1, 1).unwrap());
-        assert_eq!(
-            decode_date_cursor("f____________________w").unwrap(),
-            NaiveDate::from_ymd_opt(9999, 12, 31).unwrap()
-        );
-        assert!(decode_date_cursor("ZGF0ZToyMDI2LTAzLTIw").is_err(), "the service's text cursor is not one");
-    }
 }

@@ -17,8 +17,6 @@
 //! first start ([`seed_if_new`]); the settings row remembers it, so a seeded date an admin
 //! deletes stays deleted.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc, Weekday};
 use entity::{calendar_setting, closed_date, special_schedule};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -33,7 +31,7 @@ use uuid::Uuid;
 use super::audit::{self, Actor};
 use crate::calendar::{self as cal, CalendarError, TimeStandard, WorkingCalendar};
 use crate::error::{ApiError, ApiResult, FieldErrors};
-use crate::routes::extract::Page;
+use crate::routes::extract::{Page, decode_cursor_bytes, encode_cursor_bytes};
 use crate::state::AppState;
 
 /// The calendar's id in the audit trail: every calendar change is an event about this
@@ -916,18 +914,21 @@ pub async fn get_calendar(state: &AppState) -> ApiResult<Calendar> {
     Ok(view)
 }
 
-/// Opaque cursor over dates: the last date of the previous page.
+/// The calendar's lists are keyed by a date (a closed date, a special schedule's first
+/// day). Their cursor is the last date's day number (days from 0001-01-01, the first
+/// being 1) as 16 big-endian bytes: the shape `PageQuery` documents for every cursor, so
+/// any cursor a client can build from the spec decodes. Day numbers outside
+/// 0001-01-01..9999-12-31 clamp to those dates (before everything, after everything).
 pub fn encode_date_cursor(d: NaiveDate) -> String {
-    URL_SAFE_NO_PAD.encode(format!("date:{d}"))
+    encode_cursor_bytes(i128::from(d.num_days_from_ce()).to_be_bytes())
 }
 
-pub fn decode_date_cursor(c: &str) -> ApiResult<NaiveDate> {
-    URL_SAFE_NO_PAD
-        .decode(c)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.strip_prefix("date:").and_then(|d| d.parse().ok()))
-        .ok_or_else(|| ApiError::invalid("cursor", "is not a cursor this API returned"))
+pub fn decode_date_cursor(cursor: &str) -> ApiResult<NaiveDate> {
+    let first = NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or(NaiveDate::MIN);
+    let last = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX);
+    let n = i128::from_be_bytes(decode_cursor_bytes(cursor)?);
+    let n = n.clamp(i128::from(first.num_days_from_ce()), i128::from(last.num_days_from_ce()));
+    Ok(i32::try_from(n).ok().and_then(NaiveDate::from_num_days_from_ce_opt).unwrap_or(first))
 }
 
 fn page_by_date<R, T>(mut rows: Vec<R>, limit: u64, date: impl Fn(&R) -> NaiveDate, map: impl Fn(R) -> T) -> Page<T> {
@@ -1065,10 +1066,22 @@ mod tests {
     }
 
     #[test]
-    fn date_cursor_round_trips_and_refuses_junk() {
-        let d = NaiveDate::from_ymd_opt(2026, 3, 20).unwrap();
-        assert_eq!(decode_date_cursor(&encode_date_cursor(d)).unwrap(), d);
+    fn date_cursors_have_the_documented_shape_and_any_such_cursor_decodes() {
+        for d in ["2026-03-20", "0001-01-01", "9999-12-31"] {
+            let d: NaiveDate = d.parse().unwrap();
+            let c = encode_date_cursor(d);
+            assert_eq!(c.len(), 22);
+            assert_eq!(decode_date_cursor(&c).unwrap(), d);
+        }
+        // Out of range: before the first date, after the last one.
+        let first = NaiveDate::from_ymd_opt(1, 1, 1).unwrap();
+        assert_eq!(decode_date_cursor("AAAAAAAAAAAAAAAAAAAAAA").unwrap(), first);
+        assert_eq!(decode_date_cursor("_____________________w").unwrap(), first);
+        assert_eq!(
+            decode_date_cursor("f____________________w").unwrap(),
+            NaiveDate::from_ymd_opt(9999, 12, 31).unwrap()
+        );
         assert!(decode_date_cursor("nope").is_err());
-        assert!(decode_date_cursor(&URL_SAFE_NO_PAD.encode("date:2026-13-01")).is_err());
+        assert!(decode_date_cursor("ZGF0ZToyMDI2LTAzLTIw").is_err(), "the old text cursor (date:2026-03-20)");
     }
 }
