@@ -33,6 +33,9 @@ pub struct Settings {
     /// Interval of the SLA sweeper.
     pub sweep_interval_secs: u64,
     pub workers: Option<usize>,
+    /// Bearer token a Prometheus scraper sends to `GET /metrics` (admins may also use their
+    /// own access token). Unset: only admins can read the metrics.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Settings {
@@ -57,6 +60,7 @@ impl Default for Settings {
             login_window_secs: 300,
             sweep_interval_secs: 60,
             workers: None,
+            metrics_token: None,
         }
     }
 }
@@ -111,6 +115,9 @@ impl Settings {
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             problems.push("JEMBATAN_LOG_FORMAT must be `text` or `json`".into());
+        }
+        if self.metrics_token.as_deref().is_some_and(|t| t.len() < 32) {
+            problems.push("JEMBATAN_METRICS_TOKEN must be at least 32 characters (or unset)".into());
         }
         if let Err(e) = check_storage_dir(&self.storage_dir) {
             problems.push(format!("JEMBATAN_STORAGE_DIR {}: {e}", self.storage_dir.display()));

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod error;
 pub mod idempotency;
 pub mod jobs;
+pub mod metrics;
 pub mod openapi;
 pub mod routes;
 pub mod service;

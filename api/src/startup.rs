@@ -79,16 +79,19 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 
 fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.configure(routes::health::configure)
+        .configure(routes::metrics::configure)
         .service(utoipa_actix_web::scope::scope("/api/v1").configure(routes::configure_api));
 }
 
 fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Server> {
     let doc = openapi_document();
     let workers = state.settings.workers;
+    let metrics = crate::metrics::Metrics::new().map_err(|e| std::io::Error::other(e.to_string()))?;
     let mut server = actix_web::HttpServer::new(move || {
         let (app, _) = App::new()
             .into_utoipa_app()
             .app_data(state.clone())
+            .app_data(web::Data::new(metrics.clone()))
             .app_data(
                 web::PathConfig::default()
                     .error_handler(|e, _| ApiError::bad_request(format!("invalid path parameter: {e}")).into()),
@@ -105,6 +108,7 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Ser
             .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
             .wrap(actix_web::middleware::from_fn(request_id_header))
             .wrap(TracingLogger::default())
+            .wrap(metrics.http.clone())
     })
     .shutdown_timeout(30)
     .listen(listener)?;

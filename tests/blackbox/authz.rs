@@ -273,6 +273,8 @@ const RULES: &[Rule] = &[
     // Operations: public.
     rule("GET /health/live", EVERYONE),
     rule("GET /health/ready", EVERYONE),
+    // Metrics: the scraper's own token (tests/blackbox/operations.rs) or an admin.
+    rule("GET /metrics", ADMIN),
     // Sessions: the credential is in the body; the bearer token is irrelevant.
     rule("POST /api/v1/auth/login", EVERYONE),
     rule("POST /api/v1/auth/refresh", EVERYONE),

@@ -10,6 +10,55 @@ async fn health_endpoints_answer() {
 }
 
 #[tokio::test]
+async fn metrics_are_for_the_scraper_and_admins_and_count_routes_by_pattern() {
+    let token = "scrape-token-0123456789-abcdefghijklmnop";
+    let app = TestApp::spawn_with(|s| s.metrics_token = Some(token.into())).await;
+    let admin = app.admin_token().await;
+    let url = format!("{}/metrics", app.base);
+    let org = app.create_org(&admin, "DINKES", "agency").await;
+    let (_, applicant) = app.user(&admin, "budi", &org["id"], &["applicant"]).await;
+    app.get(&format!("/organizations/{}", org["id"].as_str().unwrap()), &applicant).await.assert_status(200);
+    app.get("/no-such-thing", &applicant).await.assert_problem(404);
+
+    // The middleware records a request when its body has been sent, which can be a moment
+    // after the client has it: scrape until the series is there (at most a second).
+    let series = |text: &str| {
+        text.lines()
+            .find(|l| {
+                l.starts_with("jembatan_http_requests_total{")
+                    && l.contains(r#"endpoint="/api/v1/organizations/{id}""#)
+                    && l.contains(r#"status="200""#)
+            })
+            .map(str::to_owned)
+    };
+    let mut scrape = app.send(app.http.get(&url).bearer_auth(token)).await;
+    for _ in 0..20 {
+        if series(&scrape.text).is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        scrape = app.send(app.http.get(&url).bearer_auth(token)).await;
+    }
+    scrape.assert_status(200);
+    assert!(scrape.header("content-type").is_some_and(|c| c.starts_with("text/plain; version=0.0.4")));
+    let text = &scrape.text;
+    // One series per route pattern, not per id; unknown paths folded into one.
+    let line = series(text).unwrap_or_else(|| panic!("no series for GET /api/v1/organizations/{{id}}:\n{text}"));
+    assert!(line.ends_with(" 1"), "{line}");
+    assert!(text.contains(r#"endpoint="UNMATCHED""#), "{text}");
+    assert!(!text.contains(org["id"].as_str().unwrap()), "an id leaked into a label");
+    // The register, read at the scrape.
+    assert!(text.contains(r#"jembatan_requests{status="draft"} 0"#), "{text}");
+    assert!(text.lines().any(|l| l == "jembatan_steps_overdue 0"), "{text}");
+
+    // Everyone else: no token → 401, a wrong token → 401, an applicant → 403, an admin → 200.
+    app.send(app.http.get(&url)).await.assert_problem(401);
+    app.send(app.http.get(&url).bearer_auth("scrape-token-0123456789-abcdefghijklmnoX")).await.assert_problem(401);
+    app.send(app.http.get(&url).bearer_auth(&applicant)).await.assert_problem(403);
+    app.send(app.http.get(&url).bearer_auth(&admin)).await.assert_status(200);
+}
+
+#[tokio::test]
 async fn the_served_spec_is_the_committed_spec() {
     let app = TestApp::spawn().await;
     let served = app.send(app.http.get(format!("{}/api-docs/openapi.json", app.base))).await;

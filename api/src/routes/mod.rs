@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod documents;
 pub mod extract;
 pub mod health;
+pub mod metrics;
 pub mod notifications;
 pub mod organizations;
 pub mod reports;
