@@ -38,14 +38,13 @@ impl Metrics {
             .mask_unmatched_patterns("UNMATCHED")
             .build()
             .map_err(internal)?;
-        let requests =
-            IntGaugeVec::new(Opts::new("jembatan_requests", "Integration requests in the register, by status"), &[
-                "status",
-            ])
+        let requests = IntGaugeVec::new(
+            Opts::new("jembatan_requests", "Integration requests in the register, by status"),
+            &["status"],
+        )
+        .map_err(internal)?;
+        let overdue = IntGauge::new("jembatan_steps_overdue", "Current steps of requests in progress past their limit")
             .map_err(internal)?;
-        let overdue =
-            IntGauge::new("jembatan_steps_overdue", "Current steps of requests in progress past their limit")
-                .map_err(internal)?;
         http.registry.register(Box::new(requests.clone())).map_err(internal)?;
         http.registry.register(Box::new(overdue.clone())).map_err(internal)?;
         Ok(Self { http, requests, overdue })
