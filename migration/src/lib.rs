@@ -10,6 +10,8 @@ mod m0003_calendar;
 mod m0004_notifications;
 mod m0005_idempotency;
 mod m0006_request_warning;
+// m0007 is reserved for a change in progress elsewhere; m0008 comes from the load benchmark.
+mod m0008_list_and_worklist_indexes;
 
 pub struct Migrator;
 
@@ -23,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_notifications::Migration),
             Box::new(m0005_idempotency::Migration),
             Box::new(m0006_request_warning::Migration),
+            Box::new(m0008_list_and_worklist_indexes::Migration),
         ]
     }
 }
