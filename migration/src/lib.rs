@@ -12,6 +12,7 @@ mod m0004_notifications;
 mod m0005_idempotency;
 mod m0006_request_warning;
 mod m0007_working_seconds;
+mod m0008_list_and_worklist_indexes;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_idempotency::Migration),
             Box::new(m0006_request_warning::Migration),
             Box::new(m0007_working_seconds::Migration),
+            Box::new(m0008_list_and_worklist_indexes::Migration),
         ]
     }
 }

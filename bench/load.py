@@ -1,0 +1,591 @@
+#!/usr/bin/env python3
+"""Jembatan load benchmark on PostgreSQL: transitions/s, GET /requests/{id}, GET /tasks and
+a filtered list at 1, 8 and 32 concurrent clients, side by side with the physical ceiling
+(pgbench replaying the SQL of one transition), and list/worklist latency at 10 000 and at
+1 000 000 requests. Standard library + wrk + psql + pgbench; traffic to 127.0.0.1 only.
+
+    CARGO_TARGET_DIR=/tmp/jb-release cargo build --release -p jembatan
+    apt-get install -y wrk                       # pgbench and psql: postgresql-client
+    bench/load.py --bin /tmp/jb-release/release/jembatan \\
+                  --postgres postgres://postgres@127.0.0.1:5432 > load.json
+
+What it does (about 6–10 minutes, most of it seeding 1M rows):
+ 1. creates a fresh database jb_bench_<random> and starts `jembatan serve` on it
+    (bootstrap admin, random JWT secret, RUST_LOG=warn, documents in a temp folder);
+ 2. over the API: agencies, divisions and users for every role; one request walked
+    create → upload request_letter → submit → disposition (a check that the flow works);
+ 3. seeds the newest 10 000 requests with bench/seed.sql (several agencies, statuses and
+    steps), then measures
+      - the scale set (1 client): the filtered list as an agency applicant and as the
+        office's technical lead, and the worklist (GET /tasks) of the head of division, of
+        an applicant and of a technical staff member (on integration teams);
+      - at 1, 8 and 32 clients: GET /requests/{id} (random ids), GET /tasks, the filtered
+        list, each with p50/p99/throughput and the server's RSS after the phase;
+ 4. seeds the older 990 000 requests and measures the scale set again, with
+    EXPLAIN (ANALYZE, BUFFERS) of the list and worklist queries at both sizes;
+ 5. seeds a pool of requests awaiting `disposition` and, at 1, 8 and 32 clients, has the
+    head of division issue dispositions (each connection its own requests: a real state
+    change with its audit event), then runs pgbench with bench/transition.pgbench (the
+    same statements, same transaction) at the same client count against the same
+    database; ratio = transitions/s ÷ pgbench transactions/s. Before these phases it
+    waits (--wait-quiet, default 300 s) for the load average to fall below 1.0, and
+    records the load it saw;
+ 6. stops the server and drops the database (--keep-db keeps it).
+
+`--transitions-only` runs steps 1, 2, 5 and 6 (about 2 minutes).
+
+Prints one JSON document; docs/benchmarks.md is written from it. Not a test: nothing here
+fails on a slow machine. `--capture` instead prints the SQL one disposition issues (from
+the PostgreSQL log, with log_statement=all set on a throwaway database), which is how
+bench/transition.pgbench was made.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PG_LOG = "/var/log/postgresql/postgresql-15-main.log"
+TOTAL = 1_000_000  # request n of bench/seed.sql runs 1..TOTAL (oldest first)
+SMALL = 10_000
+
+AGENCIES = [
+    ("DINKES", "Dinas Kesehatan"),
+    ("DISPENDUKCAPIL", "Dinas Kependudukan dan Pencatatan Sipil"),
+    ("BAPPEDA", "Badan Perencanaan Pembangunan Daerah"),
+    ("DPMPTSP", "Dinas Penanaman Modal dan PTSP"),
+    ("DINSOS", "Dinas Sosial"),
+    ("DISDIKPORA", "Dinas Pendidikan, Pemuda dan Olahraga"),
+    ("BPKAD", "Badan Pengelolaan Keuangan dan Aset Daerah"),
+    ("DPUPR", "Dinas Pekerjaan Umum dan Penataan Ruang"),
+]
+DIVISIONS = [("APTIKA", "Bidang Aplikasi Informatika"), ("IKP", "Bidang Informasi dan Komunikasi Publik")]
+STAFF = 6  # technical staff who can be named on integration teams
+
+DISPOSITION = {"instructions": ["tindak_lanjuti", "koordinasikan"], "note": "Mohon segera ditindaklanjuti"}
+
+
+# ---------------------------------------------------------------- small helpers
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def psql(url, sql=None, file=None, variables=None, quiet=True):
+    """Runs SQL through psql (ON_ERROR_STOP); returns stdout (unaligned, tuples only)."""
+    cmd = ["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", url]
+    for k, v in (variables or {}).items():
+        cmd += ["-v", f"{k}={v}"]
+    cmd += ["-f", file] if file else ["-c", sql]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"psql failed: {r.stderr.strip()}\n{sql or file}")
+    return r.stdout
+
+
+def pct(values, p):
+    """The p-th percentile (nearest rank) of a list of numbers."""
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(p / 100 * len(s) + 0.5) - 1))]
+
+
+def machine():
+    with open("/proc/cpuinfo") as f:
+        m = re.search(r"^model name\s*:\s*(.+)$", f.read(), re.M)
+    with open("/proc/meminfo") as f:
+        mem_kib = int(re.search(r"^MemTotal:\s+(\d+)", f.read(), re.M).group(1))
+    commit = subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run(["git", "-C", HERE, "status", "--porcelain", "--", "api", "entity", "migration"],
+                           capture_output=True, text=True).stdout.strip()
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+        "nproc": os.cpu_count(),
+        "cpu": m.group(1).strip() if m else "unknown",
+        "memory_gib": round(mem_kib / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "commit": commit.stdout.strip() + (" + uncommitted changes under api/, entity/ or migration/ (check whether --bin was built with them)" if dirty else ""),
+    }
+
+
+# ---------------------------------------------------------------- the service
+
+
+class Server:
+    def __init__(self, binary, workdir, env):
+        self.binary, self.workdir = binary, workdir
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = dict(os.environ, JEMBATAN_LISTEN=f"127.0.0.1:{self.port}", **env)
+        self.proc = None
+
+    def start(self):
+        log = open(os.path.join(self.workdir, "server.log"), "ab")
+        self.proc = subprocess.Popen([self.binary, "serve"], env=self.env, stdout=log, stderr=log, cwd=self.workdir)
+        t0 = time.time()
+        while True:
+            if self.proc.poll() is not None:
+                sys.exit(f"the server exited with {self.proc.returncode}; see {self.workdir}/server.log")
+            try:
+                with urllib.request.urlopen(self.base + "/health/ready", timeout=1) as r:
+                    if r.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.time() - t0 > 120:
+                sys.exit("the server did not become ready within 120 s")
+            time.sleep(0.05)
+
+    def rss_mib(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            return round(int(re.search(r"^VmRSS:\s+(\d+) kB", f.read(), re.M).group(1)) / 1024, 1)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=40)
+
+
+class Api:
+    """A tiny JSON client for setting up (urllib; the measuring is done by wrk)."""
+
+    def __init__(self, base):
+        self.base = base + "/api/v1"
+
+    def call(self, method, path, token=None, body=None, data=None, content_type=None, expect=(200, 201)):
+        headers = {}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if body is not None:
+            data, content_type = json.dumps(body).encode(), "application/json"
+        if content_type:
+            headers["Content-Type"] = content_type
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                status, text = r.status, r.read()
+        except urllib.error.HTTPError as e:
+            status, text = e.code, e.read()
+        if status not in expect:
+            sys.exit(f"{method} {path} → {status}: {text[:500]!r}")
+        return json.loads(text) if text else None
+
+    def login(self, username, password):
+        return self.call("POST", "/auth/login", body={"username": username, "password": password})["access_token"]
+
+    def upload_pdf(self, token, request_id, kind):
+        boundary = "bench" + secrets.token_hex(8)
+        pdf = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+        parts = [
+            f'--{boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\n{kind}\r\n'.encode(),
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{kind}.pdf"\r\n'
+            f"Content-Type: application/pdf\r\n\r\n".encode() + pdf + b"\r\n",
+            f"--{boundary}--\r\n".encode(),
+        ]
+        return self.call("POST", f"/requests/{request_id}/documents", token, data=b"".join(parts),
+                         content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def set_up_office(api, admin_token, password):
+    """Organizations and users over the API; returns ids and the tokens the phases use."""
+    orgs = []  # agencies first: bench/seed.sql relies on that order
+    for code, name in AGENCIES:
+        orgs.append(api.call("POST", "/organizations", admin_token, {"code": code, "name": name, "kind": "agency"}))
+    for code, name in DIVISIONS:
+        orgs.append(api.call("POST", "/organizations", admin_token, {"code": code, "name": name, "kind": "division"}))
+    aptika = orgs[len(AGENCIES)]["id"]
+
+    def user(username, org_id, role):
+        return api.call("POST", "/users", admin_token, {
+            "username": username, "full_name": username.replace(".", " ").title(), "password": password,
+            "organization_id": org_id, "roles": [role]})
+
+    office = {
+        "kabid": user("kabid.aptika", aptika, "head_of_division"),
+        "kasi": user("kasi.teknis", aptika, "technical_lead"),
+        "kadis": user("kadis", aptika, "head_of_agency"),
+    }
+    staff = [user(f"teknisi.{i}", aptika, "technical_staff") for i in range(STAFF)]
+    applicants = [user("pemohon." + o["code"].lower(), o["id"], "applicant") for o in orgs]
+    tokens = {k: api.login(u["username"], password) for k, u in office.items()}
+    tokens["applicant"] = api.login(applicants[0]["username"], password)  # DINKES
+    tokens["staff"] = api.login(staff[0]["username"], password)
+    return orgs, office, staff, applicants, tokens
+
+
+def walk_one(api, tokens, kasi_id):
+    """One request the ordinary way: create, upload the letter, submit, disposition."""
+    body = {"title": "Integrasi SIMPUS ke Satu Data", "purpose": "Data kunjungan harian",
+            "source_system": "SIMPUS", "target_system": "Satu Data", "data_exchanged": "Kunjungan per puskesmas",
+            "letter_number": "400.7/123/406.010/2026", "letter_date": time.strftime("%Y-%m-%d")}
+    r = api.call("POST", "/requests", tokens["applicant"], body)
+    api.upload_pdf(tokens["applicant"], r["id"], "request_letter")
+    api.call("POST", f"/requests/{r['id']}/submit", tokens["applicant"], {})
+    done = api.call("POST", f"/requests/{r['id']}/disposition", tokens["kabid"], dict(DISPOSITION, to_user_id=kasi_id))
+    assert done["current_step"]["code"] == "follow_up", done
+    return r["id"]
+
+
+# ---------------------------------------------------------------- measuring
+
+
+def wrk(base, clients, seconds, token, mode, ids, prefix, suffix="", body=None):
+    """Runs wrk with bench/wrk_load.lua; returns throughput, p50/p99 (ms) and error counts."""
+    threads = min(clients, 2)
+    env = dict(os.environ, BENCH_MODE=mode, BENCH_IDS=ids, BENCH_PATH_PREFIX=prefix, BENCH_PATH_SUFFIX=suffix,
+               BENCH_TOKEN=token, BENCH_THREADS=str(threads), BENCH_BODY=body or "")
+    cmd = ["wrk", f"-t{threads}", f"-c{clients}", f"-d{seconds}s", "--timeout", "10s", "--latency",
+           "-s", os.path.join(HERE, "wrk_load.lua"), base]
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    out = r.stdout
+
+    def ms(value, unit):
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+    lat = {p: ms(v, u) for p, v, u in re.findall(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M)}
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {
+        "clients": clients,
+        "per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "p50_ms": round(lat["50"], 2),
+        "p99_ms": round(lat["99"], 2),
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+        "socket_errors": errors.group(1) if errors else None,
+        "ran_out": "ran out" in r.stderr,
+    }
+
+
+def pgbench(url, clients, seconds, script, pool_first, pool_size, people, logdir):
+    """pgbench with the transition script; throughput and p50/p99 from its per-transaction log."""
+    for f in os.listdir(logdir):
+        os.remove(os.path.join(logdir, f))
+    threads = min(clients, 2)
+    cmd = ["pgbench", "-n", "-M", "prepared", f"-c{clients}", f"-j{threads}", f"-T{seconds}",
+           "-D", f"pool_first={pool_first}", "-D", f"pool_size={pool_size}",
+           "-D", f"kabid={people['kabid']}", "-D", f"kasi={people['kasi']}",
+           "-l", f"--log-prefix={logdir}/tx", "-f", script, url]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"pgbench failed: {r.stderr}")
+    tps = float(re.search(r"tps = ([\d.]+) \(without initial connection time\)", r.stdout).group(1))
+    failed = re.search(r"number of failed transactions: (\d+)", r.stdout)
+    lat = []
+    for f in os.listdir(logdir):
+        with open(os.path.join(logdir, f)) as fh:
+            lat += [int(line.split()[2]) / 1000 for line in fh]
+    return {"clients": clients, "per_s": round(tps, 1), "transactions": len(lat),
+            "p50_ms": round(pct(lat, 50), 2), "p99_ms": round(pct(lat, 99), 2),
+            "failed": int(failed.group(1)) if failed else 0}
+
+
+def ids_file(work, name, ids):
+    path = os.path.join(work, name)
+    with open(path, "w") as f:
+        f.write("\n".join(ids) + "\n")
+    return path
+
+
+def explain(url, sql):
+    """EXPLAIN (ANALYZE, BUFFERS) of one query, as text."""
+    return psql(url, "EXPLAIN (ANALYZE, BUFFERS) " + sql)
+
+
+def scale_set(server, work, tokens, users, url, seconds):
+    """The list and worklist, one client each: what must not grow with the table."""
+    one = ids_file(work, "none.txt", [""])
+    paths = {
+        # An agency applicant's view of its own open requests.
+        "list_applicant": ("applicant", "/api/v1/requests?status=in_progress&limit=20"),
+        # The technical lead: requests in progress waiting at follow_up.
+        "list_office": ("kasi", "/api/v1/requests?status=in_progress&current_step=follow_up&limit=20"),
+        "tasks_head_of_division": ("kabid", "/api/v1/tasks"),
+        "tasks_applicant": ("applicant", "/api/v1/tasks"),
+    }
+    out = {}
+    for name, (who, path) in paths.items():
+        out[name] = wrk(server.base, 1, seconds, tokens[who], "get", one, path)
+    # The same queries as the service issues them (see api/src/service/requests.rs,
+    # `list` and `tasks`), for the plans.
+    org, kabid = users["applicant_org"], users["kabid"]
+    cols = "*"
+    plans = {
+        "list_applicant": f"SELECT {cols} FROM requests WHERE organization_id = '{org}' AND status = 'in_progress' "
+                          f"ORDER BY id DESC LIMIT 21",
+        "list_office": f"SELECT {cols} FROM requests WHERE status = 'in_progress' AND current_step = 'follow_up' "
+                       f"ORDER BY id DESC LIMIT 21",
+        "tasks_head_of_division": f"SELECT {cols} FROM requests WHERE status = 'in_progress' AND "
+                                  f"(current_actor IN ('role:head_of_division') OR (current_actor = 'team' AND id IN "
+                                  f"(SELECT request_id FROM team_members WHERE user_id = '{kabid}'))) "
+                                  f"ORDER BY current_limit_at ASC, id ASC LIMIT 50",
+        "tasks_applicant": f"SELECT {cols} FROM requests WHERE (organization_id = '{org}' AND status IN "
+                           f"('draft', 'returned')) OR (status = 'in_progress' AND (current_actor = 'team' AND id IN "
+                           f"(SELECT request_id FROM team_members WHERE user_id = '{users['applicant']}'))) "
+                           f"ORDER BY current_limit_at ASC, id ASC LIMIT 50",
+    }
+    # A technical staff member's worklist goes through the team subquery; at 1M requests
+    # it can take seconds, too slow for wrk's timeout, so it is timed here, one by one.
+    lat, t_end = [], time.time() + seconds
+    while not lat or (time.time() < t_end and len(lat) < 2000):
+        t0 = time.perf_counter()
+        req = urllib.request.Request(server.base + "/api/v1/tasks", headers={"Authorization": f"Bearer {tokens['staff']}"})
+        with urllib.request.urlopen(req, timeout=300) as r:
+            r.read()
+        lat.append((time.perf_counter() - t0) * 1000)
+    out["tasks_technical_staff"] = {"clients": 1, "requests": len(lat), "p50_ms": round(pct(lat, 50), 2),
+                                    "p99_ms": round(pct(lat, 99), 2), "max_ms": round(max(lat), 2)}
+    plans["tasks_technical_staff"] = plans["tasks_head_of_division"].replace(
+        "role:head_of_division", "role:technical_staff").replace(kabid, users["staff"])
+    out["plans"] = {k: explain(url, q) for k, q in plans.items()}
+    out["rows"] = int(psql(url, "SELECT count(*) FROM requests").strip())
+    return out
+
+
+def wait_quiet(limit, log):
+    """Waits (at most `limit` s) until the 1-minute load average is below 1.0; returns seconds waited."""
+    t0 = time.time()
+    while os.getloadavg()[0] >= 1.0 and time.time() - t0 < limit:
+        log("waiting for the load average to fall below 1.0")
+        time.sleep(15)
+    return round(time.time() - t0)
+
+
+def seed(url, first, last, pool=0):
+    t0 = time.time()
+    psql(url, file=os.path.join(HERE, "seed.sql"),
+         variables={"first": first, "last": last, "total": TOTAL, "pool": pool})
+    return round(time.time() - t0, 1)
+
+
+# ---------------------------------------------------------------- capture
+
+
+def capture(args):
+    """Prints the statements one disposition issues, read from the PostgreSQL log."""
+    admin_url, dbname = args.postgres, "jb_bench_capture_" + secrets.token_hex(4)
+    url = f"{admin_url.rstrip('/')}/{dbname}"
+    psql(admin_url + "/postgres", f"CREATE DATABASE {dbname}")
+    work = tempfile.mkdtemp(prefix="jembatan-load-")
+    password = "bench-" + secrets.token_urlsafe(18)
+    server = Server(args.bin, work, env_for(url, work, password))
+    try:
+        server.start()
+        api = Api(server.base)
+        admin = api.login("bench.admin", password)
+        orgs, office, staff, applicants, tokens = set_up_office(api, admin, password)
+        r = api.call("POST", "/requests", tokens["applicant"], {
+            "title": "Integrasi SIMPUS", "purpose": "x", "source_system": "SIMPUS", "target_system": "Satu Data",
+            "data_exchanged": "x", "letter_number": "1", "letter_date": time.strftime("%Y-%m-%d")})
+        api.upload_pdf(tokens["applicant"], r["id"], "request_letter")
+        api.call("POST", f"/requests/{r['id']}/submit", tokens["applicant"], {})
+        # New sessions only: restart so that the pool's connections log every statement.
+        server.stop()
+        psql(admin_url + "/postgres", f"ALTER DATABASE {dbname} SET log_statement = 'all'")
+        server.start()
+        time.sleep(1)
+        with open(PG_LOG) as f:
+            f.seek(0, 2)
+            start = f.tell()
+        api.call("POST", f"/requests/{r['id']}/disposition", tokens["kabid"],
+                 dict(DISPOSITION, to_user_id=office["kasi"]["id"]))
+        time.sleep(1)
+        with open(PG_LOG) as f:
+            f.seek(start)
+            lines = [line.rstrip("\n") for line in f if f"@{dbname} " in line or line.startswith("\t")]
+        print("\n".join(lines))
+    finally:
+        server.stop()
+        psql(admin_url + "/postgres", f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def env_for(url, work, password):
+    return {
+        "JEMBATAN_DATABASE_URL": url,
+        "JEMBATAN_STORAGE_DIR": f"{work}/documents",
+        "JEMBATAN_JWT_SECRET": secrets.token_urlsafe(48),
+        "JEMBATAN_ADMIN_USERNAME": "bench.admin",
+        "JEMBATAN_ADMIN_PASSWORD": password,
+        # The run takes longer than the default 15-minute token lifetime.
+        "JEMBATAN_ACCESS_TOKEN_TTL_SECS": "86400",
+        # Request logging off: the service is measured, not the terminal.
+        "RUST_LOG": "warn",
+    }
+
+
+# ---------------------------------------------------------------- main
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bin", default=os.environ.get("JEMBATAN_BIN", "/tmp/jb-release/release/jembatan"))
+    ap.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432",
+                    help="server URL without a database; jb_bench_<random> is created there and dropped")
+    ap.add_argument("--clients", default="1,8,32", help="client counts (default 1,8,32)")
+    ap.add_argument("--duration", type=int, default=10, help="seconds per phase (default 10)")
+    ap.add_argument("--scale-duration", type=int, default=8, help="seconds per scale-set query (default 8)")
+    ap.add_argument("--no-million", action="store_true", help="skip growing to 1 000 000 requests")
+    ap.add_argument("--transitions-only", action="store_true",
+                    help="only the transition phases and pgbench (no seeding beyond the pool, no GET phases)")
+    ap.add_argument("--wait-quiet", type=int, default=300,
+                    help="before the transition phases, wait up to this many seconds for load < 1.0 (default 300)")
+    ap.add_argument("--keep-db", action="store_true", help="do not drop the database at the end")
+    ap.add_argument("--capture", action="store_true", help="print the SQL of one disposition and exit")
+    args = ap.parse_args()
+    for tool in ("wrk", "psql", "pgbench"):
+        if not shutil.which(tool):
+            sys.exit(f"{tool} is needed (wrk: apt-get install -y wrk; psql, pgbench: postgresql-client)")
+    if args.capture:
+        return capture(args)
+    clients = [int(c) for c in args.clients.split(",")]
+    secs = args.duration
+
+    result = {"machine": machine(), "load_before": os.getloadavg(), "binary": args.bin, "phase_seconds": secs}
+    dbname = "jb_bench_" + secrets.token_hex(4)
+    admin_url = args.postgres.rstrip("/") + "/postgres"
+    url = f"{args.postgres.rstrip('/')}/{dbname}"
+    psql(admin_url, f"CREATE DATABASE {dbname}")
+    work = tempfile.mkdtemp(prefix="jembatan-load-")
+    password = "bench-" + secrets.token_urlsafe(18)
+    server = Server(args.bin, work, env_for(url, work, password))
+    log = lambda msg: print(f"[{time.strftime('%H:%M:%S')} load {os.getloadavg()[0]:.1f}] {msg}", file=sys.stderr)
+    try:
+        run(args, result, server, url, work, password, clients, secs, log)
+    except SystemExit as e:
+        result["error"] = str(e)
+        raise
+    finally:
+        server.stop()
+        if not args.keep_db:
+            psql(admin_url, f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
+        shutil.rmtree(work, ignore_errors=True)
+        json.dump(result, sys.stdout, indent=2)
+        print()
+
+
+def run(args, result, server, url, work, password, clients, secs, log):
+    """Everything measured, in order (see the module's docstring)."""
+    server.start()
+    result["rss_idle_mib"] = server.rss_mib()
+    api = Api(server.base)
+    admin = api.login("bench.admin", password)
+    log("setting up organizations and users over the API")
+    orgs, office, staff, applicants, tokens = set_up_office(api, admin, password)
+    walked = walk_one(api, tokens, office["kasi"]["id"])
+    # Setting up signed in 5 people and hashed 20 passwords (Argon2id, 19 MiB each).
+    result["rss_after_setup_mib"] = server.rss_mib()
+    users = {"applicant_org": orgs[0]["id"], "applicant": applicants[0]["id"], "kabid": office["kabid"]["id"],
+             "staff": staff[0]["id"], "walked": walked}
+
+    # The directory, for bench/seed.sql.
+    psql(url, "CREATE TABLE bench_orgs (idx int, org_id uuid, kind text, applicant_id uuid);"
+              "CREATE TABLE bench_staff (idx int, user_id uuid);"
+              "CREATE TABLE bench_defs (flow text, id uuid);"
+              "INSERT INTO bench_defs SELECT flow, id FROM workflow_definitions d WHERE version = "
+              "(SELECT max(version) FROM workflow_definitions e WHERE e.flow = d.flow)")
+    rows = ",".join(f"({i}, '{o['id']}', '{o['kind']}', '{a['id']}')" for i, (o, a) in enumerate(zip(orgs, applicants)))
+    psql(url, f"INSERT INTO bench_orgs VALUES {rows}")
+    psql(url, "INSERT INTO bench_staff VALUES " + ",".join(f"({i}, '{s['id']}')" for i, s in enumerate(staff)))
+
+    if not args.transitions_only:
+        measure_reads(args, result, server, api, url, work, tokens, users, clients, secs, log)
+    transitions(args, result, server, url, work, tokens, office, clients, secs, log)
+
+
+def measure_reads(args, result, server, api, url, work, tokens, users, clients, secs, log):
+    """The scale set at 10 000 and 1 000 000 requests, and the GET phases at 10 000."""
+    # ---- 10 000 requests: the scale set, then the GET phases.
+    log("seeding the newest 10 000 requests")
+    result["seed_small_s"] = seed(url, TOTAL - SMALL + 1, TOTAL)
+    psql(url, "VACUUM ANALYZE")
+    # A seeded request must read back like one the service made.
+    sample = psql(url, "SELECT id FROM requests WHERE status = 'in_progress' AND id <> "
+                       f"'{users['walked']}' ORDER BY id DESC LIMIT 1").strip()
+    api.call("GET", f"/requests/{sample}", tokens["kasi"])
+    log("scale set at 10 000")
+    result["scale_10k"] = scale_set(server, work, tokens, users, url, args.scale_duration)
+    result["rss_after_scale_10k_mib"] = server.rss_mib()
+
+    all_ids = psql(url, "SELECT id FROM requests ORDER BY random() LIMIT 5000").split()
+    get_ids = ids_file(work, "get_ids.txt", all_ids)
+    one = ids_file(work, "none.txt", [""])
+    result["get_request"], result["get_tasks"], result["get_list"] = [], [], []
+    for c in clients:
+        log(f"GET phases at {c} clients")
+        r = wrk(server.base, c, secs, tokens["kasi"], "get", get_ids, "/api/v1/requests/")
+        result["get_request"].append(dict(r, rss_mib=server.rss_mib()))
+        r = wrk(server.base, c, secs, tokens["kabid"], "get", one, "/api/v1/tasks")
+        result["get_tasks"].append(dict(r, rss_mib=server.rss_mib()))
+        r = wrk(server.base, c, secs, tokens["kasi"], "get", one,
+                "/api/v1/requests?status=in_progress&current_step=follow_up&limit=20")
+        result["get_list"].append(dict(r, rss_mib=server.rss_mib()))
+
+    # ---- 1 000 000 requests: the scale set again.
+    if not args.no_million:
+        log("seeding the older 990 000 requests")
+        t = 0.0
+        for first in range(1, TOTAL - SMALL + 1, 110_000):
+            t += seed(url, first, min(first + 110_000 - 1, TOTAL - SMALL))
+            log(f"  … up to {min(first + 110_000 - 1, TOTAL - SMALL)}")
+        result["seed_million_s"] = round(t, 1)
+        psql(url, "VACUUM ANALYZE")
+        log("scale set at 1 000 000")
+        result["scale_1m"] = scale_set(server, work, tokens, users, url, args.scale_duration)
+
+
+
+def transitions(args, result, server, url, work, tokens, office, clients, secs, log):
+    """Transitions through the API, then pgbench replaying one, at each client count."""
+    # Pool requests awaiting disposition: n = 1..POOL for the service, POOL+1.. for pgbench.
+    pool = 25_000 * len(clients)
+    pg_pool = 100_000
+    log(f"seeding {pool + pg_pool} requests awaiting disposition")
+    result["seed_pool_s"] = seed(url, 1, pool + pg_pool, pool=1)
+    psql(url, "VACUUM ANALYZE")
+    pool_ids = [str(uuid.UUID(f"000000000001" "7000" "9" f"{n:015x}")) for n in range(1, pool + 1)]
+    body = json.dumps(dict(DISPOSITION, to_user_id=office["kasi"]["id"]))
+    result["transitions"], result["pgbench"] = [], []
+    logdir = os.path.join(work, "pgbench")
+    os.makedirs(logdir)
+    # The machine may be shared: give other work up to --wait-quiet seconds to finish.
+    waited = wait_quiet(args.wait_quiet, log)
+    result["waited_for_quiet_s"] = waited
+    for i, c in enumerate(clients):
+        chunk = ids_file(work, f"pool_{c}.txt", pool_ids[i * 25_000:(i + 1) * 25_000])
+        load = os.getloadavg()[0]
+        log(f"transitions at {c} clients")
+        r = wrk(server.base, c, secs, tokens["kabid"], "post", chunk, "/api/v1/requests/", "/disposition", body)
+        result["transitions"].append(dict(r, rss_mib=server.rss_mib(), load_1m=load))
+        log(f"pgbench at {c} clients")
+        p = pgbench(url, c, secs, os.path.join(HERE, "transition.pgbench"), pool + 1, pg_pool,
+                    {"kabid": office["kabid"]["id"], "kasi": office["kasi"]["id"]}, logdir)
+        p["ratio"] = round(r["per_s"] / p["per_s"], 3)
+        result["pgbench"].append(p)
+    # Every disposition left its audit event, and the request moved on.
+    result["moved"] = int(psql(url, "SELECT count(*) FROM requests WHERE id::text LIKE '00000000-0001-7000-9%' "
+                                    f"AND current_step = 'follow_up' AND id <= '{pool_ids[-1]}'").strip())
+    # (pgbench's replays write events too, on their own requests: not counted here.)
+    result["disposition_events"] = int(psql(url, "SELECT count(*) FROM audit_events WHERE action = "
+                                                 "'request.step_completed' AND object_id::text LIKE "
+                                                 f"'00000000-0001-7000-9%' AND object_id <= '{pool_ids[-1]}'").strip())
+    result["rss_end_mib"] = server.rss_mib()
+    result["load_after"] = os.getloadavg()
+
+
+if __name__ == "__main__":
+    main()
