@@ -64,8 +64,30 @@ fn fail(problems: Vec<String>) -> ExitCode {
     ExitCode::FAILURE
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    return_large_blocks_to_the_os();
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(e) => fail(vec![format!("cannot start the async runtime: {e}")]),
+    }
+}
+
+/// Every Argon2id hash allocates 19 MiB. glibc raises its mmap threshold after the first
+/// such block is freed, so later ones come from the heap and stay there: a few sign-ins
+/// left the service at ~180 MiB instead of ~60 (docs/benchmarks.md, "Load"). A fixed
+/// 1 MiB threshold keeps large blocks mmap'd, so they go back to the OS when freed.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn return_large_blocks_to_the_os() {
+    // SAFETY: mallopt only sets an allocator parameter; it runs before any other thread.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn return_large_blocks_to_the_os() {}
+
+async fn run() -> ExitCode {
     let cli = Cli::parse();
     if let Command::Openapi = cli.command {
         return match serde_json::to_string_pretty(&jembatan::startup::openapi_document()) {

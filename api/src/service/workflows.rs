@@ -2,6 +2,9 @@
 //! start; an admin publishes revisions as JSON. A request keeps the definition it
 //! started with, so a revision never changes a running request.
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, RwLock};
+
 use entity::workflow_definition;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Serialize;
@@ -111,12 +114,22 @@ async fn insert<C: ConnectionTrait>(
     parse(m)
 }
 
+/// Published definitions never change (a revision is a new row with a new id), so each is
+/// read and parsed once per process: every transition and every request view needs its
+/// request's definition. Ids are UUIDv7, unique across databases too.
+static BY_ID: LazyLock<RwLock<HashMap<Uuid, PublishedDefinition>>> = LazyLock::new(Default::default);
+
 pub async fn by_id<C: ConnectionTrait>(db: &C, id: Uuid) -> ApiResult<PublishedDefinition> {
+    if let Some(d) = BY_ID.read().unwrap_or_else(|p| p.into_inner()).get(&id) {
+        return Ok(d.clone());
+    }
     let m = workflow_definition::Entity::find_by_id(id)
         .one(db)
         .await?
         .ok_or_else(|| ApiError::internal(format!("definition {id} is missing")))?;
-    parse(m)
+    let d = parse(m)?;
+    BY_ID.write().unwrap_or_else(|p| p.into_inner()).insert(id, d.clone());
+    Ok(d)
 }
 
 pub async fn latest<C: ConnectionTrait>(db: &C, flow: Flow) -> ApiResult<PublishedDefinition> {
