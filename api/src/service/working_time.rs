@@ -67,6 +67,9 @@ pub async fn measure_unmeasured(state: &AppState) -> ApiResult<(u64, u64)> {
             .limit(BATCH)
             .all(&state.db)
             .await?;
+        if batch.is_empty() {
+            break;
+        }
         let txn = crate::db::begin_write(&state.db).await?;
         for inst in &batch {
             let Some(completed_at) = inst.completed_at else { continue };
@@ -99,6 +102,9 @@ pub async fn measure_unmeasured(state: &AppState) -> ApiResult<(u64, u64)> {
             .into_tuple()
             .all(&state.db)
             .await?;
+        if batch.is_empty() {
+            break;
+        }
         let txn = crate::db::begin_write(&state.db).await?;
         for (id, submitted_at, closed_at) in &batch {
             let waited = paused_total(&txn, *id).await?;
