@@ -3,20 +3,66 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
 use crate::config::Settings;
 
+/// The pool for startup and background work (migrations, the SLA sweeper). On PostgreSQL
+/// requests do not use it: each HTTP worker has its own (`worker_pool`).
 pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
+    let mut opts = options(settings);
+    if !settings.is_sqlite() {
+        opts.max_connections(settings.db_max_connections.min(BACKGROUND_CONNECTIONS));
+    }
+    Database::connect(opts).await
+}
+
+/// Background work runs one thing at a time; two leave room for a health check beside it.
+const BACKGROUND_CONNECTIONS: u32 = 2;
+
+/// How many HTTP workers serve requests: `workers` if set, else one per core (actix's own
+/// default).
+pub fn worker_count(settings: &Settings) -> usize {
+    settings.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// A pool for one HTTP worker, made on that worker's thread, on PostgreSQL: its connections
+/// are opened lazily there, so their sockets are driven by the worker's own runtime. A
+/// connection opened on another runtime (the main one, say) has every reply wake that
+/// runtime's thread first, which then wakes the worker: two thread hops per statement,
+/// most of the service's CPU per transition (docs/benchmarks.md, "Run G"). The workers
+/// split `db_max_connections` between them. `None` on SQLite, whose connections run on
+/// threads of their own anyway: there the workers share the main pool.
+pub fn worker_pool(settings: &Settings) -> Option<DatabaseConnection> {
+    if settings.is_sqlite() {
+        return None;
+    }
+    let workers = u32::try_from(worker_count(settings)).unwrap_or(u32::MAX).max(1);
+    let mut opts = options(settings);
+    opts.max_connections(settings.db_max_connections.div_ceil(workers)).min_connections(0).connect_lazy(true);
+    // A lazy pool opens nothing, so connecting finishes at once.
+    match Database::connect(opts).now_or_never() {
+        Some(Ok(db)) => Some(db),
+        other => {
+            tracing::warn!(error = ?other.map(|r| r.err()), "no pool of its own for this worker; using the shared one");
+            None
+        }
+    }
+}
+
+fn options(settings: &Settings) -> ConnectOptions {
     let mut opts = ConnectOptions::new(settings.database_url.clone());
     opts.max_connections(settings.db_max_connections)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(settings.db_acquire_timeout_secs))
         .connect_timeout(Duration::from_secs(settings.db_acquire_timeout_secs))
-        // A connection that sat idle may point at a database that restarted meanwhile.
-        .test_before_acquire(true)
+        // sqlx pings each connection as it comes back to the pool. One that then sat idle
+        // may point at a database that restarted meanwhile: ping it again before use. A hot
+        // one is not pinged twice, which would cost every request a round trip.
+        .test_before_acquire_if_idle_for(Duration::from_secs(1))
         .sqlx_logging(false);
     if settings.is_sqlite() {
         let url = settings.database_url.clone();
@@ -31,7 +77,7 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
     } else {
         opts.set_application_name("jembatan");
     }
-    Database::connect(opts).await
+    opts
 }
 
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {

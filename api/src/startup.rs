@@ -34,12 +34,14 @@ impl Application {
             db,
             keys: TokenKeys::from_settings(&settings),
             clock,
-            throttle: LoginThrottle::new(
+            throttle: std::sync::Arc::new(LoginThrottle::new(
                 settings.login_failures_per_window,
                 std::time::Duration::from_secs(settings.login_window_secs),
-            ),
+            )),
             settings,
-            calendar: std::sync::RwLock::new(std::sync::Arc::new(crate::calendar::WorkingCalendar::regency_default())),
+            calendar: std::sync::Arc::new(std::sync::RwLock::new(std::sync::Arc::new(
+                crate::calendar::WorkingCalendar::regency_default(),
+            ))),
         });
         crate::service::calendar::startup(&state).await.map_err(|e| format!("cannot load the office calendar: {e}"))?;
         crate::service::working_time::measure_unmeasured(&state)
@@ -85,12 +87,17 @@ fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 
 fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Server> {
     let doc = openapi_document();
-    let workers = state.settings.workers;
+    let workers = db::worker_count(&state.settings);
     let metrics = crate::metrics::Metrics::new().map_err(|e| std::io::Error::other(e.to_string()))?;
-    let mut server = actix_web::HttpServer::new(move || {
+    let server = actix_web::HttpServer::new(move || {
+        // Runs on each worker's thread: its pool's connections belong to its runtime.
+        let state = match db::worker_pool(&state.settings) {
+            Some(db) => web::Data::new(state.with_db(db)),
+            None => state.clone(),
+        };
         let (app, _) = App::new()
             .into_utoipa_app()
-            .app_data(state.clone())
+            .app_data(state)
             .app_data(web::Data::new(metrics.clone()))
             .app_data(
                 web::PathConfig::default()
@@ -111,10 +118,8 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Ser
             .wrap(metrics.http.clone())
     })
     .shutdown_timeout(30)
+    .workers(workers)
     .listen(listener)?;
-    if let Some(w) = workers {
-        server = server.workers(w);
-    }
     Ok(server.run())
 }
 

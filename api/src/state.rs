@@ -10,18 +10,26 @@ use crate::calendar::WorkingCalendar;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 
+/// Cloned once per HTTP worker, which may bring its own database pool (`with_db`); every
+/// other part is shared by all of them.
+#[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
     pub keys: TokenKeys,
     pub clock: SharedClock,
     pub settings: Settings,
-    pub throttle: LoginThrottle,
+    pub throttle: Arc<LoginThrottle>,
     /// The office calendar in force; swapped whole when an admin changes closed dates or
     /// schedules, so a computation never sees half an update.
-    pub calendar: RwLock<Arc<WorkingCalendar>>,
+    pub calendar: Arc<RwLock<Arc<WorkingCalendar>>>,
 }
 
 impl AppState {
+    /// The same state on another pool of the same database.
+    pub fn with_db(&self, db: DatabaseConnection) -> AppState {
+        AppState { db, ..self.clone() }
+    }
+
     pub fn calendar(&self) -> Arc<WorkingCalendar> {
         self.calendar.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
