@@ -482,7 +482,7 @@ pub async fn update(
     let txn = crate::db::begin_write(&state.db).await?;
     let r = load_for_update(&txn, caller, id).await?;
     let def = workflows::by_id(&txn, r.definition_id).await?.definition;
-    let team = on_team(&txn, id, caller).await?;
+    let team = workflow::asks_team_membership(&def, &state_of(&r), &Action::Edit) && on_team(&txn, id, caller).await?;
     workflow::decide(&def, &state_of(&r), &Action::Edit, &wf_caller(caller, &r, team), &Default::default())
         .map_err(wf_error)?;
     super::check_preconditions(r.version, if_match, input.version)?;
@@ -526,16 +526,15 @@ async fn cas_update(
     am: request::ActiveModel,
     version: i32,
 ) -> ApiResult<request::Model> {
-    let res = request::Entity::update_many()
+    // The id is the key: one row back, or none when the version moved on.
+    request::Entity::update_many()
         .set(am)
         .filter(request::Column::Id.eq(id))
         .filter(request::Column::Version.eq(version))
-        .exec(txn)
-        .await?;
-    if res.rows_affected != 1 {
-        return Err(ApiError::Conflict("the request changed meanwhile; reload it and retry".into()));
-    }
-    request::Entity::find_by_id(id).one(txn).await?.ok_or_else(|| ApiError::not_found("request"))
+        .exec_with_returning(txn)
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::Conflict("the request changed meanwhile; reload it and retry".into()))
 }
 
 /// Which transition, as named by the endpoint.
@@ -622,7 +621,6 @@ pub async fn transition(
     let txn = crate::db::begin_write(&state.db).await?;
     let r = load_for_update(&txn, caller, id).await?;
     let def = workflows::by_id(&txn, r.definition_id).await?.definition;
-    let team = on_team(&txn, id, caller).await?;
     let current_docs: Vec<document::Model> = match r.current_step_instance_id {
         Some(inst) => document::Entity::find().filter(document::Column::StepInstanceId.eq(inst)).all(&txn).await?,
         None => Vec::new(),
@@ -646,6 +644,7 @@ pub async fn transition(
     let evidence =
         workflow::Evidence::new(current_docs.iter().filter_map(|d| d.kind.parse::<DocumentKind>().ok()), outputs);
     let before = state_of(&r);
+    let team = workflow::asks_team_membership(&def, &before, &action) && on_team(&txn, id, caller).await?;
     let decision =
         workflow::decide(&def, &before, &action, &wf_caller(caller, &r, team), &evidence).map_err(wf_error)?;
     // Only now, once the caller is known to be allowed: a stale version is a conflict.

@@ -215,6 +215,18 @@ impl fmt::Display for ConflictReason {
     }
 }
 
+/// Whether deciding `action` in `state` can turn on `Caller::on_team`: only when a step it
+/// looks at (the first, the current, the one named) is the team's. Membership costs the
+/// service a query, so it asks only then; otherwise `on_team` may be given as `false`.
+pub fn asks_team_membership(def: &WorkflowDefinition, state: &RequestState, action: &Action) -> bool {
+    let team = |step: Option<&StepDefinition>| step.is_some_and(|s| s.actor == Actor::Team);
+    let named = match *action {
+        Action::Complete { step, .. } => def.step(step),
+        _ => None,
+    };
+    team(def.first_step()) || team(def.step(state.current_step)) || team(named)
+}
+
 /// Decides one action. See the module documentation for the order of checks.
 pub fn decide(
     def: &WorkflowDefinition,

@@ -12,7 +12,8 @@ pub mod sop_2025;
 
 pub use definition::{DefinitionError, StepDefinition, WorkflowDefinition};
 pub use engine::{
-    Action, Caller, ConflictReason, Decision, Evidence, ForbiddenReason, RequestState, WorkflowError, decide,
+    Action, Caller, ConflictReason, Decision, Evidence, ForbiddenReason, RequestState, WorkflowError,
+    asks_team_membership, decide,
 };
 pub use model::{
     Actor, Disposition, DispositionInstruction, DocumentKind, EventKind, Flow, IntegrationRecord, OutputError, Role,

@@ -249,6 +249,40 @@ fn every_state_action_caller_and_evidence() {
     }
 }
 
+/// The service skips the team lookup where `asks_team_membership` says so: there, being on
+/// the team must never change a decision. And where it does change one, it must ask.
+#[test]
+fn team_membership_is_asked_for_exactly_where_it_can_matter() {
+    let (actions, callers, evidence) = (all_actions(), all_callers(), all_evidence());
+    for (def, spec) in flows() {
+        let (mut asked, mut mattered) = (0, 0);
+        for &(current_step, ..) in spec {
+            for &status in Status::ALL {
+                for office_has_acted in [false, true] {
+                    let state = RequestState { status, current_step, office_has_acted };
+                    for action in &actions {
+                        let asks = asks_team_membership(&def, &state, action);
+                        asked += usize::from(asks);
+                        for caller in callers.iter().filter(|c| !c.on_team) {
+                            let member = Caller { on_team: true, ..caller.clone() };
+                            for ev in &evidence {
+                                let outside = outcome(decide(&def, &state, action, caller, ev));
+                                let inside = outcome(decide(&def, &state, action, &member, ev));
+                                if outside != inside {
+                                    mattered += 1;
+                                    assert!(asks, "{:?} {state:?} {action:?} {caller:?} {ev:?}", def.flow);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // The team's steps exist in both flows and membership decides there.
+        assert!(mattered > 100 && asked > 0, "{:?}: asked {asked}, mattered {mattered}", def.flow);
+    }
+}
+
 /// The caller who may complete `step` of `spec`, and the evidence it needs.
 fn actor_for(spec: &[Spec], step: StepCode) -> (Caller, Evidence) {
     let &(_, who, docs, outs, _) = spec.iter().find(|s| s.0 == step).expect("step in spec");
