@@ -45,6 +45,7 @@ import json
 import os
 import platform
 import re
+import resource
 import secrets
 import shutil
 import socket
@@ -294,6 +295,52 @@ def pgbench(url, clients, seconds, script, pool_first, pool_size, people, logdir
             "failed": int(failed.group(1)) if failed else 0}
 
 
+TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_ms():
+    """CPU time (ms, all cores) the machine spent not idle so far, from /proc/stat."""
+    with open("/proc/stat") as f:
+        user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, f.readline().split()[1:9])
+    return (user + nice + system + irq + softirq + steal) * TICK_MS
+
+
+def process_cpu_ms(pid):
+    """User + system CPU (ms) one process has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * TICK_MS
+
+
+def children_cpu_ms():
+    """CPU (ms) of the finished child processes: wrk or pgbench, the load generators."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (r.ru_utime + r.ru_stime) * 1000
+
+
+class CpuMeter:
+    """CPU per call over one phase, split into the service, the load generator, and the
+    rest of the machine — PostgreSQL (backends, WAL writer, …) and whatever else ran. The
+    cores can afford at most (cores × 1000) ÷ (service + rest) calls per second, however
+    the work is scheduled."""
+
+    def __init__(self, server_pid=None):
+        self.server_pid = server_pid
+        self.busy0, self.client0 = machine_busy_ms(), children_cpu_ms()
+        self.server0 = process_cpu_ms(server_pid) if server_pid else 0.0
+
+    def per_call(self, calls):
+        busy = machine_busy_ms() - self.busy0
+        client = children_cpu_ms() - self.client0
+        server = process_cpu_ms(self.server_pid) - self.server0 if self.server_pid else 0.0
+        n = max(calls, 1)
+        out = {"client_cpu_ms_per_call": round(client / n, 3),
+               "postgres_and_rest_cpu_ms_per_call": round((busy - client - server) / n, 3)}
+        if self.server_pid:
+            out["service_cpu_ms_per_call"] = round(server / n, 3)
+        return out
+
+
 def ids_file(work, name, ids):
     path = os.path.join(work, name)
     with open(path, "w") as f:
@@ -321,25 +368,31 @@ def scale_set(server, work, tokens, users, url, seconds):
     for name, (who, path) in paths.items():
         out[name] = wrk(server.base, 1, seconds, tokens[who], "get", one, path)
     # The same queries as the service issues them (see api/src/service/requests.rs,
-    # `list` and `tasks`), for the plans.
-    org, kabid = users["applicant_org"], users["kabid"]
-    cols = "*"
+    # `list` and `tasks`: a worklist is one query per kind of work, merged in Rust), for
+    # the plans.
+    org, kabid, staff = users["applicant_org"], users["kabid"], users["staff"]
+
+    def most_urgent(where):
+        return f"SELECT * FROM requests WHERE {where} ORDER BY current_limit_at ASC, id ASC LIMIT 50"
+
+    def team_work(user):
+        return most_urgent("status = 'in_progress' AND current_actor = 'team' AND EXISTS (SELECT 1 FROM team_members "
+                           f"WHERE team_members.request_id = requests.id AND team_members.user_id = '{user}')")
+
     plans = {
-        "list_applicant": f"SELECT {cols} FROM requests WHERE organization_id = '{org}' AND status = 'in_progress' "
-                          f"ORDER BY id DESC LIMIT 21",
-        "list_office": f"SELECT {cols} FROM requests WHERE status = 'in_progress' AND current_step = 'follow_up' "
-                       f"ORDER BY id DESC LIMIT 21",
-        "tasks_head_of_division": f"SELECT {cols} FROM requests WHERE status = 'in_progress' AND "
-                                  f"(current_actor IN ('role:head_of_division') OR (current_actor = 'team' AND id IN "
-                                  f"(SELECT request_id FROM team_members WHERE user_id = '{kabid}'))) "
-                                  f"ORDER BY current_limit_at ASC, id ASC LIMIT 50",
-        "tasks_applicant": f"SELECT {cols} FROM requests WHERE (organization_id = '{org}' AND status IN "
-                           f"('draft', 'returned')) OR (status = 'in_progress' AND (current_actor = 'team' AND id IN "
-                           f"(SELECT request_id FROM team_members WHERE user_id = '{users['applicant']}'))) "
-                           f"ORDER BY current_limit_at ASC, id ASC LIMIT 50",
+        "list_applicant": [f"SELECT * FROM requests WHERE organization_id = '{org}' AND status = 'in_progress' "
+                           f"ORDER BY id DESC LIMIT 21"],
+        "list_office": ["SELECT * FROM requests WHERE status = 'in_progress' AND current_step = 'follow_up' "
+                        "ORDER BY id DESC LIMIT 21"],
+        "tasks_head_of_division": [most_urgent("status = 'in_progress' AND current_actor = 'role:head_of_division'"),
+                                   team_work(kabid)],
+        "tasks_applicant": [most_urgent(f"organization_id = '{org}' AND status = '{s}'") for s in ("draft", "returned")]
+                           + [team_work(users["applicant"])],
+        "tasks_technical_staff": [most_urgent("status = 'in_progress' AND current_actor = 'role:technical_staff'"),
+                                  team_work(staff)],
     }
-    # A technical staff member's worklist goes through the team subquery; at 1M requests
-    # it can take seconds, too slow for wrk's timeout, so it is timed here, one by one.
+    # A technical staff member's worklist is timed here, one by one: it once took seconds
+    # at 1M requests (runs A–D), too slow for wrk's timeout.
     lat, t_end = [], time.time() + seconds
     while not lat or (time.time() < t_end and len(lat) < 2000):
         t0 = time.perf_counter()
@@ -349,9 +402,7 @@ def scale_set(server, work, tokens, users, url, seconds):
         lat.append((time.perf_counter() - t0) * 1000)
     out["tasks_technical_staff"] = {"clients": 1, "requests": len(lat), "p50_ms": round(pct(lat, 50), 2),
                                     "p99_ms": round(pct(lat, 99), 2), "max_ms": round(max(lat), 2)}
-    plans["tasks_technical_staff"] = plans["tasks_head_of_division"].replace(
-        "role:head_of_division", "role:technical_staff").replace(kabid, users["staff"])
-    out["plans"] = {k: explain(url, q) for k, q in plans.items()}
+    out["plans"] = {k: "\n".join(explain(url, q) for q in qs) for k, qs in plans.items()}
     out["rows"] = int(psql(url, "SELECT count(*) FROM requests").strip())
     return out
 
@@ -569,11 +620,14 @@ def transitions(args, result, server, url, work, tokens, office, clients, secs, 
         chunk = ids_file(work, f"pool_{c}.txt", pool_ids[i * 25_000:(i + 1) * 25_000])
         load = os.getloadavg()[0]
         log(f"transitions at {c} clients")
+        meter = CpuMeter(server.proc.pid)
         r = wrk(server.base, c, secs, tokens["kabid"], "post", chunk, "/api/v1/requests/", "/disposition", body)
-        result["transitions"].append(dict(r, rss_mib=server.rss_mib(), load_1m=load))
+        result["transitions"].append(dict(r, rss_mib=server.rss_mib(), load_1m=load, **meter.per_call(r["requests"])))
         log(f"pgbench at {c} clients")
+        meter = CpuMeter()
         p = pgbench(url, c, secs, os.path.join(HERE, "transition.pgbench"), pool + 1, pg_pool,
                     {"kabid": office["kabid"]["id"], "kasi": office["kasi"]["id"]}, logdir)
+        p.update(meter.per_call(p["transactions"]))
         p["ratio"] = round(r["per_s"] / p["per_s"], 3)
         result["pgbench"].append(p)
     # Every disposition left its audit event, and the request moved on.
