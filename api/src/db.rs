@@ -44,13 +44,13 @@ pub fn worker_pool(settings: &Settings) -> Option<DatabaseConnection> {
     let mut opts = options(settings);
     opts.max_connections(settings.db_max_connections.div_ceil(workers)).min_connections(0).connect_lazy(true);
     // A lazy pool opens nothing, so connecting finishes at once.
-    match Database::connect(opts).now_or_never() {
-        Some(Ok(db)) => Some(db),
-        other => {
-            tracing::warn!(error = ?other.map(|r| r.err()), "no pool of its own for this worker; using the shared one");
-            None
-        }
-    }
+    let why = match Database::connect(opts).now_or_never() {
+        Some(Ok(db)) => return Some(db),
+        Some(Err(e)) => e.to_string(),
+        None => "the lazy pool wanted to wait".to_owned(),
+    };
+    tracing::warn!(error = %why, "no pool of its own for this worker; it uses the shared one");
+    None
 }
 
 fn options(settings: &Settings) -> ConnectOptions {

@@ -249,10 +249,10 @@ fn every_state_action_caller_and_evidence() {
     }
 }
 
-/// The service skips the team lookup where `asks_team_membership` says so: there, being on
-/// the team must never change a decision. And where it does change one, it must ask.
+/// The service skips the team lookup where `asks_team_membership` says no: there, being on
+/// the team must never change a decision.
 #[test]
-fn team_membership_is_asked_for_exactly_where_it_can_matter() {
+fn team_membership_is_asked_for_wherever_it_can_matter() {
     let (actions, callers, evidence) = (all_actions(), all_callers(), all_evidence());
     for (def, spec) in flows() {
         let (mut asked, mut mattered) = (0, 0);
