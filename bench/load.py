@@ -21,8 +21,9 @@ What it does (about 6–10 minutes, most of it seeding 1M rows):
         an applicant and of a technical staff member (on integration teams);
       - at 1, 8 and 32 clients: GET /requests/{id} (random ids), GET /tasks, the filtered
         list, each with p50/p99/throughput and the server's RSS after the phase;
- 4. seeds the older 990 000 requests and measures the scale set again, with
-    EXPLAIN (ANALYZE, BUFFERS) of the list and worklist queries at both sizes;
+ 4. seeds the older 990 000 requests and measures the scale set and the GET phases
+    again (results suffixed _1m), with EXPLAIN (ANALYZE, BUFFERS) of the list and
+    worklist queries at both sizes;
  5. seeds a pool of requests awaiting `disposition` and, at 1, 8 and 32 clients, has the
     head of division issue dispositions (each connection its own requests: a real state
     change with its audit event), then runs pgbench with bench/transition.pgbench (the
@@ -559,7 +560,7 @@ def run(args, result, server, url, work, password, clients, secs, log):
 
 
 def measure_reads(args, result, server, api, url, work, tokens, users, clients, secs, log):
-    """The scale set at 10 000 and 1 000 000 requests, and the GET phases at 10 000."""
+    """The scale set and the GET phases at 10 000 and at 1 000 000 requests."""
     # ---- 10 000 requests: the scale set, then the GET phases.
     log("seeding the newest 10 000 requests")
     result["seed_small_s"] = seed(url, TOTAL - SMALL + 1, TOTAL)
@@ -572,21 +573,9 @@ def measure_reads(args, result, server, api, url, work, tokens, users, clients, 
     result["scale_10k"] = scale_set(server, work, tokens, users, url, args.scale_duration)
     result["rss_after_scale_10k_mib"] = server.rss_mib()
 
-    all_ids = psql(url, "SELECT id FROM requests ORDER BY random() LIMIT 5000").split()
-    get_ids = ids_file(work, "get_ids.txt", all_ids)
-    one = ids_file(work, "none.txt", [""])
-    result["get_request"], result["get_tasks"], result["get_list"] = [], [], []
-    for c in clients:
-        log(f"GET phases at {c} clients")
-        r = wrk(server.base, c, secs, tokens["kasi"], "get", get_ids, "/api/v1/requests/")
-        result["get_request"].append(dict(r, rss_mib=server.rss_mib()))
-        r = wrk(server.base, c, secs, tokens["kabid"], "get", one, "/api/v1/tasks")
-        result["get_tasks"].append(dict(r, rss_mib=server.rss_mib()))
-        r = wrk(server.base, c, secs, tokens["kasi"], "get", one,
-                "/api/v1/requests?status=in_progress&current_step=follow_up&limit=20")
-        result["get_list"].append(dict(r, rss_mib=server.rss_mib()))
+    get_phases(result, server, url, work, tokens, clients, secs, log, "")
 
-    # ---- 1 000 000 requests: the scale set again.
+    # ---- 1 000 000 requests: the scale set and the GET phases again.
     if not args.no_million:
         log("seeding the older 990 000 requests")
         t = 0.0
@@ -597,7 +586,27 @@ def measure_reads(args, result, server, api, url, work, tokens, users, clients, 
         psql(url, "VACUUM ANALYZE")
         log("scale set at 1 000 000")
         result["scale_1m"] = scale_set(server, work, tokens, users, url, args.scale_duration)
+        get_phases(result, server, url, work, tokens, clients, secs, log, "_1m")
 
+
+
+def get_phases(result, server, url, work, tokens, clients, secs, log, suffix):
+    """GET /requests/{id} (random ids among all), GET /tasks and the office's filtered list
+    at each client count; results under get_request{suffix}, get_tasks{suffix}, …"""
+    all_ids = psql(url, "SELECT id FROM requests ORDER BY random() LIMIT 5000").split()
+    get_ids = ids_file(work, f"get_ids{suffix}.txt", all_ids)
+    one = ids_file(work, "none.txt", [""])
+    for name in ("get_request", "get_tasks", "get_list"):
+        result[name + suffix] = []
+    for c in clients:
+        log(f"GET phases at {c} clients{suffix}")
+        r = wrk(server.base, c, secs, tokens["kasi"], "get", get_ids, "/api/v1/requests/")
+        result["get_request" + suffix].append(dict(r, rss_mib=server.rss_mib()))
+        r = wrk(server.base, c, secs, tokens["kabid"], "get", one, "/api/v1/tasks")
+        result["get_tasks" + suffix].append(dict(r, rss_mib=server.rss_mib()))
+        r = wrk(server.base, c, secs, tokens["kasi"], "get", one,
+                "/api/v1/requests?status=in_progress&current_step=follow_up&limit=20")
+        result["get_list" + suffix].append(dict(r, rss_mib=server.rss_mib()))
 
 
 def transitions(args, result, server, url, work, tokens, office, clients, secs, log):
