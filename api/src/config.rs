@@ -36,6 +36,32 @@ pub struct Settings {
     /// Bearer token a Prometheus scraper sends to `GET /metrics` (admins may also use their
     /// own access token). Unset: only admins can read the metrics.
     pub metrics_token: Option<String>,
+    /// Earlier signing secrets, comma-separated: tokens signed with them still verify, so
+    /// a new `jwt_secret` can be rolled out without signing everyone out.
+    pub jwt_previous_secrets: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (comma-separated CIDRs). Unset:
+    /// the peer address is the client's address.
+    pub trusted_proxies: Option<String>,
+    /// No login session lasts longer than this, however often it is refreshed.
+    pub session_max_secs: u64,
+    /// How often a replica re-reads who is active, their roles and revoked sessions.
+    pub auth_refresh_secs: u64,
+    /// Token requests (`/auth/token`) per second for the whole service.
+    pub client_token_rate_per_sec: u32,
+    /// Documents one request may hold.
+    pub max_documents_per_request: u32,
+    /// Bytes of documents one request may hold.
+    pub max_request_document_bytes: u64,
+    /// Bytes one organization may upload per day (Asia/Jakarta).
+    pub max_organization_bytes_per_day: u64,
+    /// How often expired idempotency keys are deleted.
+    pub housekeeping_interval_secs: u64,
+    /// Set by `serve --demo`, never from a file or the environment.
+    #[serde(skip)]
+    pub demo: bool,
+    /// `trusted_proxies`, parsed by `check`.
+    #[serde(skip)]
+    pub trusted_proxy_nets: Vec<ipnet::IpNet>,
 }
 
 impl Default for Settings {
@@ -61,12 +87,20 @@ impl Default for Settings {
             sweep_interval_secs: 60,
             workers: None,
             metrics_token: None,
+            jwt_previous_secrets: None,
+            trusted_proxies: None,
+            session_max_secs: 30 * 24 * 3600,
+            auth_refresh_secs: 2,
+            client_token_rate_per_sec: 20,
+            max_documents_per_request: 100,
+            max_request_document_bytes: 200 * 1024 * 1024,
+            max_organization_bytes_per_day: 1024 * 1024 * 1024,
+            housekeeping_interval_secs: 600,
+            demo: false,
+            trusted_proxy_nets: Vec::new(),
         }
     }
 }
-
-/// Demo mode signs tokens with a fixed, public secret: fine for a laptop, never for a server.
-pub const DEMO_JWT_SECRET: &str = "jembatan-demo-secret-do-not-use-in-production";
 
 impl Settings {
     /// Reads defaults, then the file (if given), then `JEMBATAN_*` variables.
@@ -85,8 +119,14 @@ impl Settings {
     /// Checks what can be checked before anything starts. Every problem is one line.
     pub fn check(mut self, demo: bool) -> Result<Self, Vec<String>> {
         let mut problems = Vec::new();
+        self.demo = demo;
+        if demo {
+            // A secret of this run only, printed nowhere: a published one would let anyone
+            // sign an admin's token for any demo server.
+            self.jwt_secret = Some(crate::auth::tokens::generate(""));
+            self.jwt_previous_secrets = None;
+        }
         match self.jwt_secret.as_deref() {
-            None | Some("") if demo => self.jwt_secret = Some(DEMO_JWT_SECRET.into()),
             None | Some("") => problems.push(
                 "JEMBATAN_JWT_SECRET is not set (required unless `serve --demo`); use at least 32 random bytes".into(),
             ),
@@ -95,8 +135,46 @@ impl Settings {
             }
             Some(_) => {}
         }
-        if self.listen.parse::<std::net::SocketAddr>().is_err() {
-            problems.push(format!("JEMBATAN_LISTEN `{}` is not an address like 127.0.0.1:8080", self.listen));
+        match self.listen.parse::<std::net::SocketAddr>() {
+            Err(_) => problems.push(format!("JEMBATAN_LISTEN `{}` is not an address like 127.0.0.1:8080", self.listen)),
+            Ok(a) if demo && !a.ip().is_loopback() => problems.push(format!(
+                "serve --demo listens on loopback only (its accounts share a published password); JEMBATAN_LISTEN is {}",
+                self.listen
+            )),
+            Ok(_) => {}
+        }
+        for (i, s) in self.previous_secrets().iter().enumerate() {
+            if s.len() < 32 {
+                problems.push(format!(
+                    "JEMBATAN_JWT_PREVIOUS_SECRETS: secret {} is {} bytes; each must be at least 32",
+                    i + 1,
+                    s.len()
+                ));
+            }
+        }
+        match parse_cidrs(self.trusted_proxies.as_deref().unwrap_or("")) {
+            Ok(nets) => self.trusted_proxy_nets = nets,
+            Err(bad) => {
+                problems.push(format!("JEMBATAN_TRUSTED_PROXIES: `{bad}` is not an address or CIDR like 10.0.0.0/8"))
+            }
+        }
+        if self.session_max_secs < self.access_token_ttl_secs {
+            problems.push("JEMBATAN_SESSION_MAX_SECS must be at least the access-token lifetime".into());
+        }
+        if !(1..=60).contains(&self.auth_refresh_secs) {
+            problems.push("JEMBATAN_AUTH_REFRESH_SECS must be between 1 and 60".into());
+        }
+        if self.client_token_rate_per_sec == 0 {
+            problems.push("JEMBATAN_CLIENT_TOKEN_RATE_PER_SEC must be at least 1".into());
+        }
+        if self.max_documents_per_request == 0
+            || self.max_request_document_bytes == 0
+            || self.max_organization_bytes_per_day == 0
+        {
+            problems.push("document quotas (JEMBATAN_MAX_DOCUMENTS_PER_REQUEST, JEMBATAN_MAX_REQUEST_DOCUMENT_BYTES, JEMBATAN_MAX_ORGANIZATION_BYTES_PER_DAY) must be at least 1".into());
+        }
+        if self.housekeeping_interval_secs == 0 {
+            problems.push("JEMBATAN_HOUSEKEEPING_INTERVAL_SECS must be at least 1".into());
         }
         if !(self.database_url.starts_with("sqlite:") || self.database_url.starts_with("postgres")) {
             problems.push("JEMBATAN_DATABASE_URL must start with sqlite: or postgres://".into());
@@ -125,13 +203,32 @@ impl Settings {
         if problems.is_empty() { Ok(self) } else { Err(problems) }
     }
 
+    /// The signing secret; `check` guarantees there is one (a random one in demo mode).
     pub fn jwt_secret(&self) -> &str {
-        self.jwt_secret.as_deref().unwrap_or(DEMO_JWT_SECRET)
+        self.jwt_secret.as_deref().unwrap_or_default()
+    }
+
+    /// Earlier secrets that still verify tokens.
+    pub fn previous_secrets(&self) -> Vec<&str> {
+        self.jwt_previous_secrets.as_deref().unwrap_or("").split(',').map(str::trim).filter(|s| !s.is_empty()).collect()
     }
 
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
     }
+}
+
+/// Comma-separated addresses or CIDRs (a bare address is a /32 or /128).
+fn parse_cidrs(list: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<ipnet::IpNet>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| s.to_owned())
+        })
+        .collect()
 }
 
 /// The storage folder must exist (we create it) and be writable.
@@ -155,7 +252,31 @@ mod tests {
     fn missing_secret_is_refused_outside_demo_and_filled_in_demo() {
         let err = base().check(false).unwrap_err();
         assert!(err.iter().any(|l| l.contains("JEMBATAN_JWT_SECRET is not set")), "{err:?}");
-        assert_eq!(base().check(true).unwrap().jwt_secret(), DEMO_JWT_SECRET);
+        let a = base().check(true).unwrap();
+        let b = base().check(true).unwrap();
+        assert!(a.jwt_secret().len() >= 32 && a.demo);
+        assert_ne!(a.jwt_secret(), b.jwt_secret(), "every demo run signs with a secret of its own");
+    }
+
+    #[test]
+    fn demo_listens_on_loopback_only() {
+        let s = Settings { listen: "0.0.0.0:8080".into(), ..base() };
+        assert!(s.check(true).unwrap_err()[0].contains("loopback"));
+        assert!(Settings { listen: "[::1]:8080".into(), ..base() }.check(true).is_ok());
+    }
+
+    #[test]
+    fn trusted_proxies_are_cidrs_or_addresses() {
+        let s = Settings {
+            jwt_secret: Some("x".repeat(32)),
+            trusted_proxies: Some("10.0.0.0/8, 192.0.2.7".into()),
+            ..base()
+        };
+        let nets = s.check(false).unwrap().trusted_proxy_nets;
+        assert_eq!(nets.len(), 2);
+        assert_eq!(nets[1].to_string(), "192.0.2.7/32");
+        let bad = Settings { jwt_secret: Some("x".repeat(32)), trusted_proxies: Some("10.0.0.0/33".into()), ..base() };
+        assert!(bad.check(false).unwrap_err()[0].contains("TRUSTED_PROXIES"));
     }
 
     #[test]

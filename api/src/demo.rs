@@ -1,8 +1,15 @@
 //! `serve --demo`: a living system for a Swagger UI visitor — Diskominfo's divisions, a
 //! few agencies, one user per role, all with one printed password. Idempotent.
+//!
+//! Those accounts' password is published, so a demo must never become a server: demo mode
+//! listens on loopback only (`Settings::check`), signs with a secret of its own run, and
+//! starts only on an empty database or one it made before (`guard`), which it marks. Every
+//! account made while serving in demo mode is a demo account, and a normal `serve` refuses
+//! to start while any of them can still sign in (`remove_accounts` ends them).
 
-use entity::{organization, user};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use entity::{installation_fact, organization, refresh_token, user};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use crate::auth::{Caller, CallerKind, Role, password};
@@ -18,6 +25,91 @@ use crate::workflow::{
 };
 
 pub const DEMO_PASSWORD: &str = "jembatan-demo-2026";
+
+/// The installation fact that marks a database `serve --demo` made.
+const DEMO_FACT: &str = "demo";
+
+/// The command that ends the demo accounts, as the refusal names it.
+pub const REMOVE_COMMAND: &str = "jembatan remove-demo-accounts";
+
+/// Run before anything is created at start. In demo mode: the database must be empty (no
+/// accounts) or one a demo made; it is then marked as a demo database. Otherwise: no demo
+/// account may still be able to sign in.
+pub async fn guard(state: &AppState) -> Result<(), String> {
+    let db = &state.db;
+    let fail = |e: sea_orm::DbErr| format!("cannot check the database for demo accounts: {e}");
+    if state.settings.demo {
+        let marked = installation_fact::Entity::find_by_id(DEMO_FACT).one(db).await.map_err(fail)?.is_some();
+        if marked {
+            return Ok(());
+        }
+        let accounts = user::Entity::find().count(db).await.map_err(fail)?;
+        if accounts > 0 {
+            return Err(format!(
+                "serve --demo needs an empty database or one that a demo made; this one holds {accounts} account(s). \
+                 Point JEMBATAN_DATABASE_URL at a new file, e.g. sqlite://jembatan-demo.db?mode=rwc"
+            ));
+        }
+        installation_fact::ActiveModel { key: Set(DEMO_FACT.into()), value: Set("true".into()) }
+            .insert(db)
+            .await
+            .map_err(fail)?;
+        return Ok(());
+    }
+    let live = user::Entity::find()
+        .filter(user::Column::Demo.eq(true))
+        .filter(user::Column::Active.eq(true))
+        .count(db)
+        .await
+        .map_err(fail)?;
+    if live > 0 {
+        return Err(format!(
+            "this database holds {live} demo account(s) whose password is published; end them with `{REMOVE_COMMAND}` \
+             (or serve another database) before serving it without --demo"
+        ));
+    }
+    Ok(())
+}
+
+/// Ends every demo account: deactivated, password unusable, sessions revoked, tokens void.
+/// The rows stay, since the audit trail and the requests name them. Returns how many.
+pub async fn remove_accounts(state: &AppState) -> ApiResult<u64> {
+    let now = state.now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    let demo_users = user::Entity::find()
+        .filter(user::Column::Demo.eq(true))
+        .filter(user::Column::Active.eq(true))
+        .all(&txn)
+        .await?;
+    for u in &demo_users {
+        let mut am: user::ActiveModel = u.clone().into();
+        am.active = Set(false);
+        // Not a PHC string: no password verifies against it.
+        am.password_hash = Set("!demo-account-removed".into());
+        am.auth_version = Set(u.auth_version + 1);
+        am.version = Set(u.version + 1);
+        am.updated_at = Set(now);
+        am.update(&txn).await?;
+        crate::service::audit::append(
+            &txn,
+            now,
+            Actor::SYSTEM,
+            "user.demo_account_removed",
+            "user",
+            u.id,
+            serde_json::json!({"username": u.username}),
+        )
+        .await?;
+    }
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_token::Column::UserId.is_in(demo_users.iter().map(|u| u.id)))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(demo_users.len() as u64)
+}
 
 const ORGANIZATIONS: &[(&str, &str, &str)] = &[
     ("APTIKA", "Bidang Aplikasi Informatika, Diskominfo", "division"),

@@ -6,6 +6,15 @@
 //! Scope: JSON (and empty) bodies of signed-in callers. Multipart uploads are not
 //! buffered for this (documents may be 20 MiB and are streamed), so the header is
 //! ignored there; 5xx answers are not stored, so a retry after one runs again.
+//!
+//! Secrets are never stored: the key is ignored on `/auth/*` (signing in is safe to
+//! repeat, and a refresh token presented twice must count as reuse, not be answered from
+//! a store), refused with 422 on operations whose response carries a secret (creating or
+//! rotating an API client: a retry would need the stored secret), and no response marked
+//! `Cache-Control: no-store` is kept. The request fingerprint is an HMAC under a key
+//! derived from the token-signing secret, so the table does not let anyone test guesses
+//! of a request body (a password change, say). Expired rows are deleted by the
+//! housekeeping job.
 
 use actix_web::body::{BoxBody, MessageBody, to_bytes};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -14,6 +23,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError, web};
 use chrono::Duration;
 use entity::idempotency_key;
+use hmac::{Hmac, Mac};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 
@@ -23,7 +33,39 @@ use crate::state::AppState;
 pub const HEADER: &str = "idempotency-key";
 const REPLAYED: &str = "idempotent-replayed";
 /// Stored responses are kept this long.
-const TTL_HOURS: i64 = 24;
+pub const TTL_HOURS: i64 = 24;
+
+/// Routes where the key is ignored: sign-in and sessions.
+const IGNORED: &[&str] = &["/api/v1/auth/"];
+/// Routes whose response carries a secret: a key is refused before anything happens.
+const REFUSED: &[&str] = &["/api/v1/api-clients", "/api/v1/api-clients/{id}/rotate"];
+
+enum Scope {
+    Stored,
+    Ignored,
+    Refused,
+}
+
+fn scope(req: &ServiceRequest) -> Scope {
+    let pattern = req.match_pattern().unwrap_or_else(|| req.path().to_owned());
+    if IGNORED.iter().any(|p| pattern.starts_with(p)) {
+        Scope::Ignored
+    } else if REFUSED.contains(&pattern.as_str()) {
+        Scope::Refused
+    } else {
+        Scope::Stored
+    }
+}
+
+/// The fingerprint key: derived from the signing secret, so every replica agrees and the
+/// database alone does not hold it.
+fn fingerprint_key(state: &AppState) -> [u8; 32] {
+    Sha256::new()
+        .chain_update(b"jembatan-idempotency-fingerprint:")
+        .chain_update(state.settings.jwt_secret())
+        .finalize()
+        .into()
+}
 /// Responses larger than this are not stored (none of ours is near it).
 const MAX_STORED: usize = 256 * 1024;
 
@@ -56,6 +98,18 @@ pub async fn middleware(
     let (Some(key), Some(state), true, false) = (key, state, req.method() == Method::POST, multipart) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
+    match scope(&req) {
+        Scope::Stored => {}
+        Scope::Ignored => return Ok(next.call(req).await?.map_into_boxed_body()),
+        Scope::Refused => {
+            let e = ApiError::invalid(
+                "Idempotency-Key",
+                "cannot be used here: the response carries a secret that is never stored for replay; \
+                 send the request without it (and list the resource to see whether a lost attempt went through)",
+            );
+            return Ok(req.into_response(problem(e)));
+        }
+    }
     let key = match key {
         Ok(k) if (1..=255).contains(&k.len()) && k.bytes().all(|b| (0x21..=0x7e).contains(&b)) => k,
         _ => {
@@ -68,13 +122,14 @@ pub async fn middleware(
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let body = req.extract::<web::Bytes>().await?;
-    let mut hasher = Sha256::new();
-    hasher.update(req.method().as_str());
-    hasher.update(b" ");
-    hasher.update(req.uri().to_string());
-    hasher.update(b"\n");
-    hasher.update(&body);
-    let fingerprint = hex::encode(hasher.finalize());
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(&fingerprint_key(&state)).map_err(actix_web::error::ErrorInternalServerError)?;
+    mac.update(req.method().as_str().as_bytes());
+    mac.update(b" ");
+    mac.update(req.uri().to_string().as_bytes());
+    mac.update(b"\n");
+    mac.update(&body);
+    let fingerprint = hex::encode(mac.finalize().into_bytes());
     req.set_payload(Payload::from(body));
 
     match claim(&state, &caller, &key, &fingerprint).await {
@@ -100,7 +155,8 @@ pub async fn middleware(
         }
     };
     let get = |h: header::HeaderName| headers.get(h).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    if bytes.len() <= MAX_STORED {
+    let secret = get(header::CACHE_CONTROL).is_some_and(|v| v.contains("no-store"));
+    if bytes.len() <= MAX_STORED && !secret {
         let stored = idempotency_key::ActiveModel {
             caller: Set(caller.clone()),
             key: Set(key.clone()),
@@ -134,9 +190,10 @@ enum Claim {
 async fn claim(state: &AppState, caller: &str, key: &str, fingerprint: &str) -> Result<Claim, ApiError> {
     let now = state.now();
     let txn = crate::db::begin_write(&state.db).await?;
-    // Expired keys of this caller make room (and keep the table small).
+    // An expired key of this caller makes room (the housekeeping job deletes the rest).
     idempotency_key::Entity::delete_many()
         .filter(idempotency_key::Column::Caller.eq(caller))
+        .filter(idempotency_key::Column::Key.eq(key))
         .filter(idempotency_key::Column::CreatedAt.lt(now - Duration::hours(TTL_HOURS)))
         .exec(&txn)
         .await?;
@@ -175,6 +232,16 @@ async fn claim(state: &AppState, caller: &str, key: &str, fingerprint: &str) -> 
     })?;
     txn.commit().await?;
     Ok(Claim::Fresh)
+}
+
+/// Deletes every stored response older than the replay window; returns how many.
+pub async fn purge_expired(state: &AppState) -> Result<u64, sea_orm::DbErr> {
+    let cutoff = state.now() - Duration::hours(TTL_HOURS);
+    Ok(idempotency_key::Entity::delete_many()
+        .filter(idempotency_key::Column::CreatedAt.lt(cutoff))
+        .exec(&state.db)
+        .await?
+        .rows_affected)
 }
 
 async fn forget(state: &AppState, caller: &str, key: &str) -> Result<(), ApiError> {

@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;
+pub mod security_headers;
 pub mod service;
 pub mod startup;
 pub mod state;

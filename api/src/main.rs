@@ -25,8 +25,8 @@ struct Cli {
 enum Command {
     /// Run the service (applies pending migrations first).
     Serve {
-        /// Seed demo organizations and one user per role, print their logins, and allow
-        /// running without JEMBATAN_JWT_SECRET. Never on a real server.
+        /// Seed demo organizations and one user per role and print their logins. Signs with
+        /// a random secret of this run; loopback only; an empty or demo database only.
         #[arg(long)]
         demo: bool,
     },
@@ -41,6 +41,10 @@ enum Command {
     },
     /// Print the OpenAPI document (JSON).
     Openapi,
+    /// End every account that `serve --demo` made (their password is published): they are
+    /// deactivated, their passwords made unusable and their sessions revoked. The rows stay
+    /// for the audit trail. A normal `serve` refuses to start until this has run.
+    RemoveDemoAccounts,
     /// Check the database and the document store against each other: documents without
     /// bytes, bytes without a row, requests in states their definition does not allow,
     /// the audit chain. Exits with 2 when problems remain.
@@ -124,14 +128,28 @@ async fn run() -> ExitCode {
         },
         Command::CreateAdmin { username, full_name } => create_admin(settings, username, full_name).await,
         Command::Check { repair, min_age_secs } => check(settings, repair, min_age_secs).await,
+        Command::RemoveDemoAccounts => remove_demo_accounts(settings).await,
         Command::Openapi => ExitCode::SUCCESS,
     }
 }
 
+async fn remove_demo_accounts(settings: Settings) -> ExitCode {
+    let state = match jembatan::startup::prepare(settings, Arc::new(SystemClock)).await {
+        Ok(s) => s,
+        Err(e) => return fail(vec![e]),
+    };
+    match jembatan::demo::remove_accounts(&state).await {
+        Ok(n) => {
+            println!("ended {n} demo account(s)");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(vec![e.to_string()]),
+    }
+}
+
 async fn check(settings: Settings, repair: bool, min_age_secs: Option<u64>) -> ExitCode {
-    let settings = Settings { admin_username: None, admin_password: None, listen: "127.0.0.1:0".into(), ..settings };
-    let app = match Application::build(settings, Arc::new(SystemClock)).await {
-        Ok(a) => a,
+    let state = match jembatan::startup::prepare(settings, Arc::new(SystemClock)).await {
+        Ok(s) => s,
         Err(e) => return fail(vec![e]),
     };
     let mut opts = jembatan::check::CheckOptions::new(repair);
@@ -139,7 +157,7 @@ async fn check(settings: Settings, repair: bool, min_age_secs: Option<u64>) -> E
         opts.orphan_min_age = std::time::Duration::from_secs(secs);
         opts.temp_min_age = std::time::Duration::from_secs(secs);
     }
-    match jembatan::check::check_with(&app.state(), opts).await {
+    match jembatan::check::check_with(&state, opts).await {
         Ok(report) => {
             println!("{report}");
             if report.is_clean() { ExitCode::SUCCESS } else { ExitCode::from(2) }
@@ -195,12 +213,10 @@ async fn create_admin(settings: Settings, username: String, full_name: String) -
     if let Err(m) = password::check_policy(&pw, &username) {
         return fail(vec![format!("password {m}")]);
     }
-    let settings = Settings { admin_username: None, admin_password: None, listen: "127.0.0.1:0".into(), ..settings };
-    let app = match Application::build(settings, Arc::new(SystemClock)).await {
-        Ok(a) => a,
+    let state = match jembatan::startup::prepare(settings, Arc::new(SystemClock)).await {
+        Ok(s) => s,
         Err(e) => return fail(vec![e]),
     };
-    let state = app.state();
     let result = async {
         let org = jembatan::bootstrap::office(&state).await?;
         let hash = password::hash(pw).await?;

@@ -12,6 +12,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::TokenKeys;
+use crate::auth::principals::Principals;
 use crate::auth::rate_limit::LoginThrottle;
 use crate::clock::SharedClock;
 use crate::config::Settings;
@@ -26,32 +27,16 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects, migrates, creates the configured admin, binds the listener.
+    /// Connects, migrates, checks the demo rules, creates the configured admin, starts the
+    /// background jobs, binds the listener: everything `serve` does.
     pub async fn build(settings: Settings, clock: SharedClock) -> Result<Self, String> {
-        let db = db::connect(&settings).await.map_err(|e| format!("cannot connect to the database: {e}"))?;
-        db::migrate(&db).await.map_err(|e| format!("cannot migrate the database: {e}"))?;
-        let state = web::Data::new(AppState {
-            db,
-            keys: TokenKeys::from_settings(&settings),
-            clock,
-            throttle: std::sync::Arc::new(LoginThrottle::new(
-                settings.login_failures_per_window,
-                std::time::Duration::from_secs(settings.login_window_secs),
-            )),
-            settings,
-            calendar: std::sync::Arc::new(std::sync::RwLock::new(std::sync::Arc::new(
-                crate::calendar::WorkingCalendar::regency_default(),
-            ))),
-        });
-        crate::service::calendar::startup(&state).await.map_err(|e| format!("cannot load the office calendar: {e}"))?;
-        crate::service::working_time::measure_unmeasured(&state)
-            .await
-            .map_err(|e| format!("cannot measure the working time of finished steps: {e}"))?;
-        crate::service::workflows::seed(&state)
-            .await
-            .map_err(|e| format!("cannot seed the workflow definitions: {e}"))?;
+        let state = prepare(settings, clock).await?;
+        crate::demo::guard(&state).await?;
         bootstrap::ensure_admin(&state).await.map_err(|e| format!("cannot create the configured admin: {e}"))?;
+        state.principals_changed().await;
         crate::jobs::sla_sweeper::spawn(state.clone());
+        crate::jobs::housekeeping::spawn_principal_refresh(state.clone());
+        crate::jobs::housekeeping::spawn_idempotency_purge(state.clone());
         let listener = TcpListener::bind(&state.settings.listen)
             .map_err(|e| format!("cannot listen on {}: {e}", state.settings.listen))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
@@ -71,6 +56,36 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+/// The state the service runs on: connected, migrated, calendar and definitions loaded.
+/// The maintenance commands (`check`, `create-admin`, `remove-demo-accounts`) use it alone;
+/// they neither serve nor apply `serve`'s demo rules.
+pub async fn prepare(settings: Settings, clock: SharedClock) -> Result<web::Data<AppState>, String> {
+    let db = db::connect(&settings).await.map_err(|e| format!("cannot connect to the database: {e}"))?;
+    db::migrate(&db).await.map_err(|e| format!("cannot migrate the database: {e}"))?;
+    let state = web::Data::new(AppState {
+        db,
+        keys: TokenKeys::from_settings(&settings),
+        clock,
+        throttle: std::sync::Arc::new(LoginThrottle::new(
+            settings.login_failures_per_window,
+            std::time::Duration::from_secs(settings.login_window_secs),
+        )),
+        principals: std::sync::Arc::new(Principals::default()),
+        client_token_limiter: std::sync::Arc::new(governor::RateLimiter::direct(governor::Quota::per_second(
+            std::num::NonZeroU32::new(settings.client_token_rate_per_sec).unwrap_or(std::num::NonZeroU32::MIN),
+        ))),
+        settings,
+        calendar: std::sync::Arc::new(std::sync::RwLock::new(std::sync::Arc::new(
+            crate::calendar::WorkingCalendar::regency_default(),
+        ))),
+    });
+    crate::service::calendar::startup(&state).await.map_err(|e| format!("cannot load the office calendar: {e}"))?;
+    crate::service::working_time::measure_unmeasured(&state)
+        .await
+        .map_err(|e| format!("cannot measure the working time of finished steps: {e}"))?;
+    crate::service::workflows::seed(&state).await.map_err(|e| format!("cannot seed the workflow definitions: {e}"))?;
+    Ok(state)
 }
 
 /// The complete OpenAPI document, as served and as committed in `openapi/openapi.json`.
@@ -116,6 +131,7 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Ser
             .wrap(actix_web::middleware::from_fn(request_id_header))
             .wrap(TracingLogger::default())
             .wrap(metrics.http.clone())
+            .wrap(actix_web::middleware::from_fn(crate::security_headers::middleware))
     })
     .shutdown_timeout(30)
     .workers(workers)

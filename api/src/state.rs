@@ -5,6 +5,7 @@ use std::sync::{Arc, RwLock};
 use sea_orm::DatabaseConnection;
 
 use crate::auth::TokenKeys;
+use crate::auth::principals::Principals;
 use crate::auth::rate_limit::LoginThrottle;
 use crate::calendar::WorkingCalendar;
 use crate::clock::SharedClock;
@@ -19,6 +20,10 @@ pub struct AppState {
     pub clock: SharedClock,
     pub settings: Settings,
     pub throttle: Arc<LoginThrottle>,
+    /// Who may act now (active, roles, revoked sessions), checked on every request.
+    pub principals: Arc<Principals>,
+    /// The global rate of `/auth/token` requests.
+    pub client_token_limiter: Arc<governor::DefaultDirectRateLimiter>,
     /// The office calendar in force; swapped whole when an admin changes closed dates or
     /// schedules, so a computation never sees half an update.
     pub calendar: Arc<RwLock<Arc<WorkingCalendar>>>,
@@ -36,6 +41,16 @@ impl AppState {
 
     pub fn set_calendar(&self, calendar: WorkingCalendar) {
         *self.calendar.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(calendar);
+    }
+
+    /// After a change of who may act (deactivation, roles, logout, …): this replica applies
+    /// it at once; the others within `auth_refresh_secs`.
+    pub async fn principals_changed(&self) {
+        let now = self.now();
+        if let Err(e) = self.principals.reload(&self.db, now, self.settings.access_token_ttl_secs).await {
+            // The periodic reload retries; until then the change waits for it.
+            tracing::warn!(error = %e, "could not reload the principal directory");
+        }
     }
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {

@@ -25,6 +25,9 @@ pub struct Model {
     pub uploaded_at: DateTimeUtc,
     pub uploaded_by_user: Option<Uuid>,
     pub uploaded_by_client: Option<Uuid>,
+    /// `actor` (the step's actor, or the applicant on a draft) or `applicant` (revising a
+    /// returned request). A step's required documents count only the actor's.
+    pub uploaded_as: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

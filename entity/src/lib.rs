@@ -7,6 +7,7 @@ pub mod calendar_setting;
 pub mod closed_date;
 pub mod document;
 pub mod idempotency_key;
+pub mod installation_fact;
 pub mod notification;
 pub mod organization;
 pub mod refresh_token;

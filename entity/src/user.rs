@@ -19,6 +19,10 @@ pub struct Model {
     pub password_changed_at: DateTimeUtc,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Raised when every token issued so far must stop working (deactivation).
+    pub auth_version: i32,
+    /// Created by `serve --demo`, with the published demo password.
+    pub demo: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

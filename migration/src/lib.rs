@@ -13,6 +13,7 @@ mod m0005_idempotency;
 mod m0006_request_warning;
 mod m0007_working_seconds;
 mod m0008_list_and_worklist_indexes;
+mod m0009_security;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_request_warning::Migration),
             Box::new(m0007_working_seconds::Migration),
             Box::new(m0008_list_and_worklist_indexes::Migration),
+            Box::new(m0009_security::Migration),
         ]
     }
 }

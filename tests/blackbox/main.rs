@@ -14,5 +14,6 @@ mod idempotency;
 mod operations;
 mod races;
 mod reports;
+mod security;
 mod sla;
 mod workflows;

@@ -94,6 +94,11 @@ impl TestApp {
     }
 
     pub async fn spawn_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+        Self::spawn_checked(false, tweak).await
+    }
+
+    /// `serve --demo`'s settings (no JWT secret of our own) when `demo`, else a normal server's.
+    pub async fn spawn_checked(demo: bool, tweak: impl FnOnce(&mut Settings)) -> TestApp {
         let tmp = tempdir::TempDir::new();
         let database_url = fresh_database(&tmp.0).await;
         let storage_dir = tmp.0.join("documents");
@@ -108,8 +113,11 @@ impl TestApp {
             workers: Some(2),
             ..Settings::default()
         };
+        if demo {
+            settings.jwt_secret = None;
+        }
         tweak(&mut settings);
-        let settings = settings.check(false).expect("test settings are valid");
+        let settings = settings.check(demo).expect("test settings are valid");
         let clock = ShiftedClock::default();
         let app = Application::build(settings, Arc::new(clock.clone())).await.expect("app builds");
         let base = format!("http://127.0.0.1:{}", app.port());

@@ -1,12 +1,11 @@
 //! Who is calling: the verified bearer token, turned into a `Caller`.
 
-use std::future::{Ready, ready};
-
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use uuid::Uuid;
 
 use super::Role;
+use super::principals::{Presented, Refusal};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -60,14 +59,19 @@ fn bearer(req: &HttpRequest) -> Option<&str> {
 
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req))
+        let verified = verify(req);
+        Box::pin(async move {
+            let (state, presented) = verified?;
+            authorize(&state, presented).await
+        })
     }
 }
 
-fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
+/// The signature and claims, checked without waiting on anything.
+fn verify(req: &HttpRequest) -> Result<(web::Data<AppState>, Presented), ApiError> {
     let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| ApiError::internal("application state missing"))?;
     let token = bearer(req).ok_or_else(|| ApiError::Unauthorized("a bearer access token is required".into()))?;
     let claims = state
@@ -80,5 +84,25 @@ fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
         "client" => CallerKind::Client,
         _ => return Err(ApiError::Unauthorized("the access token is invalid".into())),
     };
-    Ok(Caller { id, kind, roles: claims.roles, organization_id: claims.org, session_id: claims.sid })
+    Ok((state.clone(), Presented { kind, id, session: claims.sid, version: claims.ver }))
+}
+
+/// Whether the token's subject may still act, and as what: roles and organization come
+/// from the directory, not from the token.
+pub async fn authorize(state: &AppState, token: Presented) -> Result<Caller, ApiError> {
+    let refused = |r: Refusal| ApiError::Unauthorized(r.detail().into());
+    let principal = match state.principals.check(&token).map_err(refused)? {
+        Some(p) => p,
+        None => {
+            state.principals.load_one(&state.db, token.kind, token.id).await?;
+            state.principals.check(&token).map_err(refused)?.ok_or_else(|| refused(Refusal::UnknownSubject))?
+        }
+    };
+    Ok(Caller {
+        id: token.id,
+        kind: token.kind,
+        roles: principal.roles,
+        organization_id: principal.organization_id,
+        session_id: token.session,
+    })
 }

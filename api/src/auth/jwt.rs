@@ -1,9 +1,19 @@
-//! Access tokens: short-lived HS256 JWTs. The algorithm is pinned, and `iss`, `aud`, `exp`,
-//! `nbf` and `sub` are required and validated with an explicit leeway.
+//! Access tokens: short-lived HS256 JWTs (RFC 9068 profile). The algorithm is pinned; the
+//! header must say `typ: at+jwt` and name a `kid` we know; `iss`, `aud`, `exp`, `nbf` and
+//! `sub` are required and validated with an explicit leeway. One key signs; earlier keys
+//! (`JEMBATAN_JWT_PREVIOUS_SECRETS`) still verify, so a secret can be rolled without
+//! signing everyone out.
+//!
+//! A valid signature proves only that we issued the token once: whether its subject may
+//! still act, and with which roles, is decided per request from the principal directory
+//! (`auth::principals`), never from the claims alone.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::Role;
@@ -11,6 +21,9 @@ use crate::config::Settings;
 
 /// Clock skew we tolerate between replicas (seconds).
 pub const LEEWAY_SECS: u64 = 30;
+
+/// The media type of an access token (RFC 9068 §2.1).
+pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Claims {
@@ -22,29 +35,62 @@ pub struct Claims {
     pub nbf: i64,
     pub iat: i64,
     pub jti: String,
+    /// The roles at issue time: informative only; the directory's roles apply.
     pub roles: Vec<Role>,
-    /// The caller's organization.
+    /// The caller's organization at issue time (informative, as `roles`).
     pub org: Uuid,
     /// `user` or `client`.
     pub kind: String,
     /// The login session (refresh-token family) this token belongs to, for users.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<Uuid>,
+    /// The subject's token version at issue time; a raised version (deactivation,
+    /// rotation) ends every token issued before.
+    #[serde(default)]
+    pub ver: i32,
+}
+
+/// What a token is issued for.
+pub struct Subject {
+    pub id: Uuid,
+    pub kind: &'static str,
+    pub roles: Vec<Role>,
+    pub org: Uuid,
+    pub sid: Option<Uuid>,
+    pub ver: i32,
 }
 
 #[derive(Clone)]
 pub struct TokenKeys {
+    kid: String,
     encoding: EncodingKey,
-    decoding: DecodingKey,
+    decoding: HashMap<String, DecodingKey>,
     validation: Validation,
     pub issuer: String,
     pub audience: String,
     pub ttl_secs: u64,
 }
 
+/// A key's id: derived from the key, so every replica with the same secrets agrees without
+/// configuring ids; 64 bits of a hash say nothing useful about a 256-bit secret.
+fn kid_of(secret: &str) -> String {
+    let digest = Sha256::new().chain_update(b"jembatan-jwt-kid:").chain_update(secret.as_bytes()).finalize();
+    hex::encode(&digest[..8])
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("not an access token (typ must be at+jwt)")]
+    WrongType,
+    #[error("unknown signing key")]
+    UnknownKey,
+    #[error(transparent)]
+    Jwt(#[from] jsonwebtoken::errors::Error),
+}
+
 impl TokenKeys {
     pub fn from_settings(s: &Settings) -> Self {
-        let secret = s.jwt_secret().as_bytes();
+        let secret = s.jwt_secret();
         let mut validation = Validation::new(Algorithm::HS256);
         validation.algorithms = vec![Algorithm::HS256];
         validation.set_issuer(&[&s.jwt_issuer]);
@@ -53,9 +99,14 @@ impl TokenKeys {
         validation.validate_exp = true;
         validation.validate_nbf = true;
         validation.leeway = LEEWAY_SECS;
+        let mut decoding = HashMap::new();
+        for key in std::iter::once(secret).chain(s.previous_secrets()) {
+            decoding.insert(kid_of(key), DecodingKey::from_secret(key.as_bytes()));
+        }
         Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+            kid: kid_of(secret),
+            encoding: EncodingKey::from_secret(secret.as_bytes()),
+            decoding,
             validation,
             issuer: s.jwt_issuer.clone(),
             audience: s.jwt_audience.clone(),
@@ -63,36 +114,37 @@ impl TokenKeys {
         }
     }
 
-    pub fn issue(
-        &self,
-        now: DateTime<Utc>,
-        subject: Uuid,
-        kind: &str,
-        roles: Vec<Role>,
-        org: Uuid,
-        sid: Option<Uuid>,
-    ) -> Result<String, jsonwebtoken::errors::Error> {
+    pub fn issue(&self, now: DateTime<Utc>, subject: Subject) -> Result<String, jsonwebtoken::errors::Error> {
         let iat = now.timestamp();
         let claims = Claims {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
-            sub: subject.to_string(),
+            sub: subject.id.to_string(),
             exp: iat + self.ttl_secs as i64,
             nbf: iat,
             iat,
             jti: Uuid::new_v4().to_string(),
-            roles,
-            org,
-            kind: kind.to_owned(),
-            sid,
+            roles: subject.roles,
+            org: subject.org,
+            kind: subject.kind.to_owned(),
+            sid: subject.sid,
+            ver: subject.ver,
         };
-        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+        let mut header = Header::new(Algorithm::HS256);
+        header.typ = Some(ACCESS_TOKEN_TYPE.into());
+        header.kid = Some(self.kid.clone());
+        encode(&header, &claims, &self.encoding)
     }
 
-    /// Validates signature, algorithm and claims. `exp`/`nbf` are checked against the
-    /// library's wall clock (the injectable clock only drives domain time).
-    pub fn verify(&self, token: &str) -> Result<Claims, jsonwebtoken::errors::Error> {
-        decode::<Claims>(token, &self.decoding, &self.validation).map(|d| d.claims)
+    /// Validates type, key, signature, algorithm and claims. `exp`/`nbf` are checked
+    /// against the library's wall clock (the injectable clock only drives domain time).
+    pub fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
+        let header = decode_header(token)?;
+        if !header.typ.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(ACCESS_TOKEN_TYPE)) {
+            return Err(VerifyError::WrongType);
+        }
+        let key = header.kid.as_deref().and_then(|k| self.decoding.get(k)).ok_or(VerifyError::UnknownKey)?;
+        Ok(decode::<Claims>(token, key, &self.validation)?.claims)
     }
 }
 
@@ -102,38 +154,75 @@ mod tests {
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+    fn keys_with(secret: &str, previous: Option<&str>) -> TokenKeys {
+        TokenKeys::from_settings(&Settings {
+            jwt_secret: Some(secret.into()),
+            jwt_previous_secrets: previous.map(Into::into),
+            ..Settings::default()
+        })
+    }
+
     fn keys() -> TokenKeys {
-        TokenKeys::from_settings(&Settings { jwt_secret: Some("k".repeat(40)), ..Settings::default() })
+        keys_with(&"k".repeat(40), None)
+    }
+
+    fn subject(id: Uuid, roles: Vec<Role>) -> Subject {
+        Subject { id, kind: "user", roles, org: Uuid::nil(), sid: None, ver: 3 }
     }
 
     #[test]
-    fn round_trip() {
+    fn round_trip_with_type_and_key_id() {
         let k = keys();
         let id = Uuid::new_v4();
-        let t = k.issue(Utc::now(), id, "user", vec![Role::Admin], Uuid::nil(), None).unwrap();
+        let t = k.issue(Utc::now(), subject(id, vec![Role::Admin])).unwrap();
+        let h = decode_header(&t).unwrap();
+        assert_eq!(h.typ.as_deref(), Some("at+jwt"));
+        assert_eq!(h.kid.as_deref(), Some(kid_of(&"k".repeat(40)).as_str()));
         let c = k.verify(&t).unwrap();
         assert_eq!(c.sub, id.to_string());
         assert_eq!(c.roles, vec![Role::Admin]);
+        assert_eq!(c.ver, 3);
     }
 
     #[test]
-    fn alg_none_and_foreign_signatures_are_refused() {
+    fn alg_none_foreign_signatures_and_other_types_are_refused() {
         let k = keys();
-        let t = k.issue(Utc::now(), Uuid::new_v4(), "user", vec![Role::Admin], Uuid::nil(), None).unwrap();
+        let t = k.issue(Utc::now(), subject(Uuid::new_v4(), vec![Role::Admin])).unwrap();
         let mut parts: Vec<&str> = t.split('.').collect();
-        let none = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+        let none = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"at+jwt"}"#);
         parts[0] = &none;
         assert!(k.verify(&format!("{}.{}.", parts[0], parts[1])).is_err());
-        let other = TokenKeys::from_settings(&Settings { jwt_secret: Some("z".repeat(40)), ..Settings::default() });
-        assert!(k.verify(&other.issue(Utc::now(), Uuid::nil(), "user", vec![], Uuid::nil(), None).unwrap()).is_err());
+        let other = keys_with(&"z".repeat(40), None);
+        assert!(matches!(
+            k.verify(&other.issue(Utc::now(), subject(Uuid::nil(), vec![])).unwrap()),
+            Err(VerifyError::UnknownKey)
+        ));
+        // Same key, but an ID token's (or any other) type is not an access token.
+        let claims = serde_json::json!({"iss": "jembatan", "aud": "jembatan-api", "sub": "x", "exp": Utc::now().timestamp() + 60,
+            "nbf": 0, "iat": 0, "jti": "j", "roles": [], "org": Uuid::nil(), "kind": "user"});
+        let mut h = Header::new(Algorithm::HS256);
+        h.kid = Some(kid_of(&"k".repeat(40)));
+        let jwt = encode(&h, &claims, &EncodingKey::from_secret("k".repeat(40).as_bytes())).unwrap();
+        assert!(matches!(k.verify(&jwt), Err(VerifyError::WrongType)));
+    }
+
+    #[test]
+    fn a_rolled_secret_keeps_earlier_tokens_valid_until_the_old_key_is_dropped() {
+        let old = keys_with(&"o".repeat(40), None);
+        let token = old.issue(Utc::now(), subject(Uuid::new_v4(), vec![])).unwrap();
+        let rolled = keys_with(&"n".repeat(40), Some(&"o".repeat(40)));
+        assert!(rolled.verify(&token).is_ok(), "the previous key still verifies");
+        assert!(old.verify(&rolled.issue(Utc::now(), subject(Uuid::nil(), vec![])).unwrap()).is_err());
+        let dropped = keys_with(&"n".repeat(40), None);
+        assert!(dropped.verify(&token).is_err(), "once dropped, its tokens are refused");
     }
 
     #[test]
     fn expired_beyond_leeway_is_refused_within_leeway_accepted() {
         let k = keys();
         let long_ago = Utc::now() - chrono::Duration::seconds(k.ttl_secs as i64 + LEEWAY_SECS as i64 + 5);
-        assert!(k.verify(&k.issue(long_ago, Uuid::nil(), "user", vec![], Uuid::nil(), None).unwrap()).is_err());
+        assert!(k.verify(&k.issue(long_ago, subject(Uuid::nil(), vec![])).unwrap()).is_err());
         let just = Utc::now() - chrono::Duration::seconds(k.ttl_secs as i64 + 5);
-        assert!(k.verify(&k.issue(just, Uuid::nil(), "user", vec![], Uuid::nil(), None).unwrap()).is_ok());
+        assert!(k.verify(&k.issue(just, subject(Uuid::nil(), vec![])).unwrap()).is_ok());
     }
 }

@@ -5,6 +5,7 @@ pub mod caller;
 pub mod jwt;
 pub mod password;
 pub mod policy;
+pub mod principals;
 pub mod rate_limit;
 pub mod role;
 pub mod tokens;

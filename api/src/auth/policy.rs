@@ -2,7 +2,6 @@
 //! policy `P` in its signature is the one place that says who may call it. A handler
 //! without such an argument is public, and the authorization-matrix test names each one.
 
-use std::future::{Ready, ready};
 use std::marker::PhantomData;
 use std::ops::Deref;
 
@@ -31,17 +30,18 @@ impl<P: Policy> Deref for Authorized<P> {
 
 impl<P: Policy> FromRequest for Authorized<P> {
     type Error = ApiError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let result = Caller::from_request(req, payload).into_inner().and_then(|caller| {
+        let caller = Caller::from_request(req, payload);
+        Box::pin(async move {
+            let caller = caller.await?;
             if P::allows(&caller) {
                 Ok(Authorized { caller, _policy: PhantomData })
             } else {
                 Err(ApiError::Forbidden(format!("this operation is for: {}", P::DESCRIPTION)))
             }
-        });
-        ready(result)
+        })
     }
 }
 

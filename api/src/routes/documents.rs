@@ -81,7 +81,7 @@ async fn upload(
     }
     // Refuse before reading the body: unknown request → 404, not allowed → 403.
     let r = requests::load_visible(&state.db, &who, *id).await?;
-    svc::check_may_upload(&state, &who, &r).await?;
+    svc::upload_party(&state.db, &who, &r, None).await?;
 
     let mut form = Multipart::new(req.headers(), payload);
     let mut kind: Option<DocumentKind> = None;
@@ -196,16 +196,15 @@ async fn content(
     let file = svc::store(&state).open(&d.storage_key).await.map_err(|e| ApiError::internal(e.to_string()))?;
     let digest = hex::decode(&d.sha256).map_err(ApiError::internal)?;
     let b64 = base64::engine::general_purpose::STANDARD.encode(digest);
+    let name = svc::download_name(&d.filename, &d.content_type);
     let disposition = ContentDisposition {
         disposition: DispositionType::Attachment,
         parameters: vec![
-            DispositionParam::Filename(
-                d.filename.chars().map(|c| if c.is_ascii() && c != '"' { c } else { '_' }).collect(),
-            ),
+            DispositionParam::Filename(name.chars().map(|c| if c.is_ascii() && c != '"' { c } else { '_' }).collect()),
             DispositionParam::FilenameExt(ExtendedValue {
                 charset: header::Charset::Ext("UTF-8".into()),
                 language_tag: None,
-                value: d.filename.clone().into_bytes(),
+                value: name.into_bytes(),
             }),
         ],
     };

@@ -55,8 +55,68 @@ pub fn created<T: Serialize>(location: String, version: i32, body: &T) -> HttpRe
     HttpResponse::Created().insert_header((header::LOCATION, location)).insert_header(etag(version)).json(body)
 }
 
-/// The client's address for throttling: the peer address (a proxy in front must be
-/// trusted explicitly before X-Forwarded-For could be believed; we do not, yet).
+/// The client's address, for throttling and the audit trail. Behind reverse proxies
+/// listed in `JEMBATAN_TRUSTED_PROXIES` it is the right-most `X-Forwarded-For` entry that
+/// is not one of them (entries further left were written by the client and prove nothing);
+/// otherwise, the peer address.
 pub fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+    let trusted = req
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
+        .map(|s| s.settings.trusted_proxy_nets.as_slice())
+        .unwrap_or_default();
+    let peer = req.peer_addr().map(|a| a.ip());
+    let forwarded = req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok());
+    match peer {
+        Some(ip) => client_behind(ip, forwarded, trusted).to_string(),
+        None => "unknown".into(),
+    }
+}
+
+/// The first hop, walking back from `peer`, that is not a trusted proxy. An unreadable
+/// entry stops the walk at the last address we could trust to have written it.
+fn client_behind<'a>(
+    peer: std::net::IpAddr,
+    forwarded: impl Iterator<Item = &'a str>,
+    trusted: &[ipnet::IpNet],
+) -> std::net::IpAddr {
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = forwarded.flat_map(|v| v.split(',')).map(str::trim).collect();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        match hop.parse::<std::net::IpAddr>() {
+            Ok(ip) => {
+                client = ip;
+                if !is_trusted(&ip) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    client
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_behind;
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let trusted: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        // No proxy configured, or an untrusted peer: the peer, whatever the header says.
+        assert_eq!(client_behind(ip("203.0.113.9"), ["1.1.1.1"].into_iter(), &[]), ip("203.0.113.9"));
+        assert_eq!(client_behind(ip("203.0.113.9"), ["1.1.1.1"].into_iter(), &trusted), ip("203.0.113.9"));
+        // Through two proxies: the right-most untrusted entry, not the spoofable left one.
+        let xff = ["6.6.6.6, 198.51.100.7, 10.0.0.2"];
+        assert_eq!(client_behind(ip("10.0.0.1"), xff.into_iter(), &trusted), ip("198.51.100.7"));
+        // Headers repeated are read in order; garbage stops the walk.
+        assert_eq!(client_behind(ip("10.0.0.1"), ["6.6.6.6", "192.0.2.1"].into_iter(), &trusted), ip("192.0.2.1"));
+        assert_eq!(client_behind(ip("10.0.0.1"), ["6.6.6.6, junk"].into_iter(), &trusted), ip("10.0.0.1"));
+        // Only proxies in the chain: the left-most of them.
+        assert_eq!(client_behind(ip("10.0.0.1"), ["10.0.0.5"].into_iter(), &trusted), ip("10.0.0.5"));
+    }
 }

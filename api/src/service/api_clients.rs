@@ -92,6 +92,7 @@ pub async fn create(state: &AppState, actor: Actor, input: NewApiClient) -> ApiR
         organization_id: Set(input.organization_id),
         secret_hash: Set(tokens::sha256_hex(&secret)),
         active: Set(true),
+        auth_version: Set(0),
         version: Set(1),
         created_by: Set(actor.user_id.unwrap_or_default()),
         created_at: Set(now),
@@ -131,8 +132,8 @@ pub async fn list(
     Ok(Page::from_rows(rows, limit, |r| r.id, Into::into))
 }
 
-/// Issues a new secret; the old one stops working at once (tokens already issued with it
-/// live out their short lifetime).
+/// Issues a new secret; the old one stops working at once, and so do the tokens issued
+/// with it (a rotation is what one does when a secret may have leaked).
 pub async fn rotate(state: &AppState, actor: Actor, id: Uuid) -> ApiResult<ApiClientWithSecret> {
     let now = state.now();
     let secret = tokens::generate("jbs_");
@@ -145,9 +146,11 @@ pub async fn rotate(state: &AppState, actor: Actor, id: Uuid) -> ApiResult<ApiCl
     am.secret_hash = Set(tokens::sha256_hex(&secret));
     am.rotated_at = Set(Some(now));
     am.version = Set(current.version + 1);
+    am.auth_version = Set(current.auth_version + 1);
     let model = am.update(&txn).await?;
     audit::append(&txn, now, actor, "api_client.rotated", "api_client", id, serde_json::json!({})).await?;
     txn.commit().await?;
+    state.principals_changed().await;
     Ok(ApiClientWithSecret { client: model.into(), client_secret: secret })
 }
 
@@ -162,8 +165,10 @@ pub async fn revoke(state: &AppState, actor: Actor, id: Uuid) -> ApiResult<ApiCl
     am.active = Set(false);
     am.revoked_at = Set(Some(now));
     am.version = Set(current.version + 1);
+    am.auth_version = Set(current.auth_version + 1);
     let model = am.update(&txn).await?;
     audit::append(&txn, now, actor, "api_client.revoked", "api_client", id, serde_json::json!({})).await?;
     txn.commit().await?;
+    state.principals_changed().await;
     Ok(model.into())
 }

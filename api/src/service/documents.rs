@@ -3,7 +3,10 @@
 
 use chrono::{DateTime, Utc};
 use entity::document;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    Set, Statement,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -11,11 +14,12 @@ use uuid::Uuid;
 use super::audit::{self, Actor};
 use super::requests::{self, status_of};
 use super::workflows;
-use crate::auth::{Caller, Role};
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::storage::{LocalStore, PendingWrite, StoreError};
-use crate::workflow::{self, DocumentKind, Status};
+use crate::workflow::uploads::{UploadParty, UploadRefusal};
+use crate::workflow::{self, DocumentKind, StepCode};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({"id": "01936f5e-0000-7000-8000-0000000000d1", "request_id": "01936f5e-0000-7000-8000-000000000001",
@@ -66,32 +70,44 @@ pub fn store(state: &AppState) -> LocalStore {
     LocalStore::new(&state.settings.storage_dir)
 }
 
-/// Whether the caller may add documents to this request now: the current step's actor,
-/// or the applicant while the request is a draft or returned to them. Never the auditor.
-pub async fn check_may_upload(state: &AppState, caller: &Caller, r: &entity::request::Model) -> ApiResult<()> {
+/// Whether the caller may add a document (of `kind`, once known) to this request now, and
+/// in whose name: the definition decides (`workflow::uploads`). Asked before the bytes are
+/// read (without the kind) and again inside the transaction that records them.
+pub async fn upload_party<C: ConnectionTrait>(
+    db: &C,
+    caller: &Caller,
+    r: &entity::request::Model,
+    kind: Option<DocumentKind>,
+) -> ApiResult<UploadParty> {
     let status = status_of(r);
-    if status.is_final() {
-        return Err(ApiError::Conflict(format!("the request is {status}; its documents are closed")));
-    }
-    if caller.has(Role::Auditor) {
-        return Err(ApiError::Forbidden("the auditor role is read-only".into()));
-    }
-    let own = caller.organization_id == r.organization_id && caller.has(Role::Applicant);
-    if own && matches!(status, Status::Draft | Status::Returned) {
-        return Ok(());
-    }
-    let def = workflows::by_id(&state.db, r.definition_id).await?.definition;
-    let step =
-        r.current_step.parse().ok().and_then(|c| def.step(c)).ok_or_else(|| ApiError::internal("no current step"))?;
-    let on_team = match caller.user_id() {
-        Some(u) => entity::team_member::Entity::find_by_id((r.id, u)).one(&state.db).await?.is_some(),
-        None => false,
+    let step = match r.current_step.parse::<StepCode>() {
+        Ok(s) => s,
+        Err(_) if status.is_final() => return Err(upload_refusal(UploadRefusal::Closed(status))),
+        Err(_) => return Err(ApiError::internal(format!("request {} has no valid current step", r.id))),
     };
-    let who = workflow::Caller { roles: caller.roles.clone(), in_applicant_organization: own, on_team };
-    if status == Status::InProgress && who.may_act_as(step.actor) {
-        return Ok(());
+    let def = workflows::by_id(db, r.definition_id).await?.definition;
+    let team = requests::on_team(db, r.id, caller).await?;
+    workflow::uploads::may_upload(&def, status, step, &requests::wf_caller(caller, r, team), kind)
+        .map_err(upload_refusal)
+}
+
+fn upload_refusal(refusal: UploadRefusal) -> ApiError {
+    match refusal {
+        UploadRefusal::Closed(status) => {
+            ApiError::Conflict(format!("the request is {status}; its documents are closed"))
+        }
+        UploadRefusal::ReadOnly => ApiError::Forbidden("the auditor role is read-only".into()),
+        UploadRefusal::NotYourTurn { actor } => {
+            ApiError::Forbidden(format!("only the actor of the current step (`{actor}`) may add documents now"))
+        }
+        UploadRefusal::KindNotAllowed { kind, allowed } => {
+            let allowed: Vec<&str> = allowed.iter().map(|k| k.as_str()).collect();
+            ApiError::Forbidden(format!(
+                "`{kind}` documents are not yours to add now; you may add: {}",
+                allowed.join(", ")
+            ))
+        }
     }
-    Err(ApiError::Forbidden(format!("only the actor of the current step (`{}`) may add documents now", step.actor)))
 }
 
 /// The allowed types, decided from the bytes. Office formats are ZIP containers that
@@ -158,9 +174,12 @@ pub async fn record(state: &AppState, caller: &Caller, request_id: Uuid, up: Upl
     let result = async {
         let now = state.now();
         let txn = crate::db::begin_write(&state.db).await?;
-        // Re-read under the write lock: the step may have moved on while bytes arrived.
-        let r = requests::load_visible(&txn, caller, request_id).await?;
+        // Re-read and re-check under the row lock: the step may have moved on while the
+        // bytes arrived, and two uploads must not both fit into the last of a quota.
+        let r = requests::load_for_update(&txn, caller, request_id).await?;
+        let party = upload_party(&txn, caller, &r, Some(up.kind)).await?;
         let inst = r.current_step_instance_id.ok_or_else(|| ApiError::Conflict("the request is closed".into()))?;
+        check_quotas(&txn, state, caller, request_id, stored.size, now).await?;
         let previous = document::Entity::find()
             .filter(document::Column::RequestId.eq(request_id))
             .filter(document::Column::Kind.eq(up.kind.as_str()))
@@ -181,6 +200,7 @@ pub async fn record(state: &AppState, caller: &Caller, request_id: Uuid, up: Upl
             uploaded_at: Set(now),
             uploaded_by_user: Set(caller.user_id()),
             uploaded_by_client: Set(caller.client_id()),
+            uploaded_as: Set(party.as_str().into()),
         }
         .insert(&txn)
         .await?;
@@ -191,7 +211,7 @@ pub async fn record(state: &AppState, caller: &Caller, request_id: Uuid, up: Upl
             "request.document_uploaded",
             "request",
             request_id,
-            serde_json::json!({"document_id": m.id, "kind": m.kind, "kind_version": m.kind_version, "step": m.step_code,
+            serde_json::json!({"document_id": m.id, "kind": m.kind, "kind_version": m.kind_version, "step": m.step_code, "uploaded_as": m.uploaded_as,
                                "filename": m.filename, "size": m.size, "sha256": m.sha256, "content_type": m.content_type}),
         )
         .await?;
@@ -207,6 +227,108 @@ pub async fn record(state: &AppState, caller: &Caller, request_id: Uuid, up: Upl
             Err(e)
         }
     }
+}
+
+/// One number from a query with `?` placeholders, on either backend.
+async fn scalar<C: ConnectionTrait>(db: &C, sql: &str, values: Vec<sea_orm::Value>) -> ApiResult<i64> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            let mut n = 0;
+            sql.split('?').enumerate().fold(String::new(), |mut out, (i, part)| {
+                if i > 0 {
+                    n += 1;
+                    out.push_str(&format!("${n}"));
+                }
+                out.push_str(part);
+                out
+            })
+        }
+        _ => sql.to_owned(),
+    };
+    let row = db.query_one_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+    Ok(row.map(|r| r.try_get::<i64>("", "n")).transpose()?.unwrap_or(0))
+}
+
+/// Per request: how many documents and how many bytes; per organization of the uploader:
+/// how many bytes a day (Asia/Jakarta). Over → 413 or 429, and nothing is kept.
+async fn check_quotas<C: ConnectionTrait>(
+    db: &C,
+    state: &AppState,
+    caller: &Caller,
+    request_id: Uuid,
+    size: u64,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let s = &state.settings;
+    let id = sea_orm::Value::from(request_id);
+    let held = scalar(db, "SELECT COUNT(*) AS n FROM documents WHERE request_id = ?", vec![id.clone()]).await?;
+    if held >= i64::from(s.max_documents_per_request) {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "this request already holds {held} documents, the most one request may hold"
+        )));
+    }
+    let bytes =
+        scalar(db, "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS n FROM documents WHERE request_id = ?", vec![id])
+            .await?;
+    if bytes as u64 + size > s.max_request_document_bytes {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "this request's documents would come to {} bytes; one request may hold {}",
+            bytes as u64 + size,
+            s.max_request_document_bytes
+        )));
+    }
+    let (day_start, next_day) = jakarta_day(now);
+    let org = sea_orm::Value::from(caller.organization_id);
+    let today = scalar(
+        db,
+        "SELECT CAST(COALESCE(SUM(d.size), 0) AS BIGINT) AS n FROM documents d \
+         LEFT JOIN users u ON u.id = d.uploaded_by_user LEFT JOIN api_clients c ON c.id = d.uploaded_by_client \
+         WHERE d.uploaded_at >= ? AND (u.organization_id = ? OR c.organization_id = ?)",
+        vec![day_start.into(), org.clone(), org],
+    )
+    .await?;
+    if today as u64 + size > s.max_organization_bytes_per_day {
+        return Err(ApiError::TooManyRequests {
+            detail: format!(
+                "your organization has uploaded {today} bytes today; the daily allowance is {} bytes",
+                s.max_organization_bytes_per_day
+            ),
+            retry_after_secs: (next_day - now).num_seconds().max(1) as u64,
+        });
+    }
+    Ok(())
+}
+
+/// The start of `now`'s day and of the next, in the regency's time zone.
+fn jakarta_day(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let tz = chrono_tz::Asia::Jakarta;
+    let date = now.with_timezone(&tz).date_naive();
+    let start = |d: chrono::NaiveDate| {
+        d.and_hms_opt(0, 0, 0).and_then(|t| t.and_local_timezone(tz).single()).map_or(now, |t| t.with_timezone(&Utc))
+    };
+    (start(date), start(date.succ_opt().unwrap_or(date)))
+}
+
+/// The name a download gets: the uploader's name with the extension of what the bytes
+/// are, so `surat.html` that is a PDF is saved as `surat.pdf`, never opened as a page.
+pub fn download_name(filename: &str, content_type: &str) -> String {
+    let ext = match content_type {
+        "application/pdf" => "pdf",
+        "image/png" => "png",
+        "image/jpeg" => "jpg",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => "docx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => "xlsx",
+        "application/vnd.oasis.opendocument.text" => "odt",
+        "application/json" => "json",
+        "application/yaml" => "yaml",
+        _ => "bin",
+    };
+    let stem = match filename.rsplit_once('.') {
+        Some((stem, _)) if !stem.is_empty() => stem,
+        _ => filename,
+    };
+    format!("{stem}.{ext}")
 }
 
 pub fn too_large(e: StoreError) -> ApiError {
@@ -250,6 +372,23 @@ mod tests {
         assert_eq!(sniff(b"openapi: 3.1.0\ninfo:\n  title: x\n", "spec.yaml").unwrap(), "application/yaml");
         assert!(sniff(b"openapi: 3.1.0\n", "notes.txt").is_err(), "plain text is not a document type we take");
         assert!(sniff(b"", "x.json").is_err());
+    }
+
+    #[test]
+    fn downloads_are_named_after_what_the_bytes_are() {
+        assert_eq!(download_name("surat.html", "application/pdf"), "surat.pdf");
+        assert_eq!(download_name("laporan.final.docx", "application/pdf"), "laporan.final.pdf");
+        assert_eq!(download_name("spec", "application/yaml"), "spec.yaml");
+        assert_eq!(download_name("foto.PNG", "image/png"), "foto.png");
+        assert_eq!(download_name(".htaccess", "application/json"), ".htaccess.json");
+    }
+
+    #[test]
+    fn a_jakarta_day_starts_at_17_utc() {
+        let now = "2026-12-06T20:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        let (start, next) = jakarta_day(now);
+        assert_eq!(start.to_rfc3339(), "2026-12-06T17:00:00+00:00");
+        assert_eq!(next.to_rfc3339(), "2026-12-07T17:00:00+00:00");
     }
 
     #[test]

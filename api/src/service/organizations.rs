@@ -1,7 +1,8 @@
 //! Organizations: agencies (OPD, external flow) and Diskominfo divisions (internal flow).
 
 use chrono::{DateTime, Utc};
-use entity::organization;
+use entity::{api_client, organization, refresh_token, user};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -260,9 +261,36 @@ pub async fn set_active(state: &AppState, actor: Actor, id: Uuid, active: bool) 
     am.version = Set(version + 1);
     am.updated_at = Set(now);
     let model = cas_update(&txn, id, am, version).await?;
+    let mut details = serde_json::json!({});
+    if !active {
+        // Its people's sessions end and its systems' tokens are void: reactivation lets
+        // them sign in again, it does not bring old credentials back.
+        let users: Vec<Uuid> = user::Entity::find()
+            .select_only()
+            .column(user::Column::Id)
+            .filter(user::Column::OrganizationId.eq(id))
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        let sessions = refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+            .filter(refresh_token::Column::UserId.is_in(users))
+            .filter(refresh_token::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        let clients = api_client::Entity::update_many()
+            .col_expr(api_client::Column::AuthVersion, Expr::col(api_client::Column::AuthVersion).add(1))
+            .filter(api_client::Column::OrganizationId.eq(id))
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        details = serde_json::json!({"refresh_tokens_revoked": sessions, "api_clients_cut_off": clients});
+    }
     let action = if active { "organization.activated" } else { "organization.deactivated" };
-    audit::append(&txn, now, actor, action, "organization", id, serde_json::json!({})).await?;
+    audit::append(&txn, now, actor, action, "organization", id, details).await?;
     txn.commit().await?;
+    state.principals_changed().await;
     Ok(model.into())
 }
 

@@ -25,6 +25,7 @@ use crate::calendar::{Due, SlaState, WorkingCalendar};
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::routes::extract::Page;
 use crate::state::AppState;
+use crate::workflow::uploads::UploadParty;
 use crate::workflow::{
     self, Action, Actor as StepActor, DocumentKind, EventKind, Flow, RequestState, Status, StepCode, StepDefinition,
     StructuredOutput, StructuredOutputKind, TestOutcome, WorkflowDefinition, WorkflowError,
@@ -258,7 +259,11 @@ pub fn visible(caller: &Caller, r: &request::Model) -> bool {
 /// so of racing transitions the losers wait and then see the winner's version (a clean
 /// 409) instead of doing all their work before the compare-and-set refuses it. SQLite's
 /// `BEGIN IMMEDIATE` already serializes writers.
-async fn load_for_update(txn: &sea_orm::DatabaseTransaction, caller: &Caller, id: Uuid) -> ApiResult<request::Model> {
+pub(crate) async fn load_for_update(
+    txn: &sea_orm::DatabaseTransaction,
+    caller: &Caller,
+    id: Uuid,
+) -> ApiResult<request::Model> {
     let mut q = request::Entity::find_by_id(id);
     if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
         q = q.lock_exclusive();
@@ -438,12 +443,12 @@ fn output_field(kind: StructuredOutputKind) -> &'static str {
     }
 }
 
-async fn on_team<C: ConnectionTrait>(db: &C, request_id: Uuid, caller: &Caller) -> ApiResult<bool> {
+pub(crate) async fn on_team<C: ConnectionTrait>(db: &C, request_id: Uuid, caller: &Caller) -> ApiResult<bool> {
     let Some(uid) = caller.user_id() else { return Ok(false) };
     Ok(team_member::Entity::find_by_id((request_id, uid)).one(db).await?.is_some())
 }
 
-fn wf_caller(caller: &Caller, r: &request::Model, on_team: bool) -> workflow::Caller {
+pub(crate) fn wf_caller(caller: &Caller, r: &request::Model, on_team: bool) -> workflow::Caller {
     workflow::Caller {
         roles: caller.roles.clone(),
         in_applicant_organization: caller.organization_id == r.organization_id,
@@ -621,8 +626,16 @@ pub async fn transition(
     let txn = crate::db::begin_write(&state.db).await?;
     let r = load_for_update(&txn, caller, id).await?;
     let def = workflows::by_id(&txn, r.definition_id).await?.definition;
+    // What the step's actor uploaded while it was current: an applicant's revision of a
+    // returned request never stands in for what the office must produce.
     let current_docs: Vec<document::Model> = match r.current_step_instance_id {
-        Some(inst) => document::Entity::find().filter(document::Column::StepInstanceId.eq(inst)).all(&txn).await?,
+        Some(inst) => {
+            document::Entity::find()
+                .filter(document::Column::StepInstanceId.eq(inst))
+                .filter(document::Column::UploadedAs.eq(UploadParty::Actor.as_str()))
+                .all(&txn)
+                .await?
+        }
         None => Vec::new(),
     };
     let mut outputs: HashSet<StructuredOutputKind> = HashSet::new();

@@ -11,6 +11,8 @@ use uuid::Uuid;
 
 use super::audit::{self, Actor};
 use super::users::{self, User};
+use crate::auth::jwt::Subject;
+use crate::auth::rate_limit::Locked;
 use crate::auth::{Caller, Role, password, tokens};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -84,7 +86,9 @@ fn check_refresh_shape(token: &str) -> ApiResult<()> {
 
 pub async fn login(state: &AppState, input: LoginRequest, address: &str) -> ApiResult<LoginResponse> {
     let username = input.username.trim().to_lowercase();
-    if let Some(secs) = state.throttle.locked_for(&username, address) {
+    // The attempt is counted before the (slow) verification, so parallel guesses cannot
+    // all pass the check before any of them is recorded.
+    if let Err(Locked(secs)) = state.throttle.begin(&username, address) {
         return Err(ApiError::TooManyRequests {
             detail: "too many failed sign-in attempts; wait before trying again".into(),
             retry_after_secs: secs,
@@ -93,17 +97,18 @@ pub async fn login(state: &AppState, input: LoginRequest, address: &str) -> ApiR
     let found = user::Entity::find().filter(user::Column::Username.eq(&username)).one(&state.db).await?;
     let ok = password::verify(found.as_ref().map(|u| u.password_hash.clone()), input.password).await?;
     let user = match found {
-        Some(u) if ok && u.active => u,
-        _ => {
-            state.throttle.record_failure(&username, address);
-            return Err(invalid_credentials());
-        }
+        Some(u) if ok => u,
+        _ => return Err(invalid_credentials()),
     };
-    state.throttle.record_success(&username);
+    state.throttle.succeeded(&username, address);
+    // Right password, but no longer allowed in: the same answer as a wrong one.
+    if !user.active || !super::organizations::find(&state.db, user.organization_id).await?.active {
+        return Err(invalid_credentials());
+    }
     let now = state.now();
     let family = Uuid::now_v7();
     let txn = crate::db::begin_write(&state.db).await?;
-    let refresh = insert_refresh(&txn, state, user.id, family).await?;
+    let refresh = insert_refresh(&txn, state, user.id, family, now).await?;
     audit::append(
         &txn,
         now,
@@ -123,18 +128,23 @@ async fn insert_refresh(
     state: &AppState,
     user_id: Uuid,
     family: Uuid,
+    session_started_at: chrono::DateTime<chrono::Utc>,
 ) -> ApiResult<String> {
     let now = state.now();
     let token = tokens::generate("jbr_");
+    // Each refresh extends the session, but never past its absolute end.
+    let session_end = session_started_at + Duration::seconds(state.settings.session_max_secs as i64);
+    let expires_at = (now + Duration::seconds(state.settings.refresh_token_ttl_secs as i64)).min(session_end);
     refresh_token::ActiveModel {
         id: Set(Uuid::now_v7()),
         family_id: Set(family),
         user_id: Set(user_id),
         token_hash: Set(tokens::sha256_hex(&token)),
         issued_at: Set(now),
-        expires_at: Set(now + Duration::seconds(state.settings.refresh_token_ttl_secs as i64)),
+        expires_at: Set(expires_at),
         used_at: Set(None),
         revoked_at: Set(None),
+        session_started_at: Set(Some(session_started_at)),
     }
     .insert(txn)
     .await?;
@@ -142,11 +152,15 @@ async fn insert_refresh(
 }
 
 fn respond(state: &AppState, user: user::Model, refresh: String, family: Uuid) -> ApiResult<LoginResponse> {
-    let roles = users::roles_of(&user);
-    let access = state
-        .keys
-        .issue(state.clock.now(), user.id, "user", roles, user.organization_id, Some(family))
-        .map_err(ApiError::internal)?;
+    let subject = Subject {
+        id: user.id,
+        kind: "user",
+        roles: users::roles_of(&user),
+        org: user.organization_id,
+        sid: Some(family),
+        ver: user.auth_version,
+    };
+    let access = state.keys.issue(state.clock.now(), subject).map_err(ApiError::internal)?;
     Ok(LoginResponse {
         access_token: access,
         refresh_token: refresh,
@@ -196,15 +210,26 @@ pub async fn refresh(state: &AppState, token: &str) -> ApiResult<LoginResponse> 
         .rows_affected
         == 1;
     let user = users::find(&txn, row.user_id).await?;
-    if !claimed || !user.active {
+    let org_active = super::organizations::find(&txn, user.organization_id).await?.active;
+    if !claimed || !user.active || !org_active {
         revoke_family(&txn, row.family_id, now).await?;
-        let action = if claimed { "session.revoked_inactive_user" } else { "session.refresh_token_reused" };
+        let action = match (claimed, user.active) {
+            (false, _) => "session.refresh_token_reused",
+            (true, false) => "session.revoked_inactive_user",
+            (true, true) => "session.revoked_inactive_organization",
+        };
         audit::append(&txn, now, Actor::SYSTEM, action, "user", user.id, serde_json::json!({"session": row.family_id}))
             .await?;
         txn.commit().await?;
+        state.principals.revoke_sessions([row.family_id]);
         return Err(invalid_refresh());
     }
-    let next = insert_refresh(&txn, state, user.id, row.family_id).await?;
+    // Sessions from before their start was recorded count from this token's issue.
+    let started = row.session_started_at.unwrap_or(row.issued_at);
+    if started + Duration::seconds(state.settings.session_max_secs as i64) <= now {
+        return Err(ApiError::Unauthorized("the session has reached its maximum lifetime; sign in again".into()));
+    }
+    let next = insert_refresh(&txn, state, user.id, row.family_id, started).await?;
     txn.commit().await?;
     respond(state, user, next, row.family_id)
 }
@@ -213,11 +238,11 @@ pub async fn logout(state: &AppState, token: &str) -> ApiResult<()> {
     check_refresh_shape(token)?;
     let now = state.now();
     let txn = crate::db::begin_write(&state.db).await?;
-    if let Some(row) = refresh_token::Entity::find()
+    let row = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(tokens::sha256_hex(token)))
         .one(&txn)
-        .await?
-    {
+        .await?;
+    if let Some(row) = &row {
         revoke_family(&txn, row.family_id, now).await?;
         audit::append(
             &txn,
@@ -231,6 +256,8 @@ pub async fn logout(state: &AppState, token: &str) -> ApiResult<()> {
         .await?;
     }
     txn.commit().await?;
+    // The session's access tokens stop working now, not when they expire.
+    state.principals.revoke_sessions(row.map(|r| r.family_id));
     // Unknown or already revoked tokens also answer 204: logout is idempotent.
     Ok(())
 }
@@ -265,6 +292,7 @@ pub async fn change_password(state: &AppState, caller: &Caller, input: PasswordC
     )
     .await?;
     txn.commit().await?;
+    state.principals_changed().await;
     Ok(())
 }
 
@@ -277,10 +305,14 @@ pub async fn client_token(
     address: &str,
 ) -> ApiResult<ClientTokenResponse> {
     let invalid = || ApiError::Unauthorized("invalid client credentials".into());
-    if let Some(secs) = state.throttle.locked_for(client_id, address) {
+    // Secrets are 256 random bits: guessing is hopeless, so there is no per-client lockout
+    // (anyone knows a client's public id and could lock its agency out with one). A global
+    // rate keeps a flood from costing more than it should.
+    if state.client_token_limiter.check().is_err() {
+        tracing::warn!(address, "client-credentials rate exceeded");
         return Err(ApiError::TooManyRequests {
-            detail: "too many failed attempts for this client; wait before trying again".into(),
-            retry_after_secs: secs,
+            detail: "too many token requests; wait a moment before trying again".into(),
+            retry_after_secs: 1,
         });
     }
     let client = api_client::Entity::find().filter(api_client::Column::ClientId.eq(client_id)).one(&state.db).await?;
@@ -288,16 +320,20 @@ pub async fn client_token(
         c.active && crate::auth::tokens::constant_time_eq(&c.secret_hash, &tokens::sha256_hex(secret))
     });
     let Some(client) = client.filter(|_| ok) else {
-        state.throttle.record_failure(client_id, address);
         return Err(invalid());
     };
     let org = super::organizations::find(&state.db, client.organization_id).await?;
     if !org.active {
         return Err(invalid());
     }
-    let access = state
-        .keys
-        .issue(state.clock.now(), client.id, "client", vec![Role::Applicant], client.organization_id, None)
-        .map_err(ApiError::internal)?;
+    let subject = Subject {
+        id: client.id,
+        kind: "client",
+        roles: vec![Role::Applicant],
+        org: client.organization_id,
+        sid: None,
+        ver: client.auth_version,
+    };
+    let access = state.keys.issue(state.clock.now(), subject).map_err(ApiError::internal)?;
     Ok(ClientTokenResponse { access_token: access, token_type: "Bearer", expires_in: state.keys.ttl_secs })
 }

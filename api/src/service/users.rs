@@ -220,6 +220,9 @@ pub async fn insert(
         email: Set(email),
         active: Set(true),
         version: Set(1),
+        auth_version: Set(0),
+        // Every account made while serving a demo database is a demo account.
+        demo: Set(state.settings.demo),
         password_changed_at: Set(now),
         created_at: Set(now),
         updated_at: Set(now),
@@ -339,6 +342,8 @@ pub async fn update(
     )
     .await?;
     txn.commit().await?;
+    // Roles and organization are read from the directory on every request.
+    state.principals_changed().await;
     Ok(model.into())
 }
 
@@ -353,10 +358,15 @@ pub async fn set_active(state: &AppState, actor: Actor, id: Uuid, active: bool) 
         return Ok(current.into());
     }
     let version = current.version;
+    let auth_version = current.auth_version;
     let mut am: user::ActiveModel = current.into();
     am.active = Set(active);
     am.version = Set(version + 1);
     am.updated_at = Set(now);
+    if !active {
+        // Tokens issued before stay void even if the account is activated again.
+        am.auth_version = Set(auth_version + 1);
+    }
     let model = cas_update(&txn, id, am, version).await?;
     if !active {
         revoke_sessions(&txn, id, None, now).await?;
@@ -364,6 +374,7 @@ pub async fn set_active(state: &AppState, actor: Actor, id: Uuid, active: bool) 
     let action = if active { "user.activated" } else { "user.deactivated" };
     audit::append(&txn, now, actor, action, "user", id, serde_json::json!({})).await?;
     txn.commit().await?;
+    state.principals_changed().await;
     Ok(model.into())
 }
 

@@ -50,9 +50,13 @@ pub struct StepDefinition {
     pub required_inputs: Vec<String>,
     /// "Output", verbatim.
     pub output: String,
-    /// Documents of these kinds must be uploaded while this step is current.
+    /// Documents of these kinds must be uploaded while this step is current, by its actor.
     #[serde(default)]
     pub required_documents: Vec<DocumentKind>,
+    /// Further kinds the actor may add while the step is current (`other` always may).
+    /// On the first step, also what the applicant may add to a returned request.
+    #[serde(default)]
+    pub may_upload: Vec<DocumentKind>,
     /// These must be supplied in the body of the call that completes the step.
     #[serde(default)]
     pub structured_outputs: Vec<StructuredOutputKind>,
@@ -547,7 +551,9 @@ mod tests {
     fn json_defaults_and_refusals() {
         let mut v = serde_json::to_value(sop_2025::internal()).unwrap();
         let follow_up = v["steps"][2].as_object_mut().unwrap();
-        for optional in ["required_documents", "structured_outputs", "may_return", "may_reject", "on_failure"] {
+        for optional in
+            ["required_documents", "may_upload", "structured_outputs", "may_return", "may_reject", "on_failure"]
+        {
             follow_up.remove(optional);
         }
         let def: WorkflowDefinition = serde_json::from_value(v.clone()).unwrap();

@@ -9,6 +9,7 @@ pub mod definition;
 pub mod engine;
 pub mod model;
 pub mod sop_2025;
+pub mod uploads;
 
 pub use definition::{DefinitionError, StepDefinition, WorkflowDefinition};
 pub use engine::{
@@ -19,3 +20,4 @@ pub use model::{
     Actor, Disposition, DispositionInstruction, DocumentKind, EventKind, Flow, IntegrationRecord, OutputError, Role,
     Status, StepCode, StructuredOutput, StructuredOutputKind, TeamList, TestOutcome, TestResult, UnknownName,
 };
+pub use uploads::{UploadParty, UploadRefusal};

@@ -315,6 +315,13 @@ fn definition(flow: Flow, name: &str, rows: Vec<Row>) -> WorkflowDefinition {
                 required_inputs: row.inputs.iter().map(|s| (*s).to_owned()).collect(),
                 output: row.output.to_owned(),
                 required_documents: row.documents.to_vec(),
+                // What the SOP's columns mention without making it a must.
+                may_upload: match row.code {
+                    Submit => vec![Doc::RequestLetter, Doc::ApplicationDocument, Doc::MeetingMinutes],
+                    Disposition => vec![Doc::DispositionSheet],
+                    Discussion => vec![Doc::MeetingMinutes],
+                    _ => vec![],
+                },
                 structured_outputs: row.outputs.to_vec(),
                 time_standard: row
                     .time

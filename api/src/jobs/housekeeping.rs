@@ -1,0 +1,38 @@
+//! Small periodic chores: re-reading who may act (so revocations made on another replica
+//! reach this one within `auth_refresh_secs`), and deleting expired idempotency keys.
+
+use std::time::Duration;
+
+use actix_web::web;
+
+use crate::state::AppState;
+
+/// Re-reads the principal directory every `auth_refresh_secs`.
+pub fn spawn_principal_refresh(state: web::Data<AppState>) -> tokio::task::JoinHandle<()> {
+    let period = Duration::from_secs(state.settings.auth_refresh_secs.max(1));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            state.principals_changed().await;
+        }
+    })
+}
+
+/// Deletes idempotency keys past their replay window every `housekeeping_interval_secs`.
+pub fn spawn_idempotency_purge(state: web::Data<AppState>) -> tokio::task::JoinHandle<()> {
+    let period = Duration::from_secs(state.settings.housekeeping_interval_secs.max(1));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match crate::idempotency::purge_expired(&state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "expired idempotency keys deleted"),
+                Err(e) => tracing::warn!(error = %e, "could not delete expired idempotency keys; retried next time"),
+            }
+        }
+    })
+}
