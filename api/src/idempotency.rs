@@ -46,11 +46,20 @@ enum Scope {
     Refused,
 }
 
+/// Whether the key is honoured on this route pattern (the OpenAPI document offers the
+/// header only there).
+pub fn applies_to(pattern: &str) -> bool {
+    matches!(scope_of(pattern), Scope::Stored)
+}
+
 fn scope(req: &ServiceRequest) -> Scope {
-    let pattern = req.match_pattern().unwrap_or_else(|| req.path().to_owned());
+    scope_of(&req.match_pattern().unwrap_or_else(|| req.path().to_owned()))
+}
+
+fn scope_of(pattern: &str) -> Scope {
     if IGNORED.iter().any(|p| pattern.starts_with(p)) {
         Scope::Ignored
-    } else if REFUSED.contains(&pattern.as_str()) {
+    } else if REFUSED.contains(&pattern) {
         Scope::Refused
     } else {
         Scope::Stored

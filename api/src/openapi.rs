@@ -127,7 +127,8 @@ pub fn finish(collected: Doc) -> Doc {
         // Not on multipart uploads: `crate::idempotency` does not apply to them, so a
         // documented header there would be a promise the server does not keep.
         if let Some(op) = item.post.as_mut().filter(|op| {
-            op.security.as_ref().is_some_and(|s| !s.is_empty())
+            crate::idempotency::applies_to(path)
+                && op.security.as_ref().is_some_and(|s| !s.is_empty())
                 && !op
                     .request_body
                     .as_ref()

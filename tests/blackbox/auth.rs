@@ -122,18 +122,26 @@ mod tokens {
 
     const SECRET: &str = "a-known-test-secret-of-at-least-32-bytes";
 
-    async fn app() -> TestApp {
-        TestApp::spawn_with(|s| s.jwt_secret = Some(SECRET.into())).await
+    /// The service, and the admin the forged tokens name (a real, active subject, so a
+    /// refusal below is about the token itself, not about whom it names).
+    async fn app() -> (TestApp, serde_json::Value) {
+        let app = TestApp::spawn_with(|s| s.jwt_secret = Some(SECRET.into())).await;
+        let admin = app.admin_token().await;
+        let me = app.get("/auth/me", &admin).await.body;
+        (app, me)
     }
 
-    fn claims(exp_offset: i64, aud: &str) -> serde_json::Value {
+    fn claims(me: &serde_json::Value, exp_offset: i64, aud: &str) -> serde_json::Value {
         let now = chrono::Utc::now().timestamp();
-        json!({"iss": "jembatan", "aud": aud, "sub": uuid::Uuid::new_v4(), "exp": now + exp_offset, "nbf": now - 10,
-               "iat": now - 10, "jti": "x", "roles": ["admin"], "org": uuid::Uuid::nil(), "kind": "user"})
+        json!({"iss": "jembatan", "aud": aud, "sub": me["id"], "exp": now + exp_offset, "nbf": now - 10,
+               "iat": now - 10, "jti": "x", "roles": ["admin"], "org": me["organization_id"], "kind": "user"})
     }
 
+    /// Signed as the service signs: `typ: at+jwt` and the key's id.
     fn sign(c: &serde_json::Value, secret: &str) -> String {
-        encode(&Header::default(), c, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
+        let header =
+            Header { typ: Some("at+jwt".into()), kid: Some(jembatan::auth::jwt::kid_of(secret)), ..Default::default() };
+        encode(&header, c, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
     }
 
     async fn users_with(app: &TestApp, token: &str) -> jembatan_tests::Resp {
@@ -142,41 +150,41 @@ mod tokens {
 
     #[tokio::test]
     async fn a_well_formed_token_is_accepted_so_the_refusals_below_mean_something() {
-        let app = app().await;
-        users_with(&app, &sign(&claims(300, "jembatan-api"), SECRET)).await.assert_status(200);
+        let (app, me) = app().await;
+        users_with(&app, &sign(&claims(&me, 300, "jembatan-api"), SECRET)).await.assert_status(200);
     }
 
     #[tokio::test]
     async fn alg_none_is_refused() {
-        let app = app().await;
-        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
-        let payload = URL_SAFE_NO_PAD.encode(claims(300, "jembatan-api").to_string());
+        let (app, me) = app().await;
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"at+jwt"}"#);
+        let payload = URL_SAFE_NO_PAD.encode(claims(&me, 300, "jembatan-api").to_string());
         users_with(&app, &format!("{header}.{payload}.")).await.assert_problem(401);
     }
 
     #[tokio::test]
     async fn wrong_signature_is_refused() {
-        let app = app().await;
-        users_with(&app, &sign(&claims(300, "jembatan-api"), "another-secret-that-is-32-bytes-long!"))
+        let (app, me) = app().await;
+        users_with(&app, &sign(&claims(&me, 300, "jembatan-api"), "another-secret-that-is-32-bytes-long!"))
             .await
             .assert_problem(401);
     }
 
     #[tokio::test]
     async fn expired_token_is_refused() {
-        let app = app().await;
-        users_with(&app, &sign(&claims(-120, "jembatan-api"), SECRET)).await.assert_problem(401);
+        let (app, me) = app().await;
+        users_with(&app, &sign(&claims(&me, -120, "jembatan-api"), SECRET)).await.assert_problem(401);
     }
 
     #[tokio::test]
     async fn wrong_audience_is_refused() {
-        let app = app().await;
-        users_with(&app, &sign(&claims(300, "some-other-api"), SECRET)).await.assert_problem(401);
+        let (app, me) = app().await;
+        users_with(&app, &sign(&claims(&me, 300, "some-other-api"), SECRET)).await.assert_problem(401);
     }
 
     #[tokio::test]
     async fn missing_and_garbage_tokens_are_refused() {
-        let app = app().await;
+        let (app, _) = app().await;
         let r = app.call(Method::GET, "/users", None, None).await;
         r.assert_problem(401);
         assert_eq!(r.header("www-authenticate"), Some("Bearer"));

@@ -22,15 +22,10 @@
 //! shows that the role alone does not make one the team.
 //!
 //! # Deactivated users: the decision
-//! Access tokens are stateless JWTs, valid up to their lifetime (15 min) by design: no
-//! per-call database lookup. Deactivation revokes the user's sessions at once, so refresh
-//! and login are refused immediately (asserted while building the fixture), and the
-//! exposure is bounded by one access-token lifetime. The table therefore expects a
-//! deactivated user's *unexpired* token to keep the rights of the role it was issued for
-//! (here: an applicant of DINKES, so `Deactivated` sits next to `Applicant` in the sets),
-//! except where the service checks the account itself (`GET /auth/me` → 401). To make
-//! deactivation immediate everywhere, change the service and flip the `Deactivated` entries
-//! here to `Unauthenticated` — the table is the one place to say so.
+//! Every request checks the token's subject in the principal directory (issue 10), so a
+//! deactivated user's *unexpired* token is refused at once, everywhere, like no token at
+//! all: `Deactivated` is in no set below and expects 401 wherever `Anonymous` does. (Until
+//! issue 10 such a token kept its role's rights for up to its 15-minute lifetime.)
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -211,7 +206,8 @@ impl Rule {
         if self.pass.contains(&who) {
             return Passed;
         }
-        if who == Anonymous {
+        // No token, or one whose user is deactivated: 401 wherever a caller is needed.
+        if matches!(who, Anonymous | Deactivated) {
             return Unauthenticated;
         }
         self.others
@@ -222,7 +218,7 @@ impl Rule {
 
 /// Public: anyone, with or without a token.
 const EVERYONE: &[Who] = CALLERS;
-/// Any valid access token (users, API clients; a deactivated user's unexpired token too).
+/// Any valid access token (users, API clients).
 /// With `.dinkes()`, outsiders still get 404.
 const SIGNED_IN: &[Who] = &[
     Applicant,
@@ -237,7 +233,6 @@ const SIGNED_IN: &[Who] = &[
     DivisionApplicant,
     Client,
     OtherClient,
-    Deactivated,
 ];
 /// People, not API clients.
 const USERS: &[Who] = &[
@@ -251,15 +246,14 @@ const USERS: &[Who] = &[
     Auditor,
     OtherApplicant,
     DivisionApplicant,
-    Deactivated,
 ];
 const ADMIN: &[Who] = &[Admin];
 const ADMIN_AUDITOR: &[Who] = &[Admin, Auditor];
 const OVERSIGHT: &[Who] = &[Admin, Auditor, HeadOfDivision, HeadOfAgency];
 /// Whoever may file a request: an applicant of any organization, or an agency's system.
-const ANY_APPLICANT: &[Who] = &[Applicant, Client, Deactivated, OtherApplicant, DivisionApplicant, OtherClient];
+const ANY_APPLICANT: &[Who] = &[Applicant, Client, OtherApplicant, DivisionApplicant, OtherClient];
 /// The applicant side of DINKES (the fixture request's organization).
-const DINKES_APPLICANT: &[Who] = &[Applicant, Client, Deactivated];
+const DINKES_APPLICANT: &[Who] = &[Applicant, Client];
 /// The actors of the steps: v1 of the external flow.
 const HEAD_OF_DIVISION: &[Who] = &[HeadOfDivision];
 const TECHNICAL_LEAD: &[Who] = &[TechnicalLead];
@@ -280,8 +274,7 @@ const RULES: &[Rule] = &[
     rule("POST /api/v1/auth/refresh", EVERYONE),
     rule("POST /api/v1/auth/logout", EVERYONE),
     rule("POST /api/v1/auth/token", EVERYONE),
-    // The service looks the account up: a deactivated user is refused at once here.
-    rule("GET /api/v1/auth/me", SIGNED_IN).except(&[(Deactivated, Unauthenticated)]),
+    rule("GET /api/v1/auth/me", SIGNED_IN),
     rule("POST /api/v1/auth/password", USERS),
     // Directory: organization names are not secret (front-ends need them); changes are
     // the admin's; people are for admin and auditor (anyone else: 404, not 403).

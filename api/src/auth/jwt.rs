@@ -73,7 +73,7 @@ pub struct TokenKeys {
 
 /// A key's id: derived from the key, so every replica with the same secrets agrees without
 /// configuring ids; 64 bits of a hash say nothing useful about a 256-bit secret.
-fn kid_of(secret: &str) -> String {
+pub fn kid_of(secret: &str) -> String {
     let digest = Sha256::new().chain_update(b"jembatan-jwt-kid:").chain_update(secret.as_bytes()).finalize();
     hex::encode(&digest[..8])
 }

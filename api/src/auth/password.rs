@@ -160,7 +160,7 @@ mod tests {
         for weak in
             ["password1234", "Password1234!", "qwertyuiop123", "shadow123456", "trenggalek2026", "rahasiaku123!"]
         {
-            assert!(check_policy(weak, "u").unwrap_err().contains("guess"), "{weak}");
+            assert!(check_policy(weak, "budi").unwrap_err().contains("guess"), "{weak}");
         }
         assert!(check_policy("aaaaaaaaaaaaaa", "u").unwrap_err().contains("repeated"));
         assert!(check_policy("budi.santoso-rahasia", "budi.santoso").unwrap_err().contains("username"));
