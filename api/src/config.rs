@@ -46,7 +46,7 @@ pub struct Settings {
     pub session_max_secs: u64,
     /// How often a replica re-reads who is active, their roles and revoked sessions.
     pub auth_refresh_secs: u64,
-    /// Token requests (`/auth/token`) per second for the whole service.
+    /// Token requests (`/auth/token`) per second from one client address.
     pub client_token_rate_per_sec: u32,
     /// Documents one request may hold.
     pub max_documents_per_request: u32,

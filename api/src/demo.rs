@@ -7,8 +7,8 @@
 //! account made while serving in demo mode is a demo account, and a normal `serve` refuses
 //! to start while any of them can still sign in (`remove_accounts` ends them).
 
-use entity::{installation_fact, organization, refresh_token, user};
-use sea_orm::sea_query::Expr;
+use entity::{api_client, installation_fact, organization, refresh_token, user};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use uuid::Uuid;
 
@@ -56,12 +56,26 @@ pub async fn guard(state: &AppState) -> Result<(), String> {
             .map_err(fail)?;
         return Ok(());
     }
-    let live = user::Entity::find()
+    // Marked demo accounts that can still sign in (deactivated ones too: an admin could
+    // activate them again) ...
+    let marked = user::Entity::find()
         .filter(user::Column::Demo.eq(true))
-        .filter(user::Column::Active.eq(true))
+        .filter(user::Column::PasswordHash.ne(REMOVED_PASSWORD))
         .count(db)
         .await
         .map_err(fail)?;
+    // ... and, in a database an older demo made before accounts were marked, the demo's
+    // usernames with the published password (at most one Argon2 check each).
+    let mut legacy = 0;
+    for (username, ..) in USERS {
+        let found = user::Entity::find().filter(user::Column::Username.eq(*username)).one(db).await.map_err(fail)?;
+        if let Some(u) = found.filter(|u| !u.demo)
+            && password::verify(Some(u.password_hash), DEMO_PASSWORD.into()).await.map_err(|e| e.to_string())?
+        {
+            legacy += 1;
+        }
+    }
+    let live = marked + legacy;
     if live > 0 {
         return Err(format!(
             "this database holds {live} demo account(s) whose password is published; end them with `{REMOVE_COMMAND}` \
@@ -71,21 +85,36 @@ pub async fn guard(state: &AppState) -> Result<(), String> {
     Ok(())
 }
 
-/// Ends every demo account: deactivated, password unusable, sessions revoked, tokens void.
-/// The rows stay, since the audit trail and the requests name them. Returns how many.
+/// The password hash of an ended demo account: not a PHC string, so nothing verifies.
+const REMOVED_PASSWORD: &str = "!demo-account-removed";
+
+/// Ends every demo account (and, in a database an older demo made, every account with a
+/// demo username and the published password): deactivated, password unusable, sessions
+/// revoked, tokens void; the API clients they made are revoked; the database is no longer
+/// a demo database. The rows stay, since the audit trail and the requests name them.
+/// Returns how many accounts were ended.
 pub async fn remove_accounts(state: &AppState) -> ApiResult<u64> {
     let now = state.now();
+    let mut legacy = Vec::new();
+    for (username, ..) in USERS {
+        let found = user::Entity::find().filter(user::Column::Username.eq(*username)).one(&state.db).await?;
+        if let Some(u) = found.filter(|u| !u.demo && u.password_hash != REMOVED_PASSWORD)
+            && password::verify(Some(u.password_hash), DEMO_PASSWORD.into()).await?
+        {
+            legacy.push(u.id);
+        }
+    }
     let txn = crate::db::begin_write(&state.db).await?;
     let demo_users = user::Entity::find()
-        .filter(user::Column::Demo.eq(true))
-        .filter(user::Column::Active.eq(true))
+        .filter(sea_orm::Condition::any().add(user::Column::Demo.eq(true)).add(user::Column::Id.is_in(legacy)))
+        .filter(user::Column::PasswordHash.ne(REMOVED_PASSWORD))
         .all(&txn)
         .await?;
     for u in &demo_users {
         let mut am: user::ActiveModel = u.clone().into();
         am.active = Set(false);
-        // Not a PHC string: no password verifies against it.
-        am.password_hash = Set("!demo-account-removed".into());
+        am.demo = Set(true);
+        am.password_hash = Set(REMOVED_PASSWORD.into());
         am.auth_version = Set(u.auth_version + 1);
         am.version = Set(u.version + 1);
         am.updated_at = Set(now);
@@ -107,6 +136,16 @@ pub async fn remove_accounts(state: &AppState) -> ApiResult<u64> {
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(&txn)
         .await?;
+    // The systems they registered had the demo's blessing only.
+    api_client::Entity::update_many()
+        .col_expr(api_client::Column::Active, Expr::value(false))
+        .col_expr(api_client::Column::RevokedAt, Expr::value(now))
+        .col_expr(api_client::Column::AuthVersion, Expr::col(api_client::Column::AuthVersion).add(1))
+        .filter(api_client::Column::CreatedBy.is_in(demo_users.iter().map(|u| u.id)))
+        .filter(api_client::Column::Active.eq(true))
+        .exec(&txn)
+        .await?;
+    installation_fact::Entity::delete_by_id(DEMO_FACT).exec(&txn).await?;
     txn.commit().await?;
     Ok(demo_users.len() as u64)
 }

@@ -21,7 +21,7 @@ pub type FieldErrors = BTreeMap<String, Vec<String>>;
 /// value of the documented shape that the rules behind it refuse (e.g. a time standard
 /// `2-1d`, target not below limit). `routes::extract::parse_json` answers such an error
 /// with 422 naming the field, where any other deserialization error is a 400.
-pub const UNACCEPTABLE: &str = "unacceptable: ";
+pub use jembatan_domain::UNACCEPTABLE;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {

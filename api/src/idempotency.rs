@@ -82,15 +82,18 @@ fn problem(e: ApiError) -> HttpResponse {
     e.error_response()
 }
 
-/// The caller a key belongs to: `user:<id>` / `client:<id>` from a valid bearer token.
-fn caller_of(req: &ServiceRequest, state: &AppState) -> Option<String> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return None;
-    }
-    let claims = state.keys.verify(token.trim()).ok()?;
-    Some(format!("{}:{}", claims.kind, claims.sub))
+/// The caller a key belongs to: `user:<id>` / `client:<id>`, for a token that may still
+/// act (checked against the principal directory like any request, so a revoked session
+/// or a deactivated account gets no stored response replayed).
+async fn caller_of(req: &ServiceRequest, state: &AppState) -> Option<String> {
+    let token = crate::auth::caller::bearer(req.request())?;
+    let presented = crate::auth::caller::presented(state, token).ok()?;
+    let caller = crate::auth::caller::authorize(state, presented).await.ok()?;
+    let kind = match caller.kind {
+        crate::auth::CallerKind::User => "user",
+        crate::auth::CallerKind::Client => "client",
+    };
+    Some(format!("{kind}:{}", caller.id))
 }
 
 pub async fn middleware(
@@ -126,7 +129,7 @@ pub async fn middleware(
             return Ok(req.into_response(problem(e)));
         }
     };
-    let Some(caller) = caller_of(&req, &state) else {
+    let Some(caller) = caller_of(&req, &state).await else {
         // Not signed in: the handler answers 401 (or it is a public endpoint).
         return Ok(next.call(req).await?.map_into_boxed_body());
     };

@@ -1,11 +1,14 @@
 //! Jembatan: the Trenggalek Diskominfo SOP for information-system integration as a REST API.
 //!
-//! `workflow` and `calendar` are the pure domain core; `service` owns transactions;
-//! `routes` is HTTP glue; `error` maps every failure to problem+json once.
+//! `workflow` and `calendar` are the pure domain core (the `jembatan-domain` crate,
+//! re-exported here); `shared` holds the rules every layer uses (pages, text, CAS);
+//! `service` owns transactions; `routes` is HTTP glue; `error` maps every failure to
+//! problem+json once. `docs/ARCHITECTURE.md` walks a transition through them.
+
+pub use jembatan_domain::{calendar, workflow};
 
 pub mod auth;
 pub mod bootstrap;
-pub mod calendar;
 pub mod check;
 pub mod clock;
 pub mod config;
@@ -19,8 +22,8 @@ pub mod openapi;
 pub mod routes;
 pub mod security_headers;
 pub mod service;
+pub mod shared;
 pub mod startup;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
-pub mod workflow;

@@ -278,7 +278,7 @@ mod tests {
     /// the ones the code enforces.
     #[test]
     fn spec_patterns_are_the_enforced_ones() {
-        use crate::routes::extract::{EMAIL_PATTERN, TEXT_PATTERN};
+        use crate::shared::text::{EMAIL_PATTERN, TEXT_PATTERN};
         let doc = serde_json::to_value(crate::startup::openapi_document()).unwrap();
         let schemas = &doc["components"]["schemas"];
         for (schema, field, pattern) in [

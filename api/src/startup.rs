@@ -72,7 +72,7 @@ pub async fn prepare(settings: Settings, clock: SharedClock) -> Result<web::Data
             std::time::Duration::from_secs(settings.login_window_secs),
         )),
         principals: std::sync::Arc::new(Principals::default()),
-        client_token_limiter: std::sync::Arc::new(governor::RateLimiter::direct(governor::Quota::per_second(
+        client_token_limiter: std::sync::Arc::new(governor::RateLimiter::keyed(governor::Quota::per_second(
             std::num::NonZeroU32::new(settings.client_token_rate_per_sec).unwrap_or(std::num::NonZeroU32::MIN),
         ))),
         settings,

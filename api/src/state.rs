@@ -22,8 +22,8 @@ pub struct AppState {
     pub throttle: Arc<LoginThrottle>,
     /// Who may act now (active, roles, revoked sessions), checked on every request.
     pub principals: Arc<Principals>,
-    /// The global rate of `/auth/token` requests.
-    pub client_token_limiter: Arc<governor::DefaultDirectRateLimiter>,
+    /// The rate of `/auth/token` requests per client address.
+    pub client_token_limiter: Arc<governor::DefaultKeyedRateLimiter<String>>,
     /// The office calendar in force; swapped whole when an admin changes closed dates or
     /// schedules, so a computation never sees half an update.
     pub calendar: Arc<RwLock<Arc<WorkingCalendar>>>,

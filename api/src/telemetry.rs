@@ -1,11 +1,20 @@
 //! Logging: human-readable text by default, JSON lines when configured. Each request's
 //! log lines carry its `request_id` (tracing-actix-web's root span).
+//!
+//! Service entry points are `#[tracing::instrument(level = "debug")]` spans (a transition
+//! carries the request id and the transition). With a `debug` filter, e.g.
+//! `RUST_LOG=info,jembatan=debug`, each span's end is logged with its busy and idle time,
+//! so a slow request's log says which service call took how long; at the default `info`
+//! those spans cost nothing and log nothing.
 
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::format::FmtSpan;
 
 pub fn init(format: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let timing = std::env::var("RUST_LOG").is_ok_and(|f| f.contains("debug") || f.contains("trace"));
+    let spans = if timing { FmtSpan::CLOSE } else { FmtSpan::NONE };
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_span_events(spans);
     // `try_init`: tests start many apps in one process; only the first sets the subscriber.
     let _ = if format == "json" {
         builder.json().flatten_event(true).with_current_span(true).try_init()

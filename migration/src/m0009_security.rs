@@ -75,6 +75,14 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        // Documents added before this rule by the applicant side after the first step (an
+        // agency system, or an applicant of the requesting organization) were revisions:
+        // they must not count for the office's step.
+        let sql = "UPDATE documents SET uploaded_as = 'applicant' WHERE step_code <> 'submit' AND ( \
+                   uploaded_by_client IS NOT NULL OR uploaded_by_user IN ( \
+                     SELECT u.id FROM users u JOIN requests r ON r.organization_id = u.organization_id \
+                     WHERE r.id = documents.request_id AND CAST(u.roles AS TEXT) LIKE '%\"applicant\"%'))";
+        m.get_connection().execute_unprepared(sql).await?;
         // The daily upload quota sums today's documents.
         m.create_index(
             Index::create()

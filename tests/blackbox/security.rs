@@ -11,30 +11,30 @@ use crate::flows::{Office, PDF};
 /// The secret every `serve --demo` used to sign with; it is in the published source.
 const OLD_PUBLIC_DEMO_SECRET: &str = "jembatan-demo-secret-do-not-use-in-production";
 
-fn forge(secret: &str, typ: &str, sub: &str, org: &Value, roles: &[&str]) -> String {
+/// A token as the service would sign it with `secret`: type, key id, claims.
+fn forge(secret: &str, typ: &str, sub: &Value, org: &Value, roles: &[&str]) -> String {
     let now = chrono::Utc::now().timestamp();
     let claims = json!({"iss": "jembatan", "aud": "jembatan-api", "sub": sub, "exp": now + 600, "nbf": now - 5,
         "iat": now - 5, "jti": uuid::Uuid::new_v4().to_string(), "roles": roles, "org": org, "kind": "user"});
     let mut header = Header::new(Algorithm::HS256);
     header.typ = Some(typ.into());
+    header.kid = Some(jembatan::auth::jwt::kid_of(secret));
     jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
 }
 
-/// Item 1: a demo server does not accept tokens signed with the once-public constant.
+/// Item 1: a demo server does not accept tokens signed with the once-public constant, even
+/// for its real admin: it signs with a secret of its own run.
 #[tokio::test]
 async fn demo_mode_does_not_accept_tokens_signed_with_the_published_secret() {
     let app = TestApp::spawn_checked(true, |_| {}).await;
-    let forged = forge(
-        OLD_PUBLIC_DEMO_SECRET,
-        "at+jwt",
-        &uuid::Uuid::new_v4().to_string(),
-        &json!(uuid::Uuid::nil()),
-        &["admin"],
-    );
+    let admin = app.admin_token().await;
+    let me = app.get("/auth/me", &admin).await.body;
+    let forged = forge(OLD_PUBLIC_DEMO_SECRET, "at+jwt", &me["id"], &me["organization_id"], &["admin"]);
     app.get("/users", &forged).await.assert_problem(401);
     app.post("/organizations", &forged, json!({"code": "EVIL", "name": "x", "kind": "agency"}))
         .await
         .assert_problem(401);
+    app.get("/users", &admin).await.assert_status(200);
 }
 
 /// Item 1 and 5: roles in a validly signed token are not trusted for a subject that is
@@ -46,7 +46,11 @@ async fn a_signed_token_for_a_subject_that_is_no_user_is_refused() {
     let app = TestApp::spawn_with(move |c| c.jwt_secret = Some(s)).await;
     let admin = app.admin_token().await;
     let me = app.get("/auth/me", &admin).await.body;
-    let nobody = forge(&secret, "at+jwt", &uuid::Uuid::new_v4().to_string(), &me["organization_id"], &["admin"]);
+    // Right key, type and key id: the forgery is accepted for the real admin ...
+    let real = forge(&secret, "at+jwt", &me["id"], &me["organization_id"], &["admin"]);
+    app.get("/users", &real).await.assert_status(200);
+    // ... so only the subject differs here.
+    let nobody = forge(&secret, "at+jwt", &json!(uuid::Uuid::new_v4()), &me["organization_id"], &["admin"]);
     app.get("/users", &nobody).await.assert_problem(401);
     app.post(
         "/users",
@@ -66,7 +70,7 @@ async fn a_token_without_the_access_token_type_is_refused() {
     let app = TestApp::spawn_with(move |c| c.jwt_secret = Some(s)).await;
     let admin = app.admin_token().await;
     let me = app.get("/auth/me", &admin).await.body;
-    let plain = forge(&secret, "JWT", me["id"].as_str().unwrap(), &me["organization_id"], &["admin"]);
+    let plain = forge(&secret, "JWT", &me["id"], &me["organization_id"], &["admin"]);
     app.get("/auth/me", &plain).await.assert_problem(401);
     // Ours carry the type and a key id.
     let header = jsonwebtoken::decode_header(&admin).unwrap();
@@ -625,4 +629,127 @@ async fn expired_idempotency_keys_are_purged_by_the_housekeeping_job() {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     db.close().await.ok();
+}
+
+/// Review of the fixes: a refresh racing a logout of the same session never leaves a
+/// usable successor (the user's row lock orders them).
+#[tokio::test]
+async fn a_refresh_racing_a_logout_leaves_no_live_session() {
+    let app = TestApp::spawn_with(|s| {
+        s.db_max_connections = 8;
+        s.db_acquire_timeout_secs = 30;
+    })
+    .await;
+    let admin = app.admin_token().await;
+    let org = app.create_org(&admin, "DINKES", "agency").await;
+    app.user(&admin, "budi", &org["id"], &["applicant"]).await;
+    // Without the lock this failed in 2 of 3 runs of 10 rounds on PostgreSQL.
+    for round in 0..20 {
+        let rt = app.login("budi", PASSWORD).await.body["refresh_token"].as_str().unwrap().to_owned();
+        let body = json!({"refresh_token": rt});
+        let (refreshed, logged_out) = futures_util::join!(
+            app.call(Method::POST, "/auth/refresh", None, Some(body.clone())),
+            app.call(Method::POST, "/auth/logout", None, Some(body.clone())),
+        );
+        logged_out.assert_status(204);
+        if refreshed.status == 200 {
+            // The refresh came first: the logout revoked its successor too.
+            let next = json!({"refresh_token": refreshed.body["refresh_token"]});
+            let again = app.call(Method::POST, "/auth/refresh", None, Some(next)).await;
+            assert_eq!(again.status, 401, "round {round}: the successor outlived the logout");
+            let access = refreshed.body["access_token"].as_str().unwrap();
+            app.get("/requests", access).await.assert_problem(401);
+        } else {
+            refreshed.assert_problem(401);
+        }
+    }
+}
+
+/// Review of the fixes: the token rate is per client address, so one sender's flood does
+/// not lock out the other agencies' systems.
+#[tokio::test]
+async fn one_senders_token_flood_does_not_lock_out_other_systems() {
+    let app = TestApp::spawn_with(|c| {
+        c.trusted_proxies = Some("127.0.0.1/32".into());
+        c.client_token_rate_per_sec = 5;
+    })
+    .await;
+    let admin = app.admin_token().await;
+    let org = app.create_org(&admin, "DINKES", "agency").await;
+    let c = app.post("/api-clients", &admin, json!({"name": "SIMPUS", "organization_id": org["id"]})).await;
+    let c = c.assert_status(201).clone();
+    let token =
+        |xff: &'static str, secret: &Value| {
+            app.send(app.http.post(app.url("/auth/token")).header("x-forwarded-for", xff).json(
+                &json!({"grant_type": "client_credentials", "client_id": c["client_id"], "client_secret": secret}),
+            ))
+        };
+    let mut throttled = 0;
+    for _ in 0..12 {
+        if token("203.0.113.66", &json!("jbs_junk")).await.status == 429 {
+            throttled += 1;
+        }
+    }
+    assert!(throttled > 0, "the flooding address is throttled");
+    token("192.0.2.10", &c["client_secret"]).await.assert_status(200);
+}
+
+/// Review of the fixes: a stolen access token does not buy unlimited guesses of the
+/// current password.
+#[tokio::test]
+async fn guessing_the_current_password_is_throttled() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let org = app.create_org(&admin, "DINKES", "agency").await;
+    let (_, token) = app.user(&admin, "budi", &org["id"], &["applicant"]).await;
+    let guess = json!({"current_password": "a wrong guess here", "new_password": "jembatan gantung di Trenggalek"});
+    for _ in 0..5 {
+        app.post("/auth/password", &token, guess.clone()).await.assert_problem(422);
+    }
+    let r = app.post("/auth/password", &token, guess).await;
+    r.assert_problem(429);
+    assert!(r.header("retry-after").is_some());
+}
+
+/// Review of the fixes: a database an older demo made (accounts not yet marked) is
+/// recognised by the published password; an ended demo account cannot be activated again.
+#[tokio::test]
+async fn an_older_demo_database_and_ended_demo_accounts_stay_off_a_real_server() {
+    let real = TestApp::spawn().await;
+    let admin = real.admin_token().await;
+    let office = real.get("/auth/me", &admin).await.body["organization_id"].clone();
+    // What an older `serve --demo` left: the demo's admin, unmarked, with the published password.
+    let state = jembatan::startup::prepare(
+        jembatan::config::Settings {
+            database_url: real.database_url.clone(),
+            storage_dir: real.storage_dir.clone(),
+            jwt_secret: Some("x".repeat(40)),
+            ..Default::default()
+        },
+        std::sync::Arc::new(jembatan::clock::SystemClock),
+    )
+    .await
+    .unwrap();
+    let hash = jembatan::auth::password::hash(jembatan::demo::DEMO_PASSWORD.into()).await.unwrap();
+    let org = serde_json::from_value(office).unwrap();
+    let legacy = jembatan::service::users::insert(
+        &state,
+        jembatan::service::audit::Actor::SYSTEM,
+        "admin".into(),
+        "Administrator Sistem".into(),
+        hash,
+        org,
+        vec![jembatan::auth::Role::Admin],
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    let err = another_start(&real, false, |_| {}).await.err().expect("the published password is recognised");
+    assert!(err.contains("remove-demo-accounts"), "{err}");
+    assert_eq!(jembatan::demo::remove_accounts(&state).await.unwrap(), 1);
+    another_start(&real, false, |_| {}).await.expect("nothing demo-like is left");
+    real.login("admin", jembatan::demo::DEMO_PASSWORD).await.assert_problem(401);
+    let r = real.post(&format!("/users/{}/activate", legacy.id), &admin, json!({})).await;
+    r.assert_problem(409);
 }

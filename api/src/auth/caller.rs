@@ -51,7 +51,7 @@ impl Caller {
     }
 }
 
-fn bearer(req: &HttpRequest) -> Option<&str> {
+pub fn bearer(req: &HttpRequest) -> Option<&str> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
@@ -74,6 +74,12 @@ impl FromRequest for Caller {
 fn verify(req: &HttpRequest) -> Result<(web::Data<AppState>, Presented), ApiError> {
     let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| ApiError::internal("application state missing"))?;
     let token = bearer(req).ok_or_else(|| ApiError::Unauthorized("a bearer access token is required".into()))?;
+    let presented = presented(state, token)?;
+    Ok((state.clone(), presented))
+}
+
+/// What a bearer token says about its subject, once its signature and claims are valid.
+pub fn presented(state: &AppState, token: &str) -> Result<Presented, ApiError> {
     let claims = state
         .keys
         .verify(token)
@@ -84,7 +90,7 @@ fn verify(req: &HttpRequest) -> Result<(web::Data<AppState>, Presented), ApiErro
         "client" => CallerKind::Client,
         _ => return Err(ApiError::Unauthorized("the access token is invalid".into())),
     };
-    Ok((state.clone(), Presented { kind, id, session: claims.sid, version: claims.ver }))
+    Ok(Presented { kind, id, session: claims.sid, version: claims.ver })
 }
 
 /// Whether the token's subject may still act, and as what: roles and organization come

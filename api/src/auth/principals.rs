@@ -11,7 +11,8 @@
 //! (`examples/auth_cost.rs` measures it).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, RwLock};
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{api_client, organization, refresh_token, user};
@@ -62,7 +63,20 @@ struct Directory {
 #[derive(Default)]
 pub struct Principals {
     directory: RwLock<Directory>,
+    /// Reloads are numbered as they start; a reload installs its snapshot only if no
+    /// later-started one has been installed, so a slow reload that read the database
+    /// before a change committed cannot overwrite the state that change produced.
+    started: AtomicU64,
+    installed: Mutex<u64>,
+    /// Sessions this replica revoked, kept for a while on top of every installed snapshot:
+    /// a reload that read the database just before the revocation committed must not
+    /// bring them back.
+    local_revocations: Mutex<Vec<(Uuid, std::time::Instant)>>,
 }
+
+/// How long a local revocation is kept on top of reloaded snapshots: far longer than a
+/// reload can take.
+const LOCAL_REVOCATION_HOLD: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// What a token claims about itself, as far as the directory cares.
 pub struct Presented {
@@ -118,6 +132,7 @@ impl Principals {
         now: DateTime<Utc>,
         access_ttl_secs: u64,
     ) -> Result<(), sea_orm::DbErr> {
+        let generation = self.started.fetch_add(1, Ordering::SeqCst) + 1;
         let users = user::Entity::find().all(db).await?;
         let clients = api_client::Entity::find().all(db).await?;
         let inactive: Vec<Uuid> = organization::Entity::find()
@@ -136,13 +151,23 @@ impl Principals {
             .into_tuple()
             .all(db)
             .await?;
-        let fresh = Directory {
+        let mut fresh = Directory {
             users: users.iter().map(|u| (u.id, user_principal(u))).collect(),
             clients: clients.iter().map(|c| (c.id, client_principal(c))).collect(),
             inactive_organizations: inactive.into_iter().collect(),
             revoked_sessions: revoked.into_iter().collect(),
         };
+        let mut installed = self.installed.lock().unwrap_or_else(|p| p.into_inner());
+        if generation < *installed {
+            return Ok(()); // a reload that started later is already in place
+        }
+        {
+            let mut local = self.local_revocations.lock().unwrap_or_else(|p| p.into_inner());
+            local.retain(|(_, at)| at.elapsed() < LOCAL_REVOCATION_HOLD);
+            fresh.revoked_sessions.extend(local.iter().map(|(s, _)| *s));
+        }
         *self.directory.write().unwrap_or_else(|p| p.into_inner()) = fresh;
+        *installed = generation;
         Ok(())
     }
 
@@ -158,6 +183,9 @@ impl Principals {
     /// Marks sessions revoked in memory at once (the next reload confirms it from the
     /// database).
     pub fn revoke_sessions(&self, sessions: impl IntoIterator<Item = Uuid>) {
+        let sessions: Vec<Uuid> = sessions.into_iter().collect();
+        let now = std::time::Instant::now();
+        self.local_revocations.lock().unwrap_or_else(|p| p.into_inner()).extend(sessions.iter().map(|s| (*s, now)));
         let mut d = self.directory.write().unwrap_or_else(|p| p.into_inner());
         d.revoked_sessions.extend(sessions);
     }
@@ -210,7 +238,7 @@ mod tests {
         }
         d.revoked_sessions.extend(revoked);
         d.users.insert(id, p);
-        (Principals { directory: RwLock::new(d) }, id)
+        (Principals { directory: RwLock::new(d), ..Principals::default() }, id)
     }
 
     fn active() -> Principal {

@@ -28,6 +28,8 @@ pub fn spawn_idempotency_purge(state: web::Data<AppState>) -> tokio::task::JoinH
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
+            // Forget addresses whose token-rate budget is full again.
+            state.client_token_limiter.retain_recent();
             match crate::idempotency::purge_expired(&state).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(deleted = n, "expired idempotency keys deleted"),

@@ -1,16 +1,18 @@
 //! `/api-clients`: agency systems that call Jembatan with the client-credentials grant.
 
+use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::extract::{ApiJson, Page, PageQuery};
+use super::extract::{ApiJson, PageQuery};
 use crate::auth::policy::{AdminOnly, Authorized};
 use crate::error::{ApiResult, Problem};
 use crate::service::api_clients::{self as svc, ApiClient, ApiClientWithSecret, NewApiClient};
 use crate::service::audit::Actor;
+use crate::shared::Page;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -38,7 +40,11 @@ async fn create(
     body: ApiJson<NewApiClient>,
 ) -> ApiResult<HttpResponse> {
     let c = svc::create(&state, Actor::from(&*who), body.0).await?;
-    Ok(super::created(format!("/api/v1/api-clients/{}", c.client.id), c.client.version, &c))
+    // Said here, not only by the headers middleware: the idempotency store keeps no
+    // response marked so.
+    let mut res = super::created(format!("/api/v1/api-clients/{}", c.client.id), c.client.version, &c);
+    res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    Ok(res)
 }
 
 /// Admin only.
@@ -95,7 +101,9 @@ async fn rotate(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let c = svc::rotate(&state, Actor::from(&*who), *id).await?;
-    Ok(super::ok_versioned(c.client.version, &c))
+    let mut res = super::ok_versioned(c.client.version, &c);
+    res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    Ok(res)
 }
 
 /// Admin only. Final: a revoked client cannot be used or rotated.

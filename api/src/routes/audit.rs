@@ -8,10 +8,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::extract::{Page, PageQuery, decode_cursor_bytes, encode_cursor_bytes};
+use super::extract::PageQuery;
 use crate::auth::policy::{AdminOrAuditor, Authorized};
 use crate::error::{ApiError, ApiResult};
 use crate::service::audit::{self, ChainReport};
+use crate::shared::Page;
+use crate::shared::page::{decode_cursor_bytes, encode_cursor_bytes};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -108,11 +110,8 @@ async fn events(
     if let Some(a) = &filter.action {
         q = q.filter(audit_event::Column::Action.eq(a.as_str()));
     }
-    let mut rows = q.all(&state.db).await?;
-    let more = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
-    let next_cursor = if more { rows.last().map(|r| encode_seq(r.seq)) } else { None };
-    Ok(HttpResponse::Ok().json(Page { items: rows.into_iter().map(AuditEvent::from).collect(), next_cursor }))
+    let rows = q.all(&state.db).await?;
+    Ok(HttpResponse::Ok().json(Page::from_rows_by(rows, limit, |r| encode_seq(r.seq), AuditEvent::from)))
 }
 
 /// Admin and auditor. Recomputes every hash; reports the first break, if any.

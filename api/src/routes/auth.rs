@@ -36,7 +36,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[post("/auth/login")]
 async fn login(state: web::Data<AppState>, req: HttpRequest, body: ApiJson<LoginRequest>) -> ApiResult<HttpResponse> {
     let res = sessions::login(&state, body.0, &super::client_address(&req)).await?;
-    Ok(HttpResponse::Ok().json(res))
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(res))
 }
 
 /// Public (the refresh token is the credential). Rotates the token; presenting a used one
@@ -52,7 +52,8 @@ async fn login(state: web::Data<AppState>, req: HttpRequest, body: ApiJson<Login
 )]
 #[post("/auth/refresh")]
 async fn refresh(state: web::Data<AppState>, body: ApiJson<RefreshRequest>) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(sessions::refresh(&state, &body.0.refresh_token).await?))
+    let res = sessions::refresh(&state, &body.0.refresh_token).await?;
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(res))
 }
 
 /// Public (the refresh token is the credential). Ends the session; idempotent.
@@ -86,13 +87,8 @@ pub enum Me {
 #[get("/auth/me")]
 async fn me(state: web::Data<AppState>, who: Authorized<SignedIn>) -> ApiResult<HttpResponse> {
     let me = match who.kind {
-        CallerKind::User => {
-            let u = users::find(&state.db, who.id).await?;
-            if !u.active {
-                return Err(ApiError::Unauthorized("this account is deactivated".into()));
-            }
-            Me::User(u.into())
-        }
+        // Whether the account may act was checked by the extractor, against the directory.
+        CallerKind::User => Me::User(users::find(&state.db, who.id).await?.into()),
         CallerKind::Client => Me::Client(api_clients::find(&state.db, who.id).await?.into()),
     };
     Ok(HttpResponse::Ok().json(me))
@@ -109,10 +105,11 @@ async fn me(state: web::Data<AppState>, who: Authorized<SignedIn>) -> ApiResult<
 #[post("/auth/password")]
 async fn change_password(
     state: web::Data<AppState>,
+    req: HttpRequest,
     who: Authorized<SignedInUser>,
     body: ApiJson<PasswordChange>,
 ) -> ApiResult<HttpResponse> {
-    sessions::change_password(&state, &who, body.0).await?;
+    sessions::change_password(&state, &who, body.0, &super::client_address(&req)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

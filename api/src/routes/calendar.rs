@@ -10,7 +10,7 @@ use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::extract::{ApiJson, IfMatch, Page, PageQuery};
+use super::extract::{ApiJson, IfMatch, PageQuery};
 use crate::auth::policy::{AdminOnly, Authorized, SignedIn};
 use crate::calendar::TimeStandard;
 use crate::calendar::standard::{self, StandardParseError};
@@ -20,6 +20,7 @@ use crate::service::calendar::{
     self as svc, Calendar, ClosedDate, ClosedDateUpdate, DuePreview, ElapsedWorkingTime, NewClosedDate,
     NewSpecialSchedule, SpecialSchedule, WeeklyScheduleUpdate,
 };
+use crate::shared::Page;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {

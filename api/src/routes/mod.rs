@@ -80,23 +80,34 @@ fn client_behind<'a>(
     trusted: &[ipnet::IpNet],
 ) -> std::net::IpAddr {
     let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|n| n.contains(ip));
+    // A dual-stack listener sees IPv4 peers as `::ffff:a.b.c.d`: compare them as IPv4.
+    let peer = peer.to_canonical();
     if !is_trusted(&peer) {
         return peer;
     }
     let hops: Vec<&str> = forwarded.flat_map(|v| v.split(',')).map(str::trim).collect();
     let mut client = peer;
     for hop in hops.iter().rev() {
-        match hop.parse::<std::net::IpAddr>() {
-            Ok(ip) => {
+        match parse_hop(hop) {
+            Some(ip) => {
                 client = ip;
                 if !is_trusted(&ip) {
                     break;
                 }
             }
-            Err(_) => break,
+            None => break,
         }
     }
     client
+}
+
+/// An `X-Forwarded-For` entry: an address, possibly with a port (`192.0.2.1:4711`,
+/// `[2001:db8::1]:4711`), as some proxies write it.
+fn parse_hop(hop: &str) -> Option<std::net::IpAddr> {
+    if let Ok(ip) = hop.parse::<std::net::IpAddr>() {
+        return Some(ip.to_canonical());
+    }
+    hop.parse::<std::net::SocketAddr>().ok().map(|a| a.ip().to_canonical())
 }
 
 #[cfg(test)]
@@ -118,5 +129,8 @@ mod tests {
         assert_eq!(client_behind(ip("10.0.0.1"), ["6.6.6.6, junk"].into_iter(), &trusted), ip("10.0.0.1"));
         // Only proxies in the chain: the left-most of them.
         assert_eq!(client_behind(ip("10.0.0.1"), ["10.0.0.5"].into_iter(), &trusted), ip("10.0.0.5"));
+        // Mapped peers and entries with ports are understood.
+        assert_eq!(client_behind(ip("::ffff:10.0.0.1"), ["192.0.2.9:4711"].into_iter(), &trusted), ip("192.0.2.9"));
+        assert_eq!(client_behind(ip("10.0.0.1"), ["[2001:db8::7]:80"].into_iter(), &trusted), ip("2001:db8::7"));
     }
 }

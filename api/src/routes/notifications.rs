@@ -6,10 +6,11 @@ use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::extract::{Page, PageQuery};
+use super::extract::PageQuery;
 use crate::auth::policy::{Authorized, SignedInUser};
 use crate::error::{ApiError, ApiResult};
 use crate::service::notifications::{self as svc, MarkedRead, Notification};
+use crate::shared::Page;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {

@@ -6,11 +6,12 @@ use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::extract::{ApiJson, IfMatch, Page, PageQuery};
+use super::extract::{ApiJson, IfMatch, PageQuery};
 use crate::auth::policy::{AdminOnly, Authorized, SignedIn};
 use crate::error::{ApiResult, Problem};
 use crate::service::audit::Actor;
 use crate::service::organizations::{self as svc, NewOrganization, Organization, OrganizationKind, OrganizationUpdate};
+use crate::shared::Page;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {

@@ -7,11 +7,12 @@ use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::extract::{ApiJson, IfMatch, Page, PageQuery};
+use super::extract::{ApiJson, IfMatch, PageQuery};
 use crate::auth::policy::{Authorized, SignedIn};
 use crate::error::{ApiError, ApiResult};
 use crate::service::requests::{self as svc, NewRequest, RequestFilter, RequestUpdate, RequestView};
 use crate::service::timeline::{self, Timeline};
+use crate::shared::Page;
 use crate::state::AppState;
 use crate::workflow::{Flow, Status, StepCode};
 

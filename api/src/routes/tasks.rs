@@ -5,10 +5,11 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::extract::{Page, PageQuery};
+use super::extract::PageQuery;
 use crate::auth::policy::{Authorized, SignedIn};
 use crate::error::ApiResult;
 use crate::service::requests::{self as svc, CatalogueEntry, RequestView};
+use crate::shared::Page;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {

@@ -42,7 +42,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 pub struct StepBody {
     #[schema(max_length = 4000)]
     pub note: Option<String>,
-    #[serde(default, deserialize_with = "crate::routes::extract::integral_i32")]
+    #[serde(default, deserialize_with = "crate::shared::integral::integral_i32")]
     #[schema(minimum = 1, maximum = 2147483647)]
     pub version: Option<i32>,
 }
@@ -57,7 +57,7 @@ pub struct DispositionBody {
     pub to_user_id: Option<Uuid>,
     #[schema(max_length = 4000)]
     pub note: Option<String>,
-    #[serde(default, deserialize_with = "crate::routes::extract::integral_i32")]
+    #[serde(default, deserialize_with = "crate::shared::integral::integral_i32")]
     #[schema(minimum = 1, maximum = 2147483647)]
     pub version: Option<i32>,
 }
@@ -70,7 +70,7 @@ pub struct TeamBody {
     pub member_user_ids: Vec<Uuid>,
     #[schema(max_length = 4000)]
     pub note: Option<String>,
-    #[serde(default, deserialize_with = "crate::routes::extract::integral_i32")]
+    #[serde(default, deserialize_with = "crate::shared::integral::integral_i32")]
     #[schema(minimum = 1, maximum = 2147483647)]
     pub version: Option<i32>,
 }
@@ -86,7 +86,7 @@ pub struct IntegrationBody {
     pub repository_url: Option<String>,
     #[schema(max_length = 4000)]
     pub note: Option<String>,
-    #[serde(default, deserialize_with = "crate::routes::extract::integral_i32")]
+    #[serde(default, deserialize_with = "crate::shared::integral::integral_i32")]
     #[schema(minimum = 1, maximum = 2147483647)]
     pub version: Option<i32>,
 }
@@ -99,7 +99,7 @@ pub struct TestingBody {
     pub result: TestOutcome,
     #[schema(max_length = 4000)]
     pub note: Option<String>,
-    #[serde(default, deserialize_with = "crate::routes::extract::integral_i32")]
+    #[serde(default, deserialize_with = "crate::shared::integral::integral_i32")]
     #[schema(minimum = 1, maximum = 2147483647)]
     pub version: Option<i32>,
 }
@@ -113,7 +113,7 @@ pub struct ReasonBody {
     pub reason: String,
     #[schema(max_length = 4000)]
     pub note: Option<String>,
-    #[serde(default, deserialize_with = "crate::routes::extract::integral_i32")]
+    #[serde(default, deserialize_with = "crate::shared::integral::integral_i32")]
     #[schema(minimum = 1, maximum = 2147483647)]
     pub version: Option<i32>,
 }

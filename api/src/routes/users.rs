@@ -6,12 +6,13 @@ use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::extract::{ApiJson, IfMatch, Page, PageQuery};
+use super::extract::{ApiJson, IfMatch, PageQuery};
 use crate::auth::Role;
 use crate::auth::policy::{AdminOnly, AdminOrAuditor, Authorized, SignedIn};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::service::audit::Actor;
 use crate::service::users::{self as svc, NewUser, User, UserFilter, UserUpdate};
+use crate::shared::Page;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -139,7 +140,10 @@ async fn deactivate(
     tag = "directory",
     summary = "Reactivate a user",
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = User)),
+    responses(
+        (status = 200, body = User),
+        (status = 409, description = "A demo account (its password is published) cannot be activated", body = Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[post("/users/{id}/activate")]

@@ -10,7 +10,7 @@ use super::audit::{self, Actor};
 use super::organizations;
 use crate::auth::tokens;
 use crate::error::{ApiError, ApiResult};
-use crate::routes::extract::Page;
+use crate::shared::Page;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -68,12 +68,14 @@ pub struct NewApiClient {
     pub organization_id: Uuid,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn find<C: sea_orm::ConnectionTrait>(db: &C, id: Uuid) -> ApiResult<api_client::Model> {
     api_client::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found("API client"))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(state: &AppState, actor: Actor, input: NewApiClient) -> ApiResult<ApiClientWithSecret> {
-    if let Err(m) = crate::routes::extract::check_text(&input.name, 200) {
+    if let Err(m) = crate::shared::text::check_text(&input.name, 200) {
         return Err(ApiError::invalid("name", m));
     }
     let name = input.name.trim().to_owned();
@@ -115,6 +117,7 @@ pub async fn create(state: &AppState, actor: Actor, input: NewApiClient) -> ApiR
     Ok(ApiClientWithSecret { client: model.into(), client_secret: secret })
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(
     state: &AppState,
     organization_id: Option<Uuid>,
@@ -134,6 +137,7 @@ pub async fn list(
 
 /// Issues a new secret; the old one stops working at once, and so do the tokens issued
 /// with it (a rotation is what one does when a secret may have leaked).
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn rotate(state: &AppState, actor: Actor, id: Uuid) -> ApiResult<ApiClientWithSecret> {
     let now = state.now();
     let secret = tokens::generate("jbs_");
@@ -154,6 +158,7 @@ pub async fn rotate(state: &AppState, actor: Actor, id: Uuid) -> ApiResult<ApiCl
     Ok(ApiClientWithSecret { client: model.into(), client_secret: secret })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn revoke(state: &AppState, actor: Actor, id: Uuid) -> ApiResult<ApiClient> {
     let now = state.now();
     let txn = crate::db::begin_write(&state.db).await?;

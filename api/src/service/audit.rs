@@ -67,6 +67,7 @@ fn hash_of(m: &audit_event::Model) -> String {
 }
 
 /// Appends one event. Call inside the transaction that makes the change.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn append<C: ConnectionTrait>(
     txn: &C,
     at: DateTime<Utc>,
@@ -137,6 +138,7 @@ pub struct ChainReport {
     pub head_seq: i64,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn verify<C: ConnectionTrait>(db: &C) -> ApiResult<ChainReport> {
     let head = audit_head::Entity::find_by_id(1).one(db).await?.ok_or_else(|| ApiError::internal("no audit head"))?;
     let mut prev = "0".repeat(64);

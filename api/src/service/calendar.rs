@@ -31,7 +31,9 @@ use uuid::Uuid;
 use super::audit::{self, Actor};
 use crate::calendar::{self as cal, CalendarError, TimeStandard, WorkingCalendar};
 use crate::error::{ApiError, ApiResult, FieldErrors};
-use crate::routes::extract::{Page, decode_cursor_bytes, encode_cursor_bytes};
+use crate::shared::Page;
+use crate::shared::page::{decode_cursor_bytes, encode_cursor_bytes};
+use crate::shared::text::check_passage;
 use crate::state::AppState;
 
 /// The calendar's id in the audit trail: every calendar change is an event about this
@@ -289,7 +291,7 @@ pub struct NewSpecialSchedule {
 pub struct WeeklyScheduleUpdate {
     pub hours: WeeklyHours,
     /// The calendar version you saw (or send `If-Match`); a stale one is refused with 409.
-    #[serde(default, deserialize_with = "crate::routes::extract::integral_i32")]
+    #[serde(default, deserialize_with = "crate::shared::integral::integral_i32")]
     #[schema(example = 3, minimum = 1, maximum = 2147483647)]
     pub version: Option<i32>,
 }
@@ -416,6 +418,7 @@ fn special_view(r: special_schedule::Model) -> ApiResult<SpecialSchedule> {
 
 /// Builds the calendar from the tables (weekly hours default to the regency's while
 /// unset). Stored data that no longer builds is an internal error: every write checks it.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn load<C: ConnectionTrait>(db: &C) -> ApiResult<WorkingCalendar> {
     let stored = Stored::read(db).await?;
     stored.build().map_err(|e| ApiError::internal(format!("the stored calendar is invalid: {e}")))
@@ -426,6 +429,7 @@ pub async fn load<C: ConnectionTrait>(db: &C) -> ApiResult<WorkingCalendar> {
 // ---------------------------------------------------------------------------------------
 
 /// At service start: seed on the first start, then install the stored calendar.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn startup(state: &AppState) -> ApiResult<()> {
     seed_if_new(&state.db, state.now()).await?;
     state.set_calendar(load(&state.db).await?);
@@ -438,6 +442,7 @@ pub async fn startup(state: &AppState) -> ApiResult<()> {
 /// transaction, so this happens once even with several replicas starting together, and a
 /// seeded date an admin later deletes is not inserted again. A date already present is
 /// left as it is. Returns how many dates were inserted.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn seed_if_new(db: &DatabaseConnection, now: DateTime<Utc>) -> ApiResult<u64> {
     use calendar_setting::Column as S;
     let txn = crate::db::begin_write(db).await?;
@@ -499,6 +504,7 @@ pub async fn seed_if_new(db: &DatabaseConnection, now: DateTime<Utc>) -> ApiResu
 ///
 /// Then recomputes every open step's due times from its start under the new calendar,
 /// moved by the working time it waited on the applicant (`service::due_times`).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn on_calendar_changed(state: &AppState, calendar: WorkingCalendar, version: i32) -> ApiResult<()> {
     state.set_calendar(calendar);
     ensure_newest(state, version).await;
@@ -543,6 +549,7 @@ async fn ensure_newest(state: &AppState, mut installed: i32) {
 
 /// For a periodic job when several replicas run: installs a calendar another replica
 /// changed. Returns whether the calendar in force changed.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn refresh(state: &AppState) -> ApiResult<bool> {
     let fresh = load(&state.db).await?;
     let current = state.calendar();
@@ -628,13 +635,6 @@ fn refused(e: CalendarError, change: Change) -> ApiError {
     ApiError::invalid(&field, e.to_string())
 }
 
-fn check_text(errors: &mut FieldErrors, field: &str, value: &str, max: usize) {
-    let n = value.trim().chars().count();
-    if n == 0 || n > max {
-        errors.entry(field.to_owned()).or_default().push(format!("must be 1–{max} characters"));
-    }
-}
-
 fn check_date(errors: &mut FieldErrors, field: &str, d: NaiveDate) {
     if !(FIRST_YEAR..=LAST_YEAR).contains(&d.year()) {
         errors.entry(field.to_owned()).or_default().push(format!("must be in the years {FIRST_YEAR}–{LAST_YEAR}"));
@@ -649,11 +649,12 @@ async fn find_closed<C: ConnectionTrait>(db: &C, date: NaiveDate) -> ApiResult<c
     closed_date::Entity::find_by_id(date).one(db).await?.ok_or_else(|| ApiError::not_found("closed date"))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn add_closed_date(state: &AppState, actor: Actor, input: NewClosedDate) -> ApiResult<ClosedDate> {
     let mut errors = FieldErrors::new();
     check_date(&mut errors, "date", input.date);
-    check_text(&mut errors, "name", &input.name, NAME_MAX);
-    check_text(&mut errors, "source", &input.source, SOURCE_MAX);
+    check_passage(&mut errors, "name", &input.name, NAME_MAX);
+    check_passage(&mut errors, "source", &input.source, SOURCE_MAX);
     fail_on(errors)?;
     let now = state.now();
     let (txn, version) = begin_change(state, now, None).await?;
@@ -696,6 +697,7 @@ pub async fn add_closed_date(state: &AppState, actor: Actor, input: NewClosedDat
     Ok(closed_view(row))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update_closed_date(
     state: &AppState,
     actor: Actor,
@@ -703,8 +705,8 @@ pub async fn update_closed_date(
     input: ClosedDateUpdate,
 ) -> ApiResult<ClosedDate> {
     let mut errors = FieldErrors::new();
-    check_text(&mut errors, "name", &input.name, NAME_MAX);
-    check_text(&mut errors, "source", &input.source, SOURCE_MAX);
+    check_passage(&mut errors, "name", &input.name, NAME_MAX);
+    check_passage(&mut errors, "source", &input.source, SOURCE_MAX);
     fail_on(errors)?;
     let now = state.now();
     let (txn, version) = begin_change(state, now, None).await?;
@@ -736,6 +738,7 @@ pub async fn update_closed_date(
     Ok(closed_view(row))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete_closed_date(state: &AppState, actor: Actor, date: NaiveDate) -> ApiResult<()> {
     let now = state.now();
     let (txn, version) = begin_change(state, now, None).await?;
@@ -759,6 +762,7 @@ pub async fn delete_closed_date(state: &AppState, actor: Actor, date: NaiveDate)
     commit_change(state, txn, calendar, version).await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn add_special_schedule(
     state: &AppState,
     actor: Actor,
@@ -770,8 +774,8 @@ pub async fn add_special_schedule(
     if input.to < input.from {
         errors.entry("to".into()).or_default().push("must not be before `from`".into());
     }
-    check_text(&mut errors, "name", &input.name, NAME_MAX);
-    check_text(&mut errors, "source", &input.source, SOURCE_MAX);
+    check_passage(&mut errors, "name", &input.name, NAME_MAX);
+    check_passage(&mut errors, "source", &input.source, SOURCE_MAX);
     fail_on(errors)?;
     let now = state.now();
     let (txn, version) = begin_change(state, now, None).await?;
@@ -815,6 +819,7 @@ pub async fn add_special_schedule(
     special_view(row)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn delete_special_schedule(state: &AppState, actor: Actor, id: Uuid) -> ApiResult<()> {
     let now = state.now();
     let (txn, version) = begin_change(state, now, None).await?;
@@ -844,6 +849,7 @@ pub async fn delete_special_schedule(state: &AppState, actor: Actor, id: Uuid) -
 
 /// Replaces the weekly hours. `if_match` (or the body's `version`) is the calendar
 /// version the caller saw; a stale one is 409.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn replace_weekly_schedule(
     state: &AppState,
     actor: Actor,
@@ -906,6 +912,7 @@ async fn calendar_view<C: ConnectionTrait>(db: &C) -> ApiResult<Calendar> {
 }
 
 /// The stored calendar (the one in force).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_calendar(state: &AppState) -> ApiResult<Calendar> {
     // One read transaction, so the version matches the data.
     let txn = state.db.begin().await?;
@@ -931,14 +938,12 @@ pub fn decode_date_cursor(cursor: &str) -> ApiResult<NaiveDate> {
     Ok(i32::try_from(n).ok().and_then(NaiveDate::from_num_days_from_ce_opt).unwrap_or(first))
 }
 
-fn page_by_date<R, T>(mut rows: Vec<R>, limit: u64, date: impl Fn(&R) -> NaiveDate, map: impl Fn(R) -> T) -> Page<T> {
-    let more = rows.len() as u64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let next_cursor = if more { rows.last().map(|r| encode_date_cursor(date(r))) } else { None };
-    Page { items: rows.into_iter().map(map).collect(), next_cursor }
+fn page_by_date<R, T>(rows: Vec<R>, limit: u64, date: impl Fn(&R) -> NaiveDate, map: impl Fn(R) -> T) -> Page<T> {
+    Page::from_rows_by(rows, limit, |r| encode_date_cursor(date(r)), map)
 }
 
 /// Closed dates in `[from, to]` (either bound optional), by date, after `after`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_closed_dates(
     state: &AppState,
     from: Option<NaiveDate>,
@@ -961,11 +966,13 @@ pub async fn list_closed_dates(
     Ok(page_by_date(rows, limit, |r| r.date, closed_view))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_closed_date(state: &AppState, date: NaiveDate) -> ApiResult<ClosedDate> {
     find_closed(&state.db, date).await.map(closed_view)
 }
 
 /// Special schedules by start date, after `after`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_special_schedules(
     state: &AppState,
     limit: u64,
@@ -982,6 +989,7 @@ pub async fn list_special_schedules(
     Ok(Page { items, next_cursor: page.next_cursor })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn get_special_schedule(state: &AppState, id: Uuid) -> ApiResult<SpecialSchedule> {
     let row = special_schedule::Entity::find_by_id(id)
         .one(&state.db)

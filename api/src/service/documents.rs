@@ -73,6 +73,7 @@ pub fn store(state: &AppState) -> LocalStore {
 /// Whether the caller may add a document (of `kind`, once known) to this request now, and
 /// in whose name: the definition decides (`workflow::uploads`). Asked before the bytes are
 /// read (without the kind) and again inside the transaction that records them.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn upload_party<C: ConnectionTrait>(
     db: &C,
     caller: &Caller,
@@ -99,6 +100,9 @@ fn upload_refusal(refusal: UploadRefusal) -> ApiError {
         UploadRefusal::ReadOnly => ApiError::Forbidden("the auditor role is read-only".into()),
         UploadRefusal::NotYourTurn { actor } => {
             ApiError::Forbidden(format!("only the actor of the current step (`{actor}`) may add documents now"))
+        }
+        UploadRefusal::UnknownStep(step) => {
+            ApiError::internal(format!("the request stands at `{step}`, which its definition does not have"))
         }
         UploadRefusal::KindNotAllowed { kind, allowed } => {
             let allowed: Vec<&str> = allowed.iter().map(|k| k.as_str()).collect();
@@ -168,6 +172,7 @@ pub struct Upload {
 }
 
 /// Stores a received upload and records it, all or nothing.
+#[tracing::instrument(level = "debug", skip_all, fields(request_id = %request_id))]
 pub async fn record(state: &AppState, caller: &Caller, request_id: Uuid, up: Upload) -> ApiResult<DocumentMeta> {
     let store = store(state);
     let stored = store.finish(up.pending).await.map_err(|e| ApiError::internal(e.to_string()))?;
@@ -179,6 +184,13 @@ pub async fn record(state: &AppState, caller: &Caller, request_id: Uuid, up: Upl
         let r = requests::load_for_update(&txn, caller, request_id).await?;
         let party = upload_party(&txn, caller, &r, Some(up.kind)).await?;
         let inst = r.current_step_instance_id.ok_or_else(|| ApiError::Conflict("the request is closed".into()))?;
+        if txn.get_database_backend() == DbBackend::Postgres {
+            // Uploads to different requests of one organization take different row locks;
+            // this serialises them on the organization's daily total (released at commit).
+            let key = i64::from_be_bytes(caller.organization_id.as_bytes()[..8].try_into().unwrap_or_default());
+            let lock = "SELECT pg_advisory_xact_lock($1)";
+            txn.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, lock, [key.into()])).await?;
+        }
         check_quotas(&txn, state, caller, request_id, stored.size, now).await?;
         let previous = document::Entity::find()
             .filter(document::Column::RequestId.eq(request_id))
@@ -251,8 +263,11 @@ async fn scalar<C: ConnectionTrait>(db: &C, sql: &str, values: Vec<sea_orm::Valu
 }
 
 /// Per request: how many documents and how many bytes; per organization of the uploader:
-/// how many bytes a day (Asia/Jakarta). Over → 413 or 429, and nothing is kept.
-async fn check_quotas<C: ConnectionTrait>(
+/// how many bytes a day (Asia/Jakarta). Over → 413 or 429, and nothing is kept. Asked
+/// before the body is read (with `size` 1: is there room at all?) and again, with the
+/// real size, in the transaction that records the document, under the request's row lock
+/// and (on PostgreSQL) a lock on the organization's daily total.
+pub async fn check_quotas<C: ConnectionTrait>(
     db: &C,
     state: &AppState,
     caller: &Caller,
@@ -338,6 +353,7 @@ pub fn too_large(e: StoreError) -> ApiError {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(request_id = %request_id))]
 pub async fn list(state: &AppState, caller: &Caller, request_id: Uuid) -> ApiResult<Vec<DocumentMeta>> {
     requests::load_visible(&state.db, caller, request_id).await?;
     Ok(document::Entity::find()
@@ -352,6 +368,7 @@ pub async fn list(state: &AppState, caller: &Caller, request_id: Uuid) -> ApiRes
 }
 
 /// A document the caller may see (through its request), else 404.
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn find_visible(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<document::Model> {
     let d = document::Entity::find_by_id(id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("document"))?;
     requests::load_visible(&state.db, caller, d.request_id).await.map_err(|_| ApiError::not_found("document"))?;

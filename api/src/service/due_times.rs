@@ -50,6 +50,7 @@ fn stored(inst: &step_instance::Model) -> Due {
 /// representation and ETag changed, and a transition that read the old times fails its
 /// compare-and-set with 409 instead of writing them back) and one
 /// `request.due_times_recomputed` audit event with the old and new times.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn recompute_open_due_times(state: &AppState) -> ApiResult<u64> {
     use step_instance::Column as S;
     let now = state.now();

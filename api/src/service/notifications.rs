@@ -15,7 +15,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
-use crate::routes::extract::{Page, decode_cursor_bytes, encode_cursor_bytes};
+use crate::shared::Page;
+use crate::shared::page::{decode_cursor_bytes, encode_cursor_bytes};
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -122,6 +123,7 @@ fn stamp(now: DateTime<Utc>) -> (Uuid, DateTime<Utc>) {
 }
 
 /// Writes one notification; call inside the transaction that decided it.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, n: NewNotification<'_>) -> ApiResult<Uuid> {
     let (id, at) = stamp(now);
     notification::ActiveModel {
@@ -172,6 +174,7 @@ fn decode(cursor: &str) -> ApiResult<(Section, Uuid, DateTime<Utc>)> {
 
 /// The caller's notifications: unread first, then read; newest first within each.
 /// `unread`: Some(true) only unread, Some(false) only read, None both.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(
     state: &AppState,
     user_id: Uuid,
@@ -212,13 +215,11 @@ pub async fn list(
         }
         rows.extend(q.all(&state.db).await?.into_iter().map(|m| (section, m)));
     }
-    let more = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
-    let next_cursor = if more { rows.last().map(|(s, m)| encode(*s, m.id)) } else { None };
-    Ok(Page { items: rows.into_iter().map(|(_, m)| m.into()).collect(), next_cursor })
+    Ok(Page::from_rows_by(rows, limit, |(s, m)| encode(*s, m.id), |(_, m)| m.into()))
 }
 
 /// Marks one of the caller's notifications read (again: no change). Someone else's is 404.
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn mark_read(state: &AppState, user_id: Uuid, id: Uuid) -> ApiResult<Notification> {
     let now = state.now();
     let txn = crate::db::begin_write(&state.db).await?;
@@ -239,6 +240,7 @@ pub async fn mark_read(state: &AppState, user_id: Uuid, id: Uuid) -> ApiResult<N
 }
 
 /// Marks all of the caller's unread notifications read.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_all_read(state: &AppState, user_id: Uuid) -> ApiResult<MarkedRead> {
     let now = state.now();
     let txn = crate::db::begin_write(&state.db).await?;

@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 use super::audit::{self, Actor};
 use crate::error::{ApiError, ApiResult, FieldErrors};
-use crate::routes::extract::Page;
+use crate::shared::Page;
+use crate::shared::cas::compare_and_set;
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -93,7 +94,7 @@ pub struct OrganizationUpdate {
     )]
     pub name: Option<String>,
     /// The version you saw; a stale one is refused with 409 (or use `If-Match`).
-    #[serde(default, deserialize_with = "crate::routes::extract::integral_i32")]
+    #[serde(default, deserialize_with = "crate::shared::integral::integral_i32")]
     #[schema(minimum = 1, maximum = 2147483647)]
     pub version: Option<i32>,
 }
@@ -107,7 +108,7 @@ fn check_code(code: &str, errors: &mut FieldErrors) {
 }
 
 fn check_name(name: &str, errors: &mut FieldErrors) {
-    if let Err(m) = crate::routes::extract::check_text(name, 200) {
+    if let Err(m) = crate::shared::text::check_text(name, 200) {
         errors.entry("name".into()).or_default().push(m);
     }
 }
@@ -122,6 +123,7 @@ async fn code_taken<C: sea_orm::ConnectionTrait>(db: &C, code: &str, except: Opt
 
 /// Inserts an organization and its `organization.created` audit event, inside the caller's
 /// transaction. `origin` (`bootstrap`, `demo`) marks rows the service made itself.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert<C: ConnectionTrait>(
     txn: &C,
     now: DateTime<Utc>,
@@ -151,6 +153,7 @@ pub async fn insert<C: ConnectionTrait>(
     Ok(model)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(state: &AppState, actor: Actor, input: NewOrganization) -> ApiResult<Organization> {
     let mut errors = FieldErrors::new();
     check_code(&input.code, &mut errors);
@@ -168,14 +171,17 @@ pub async fn create(state: &AppState, actor: Actor, input: NewOrganization) -> A
     Ok(model.into())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn get(state: &AppState, id: Uuid) -> ApiResult<Organization> {
     find(&state.db, id).await.map(Into::into)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn find<C: sea_orm::ConnectionTrait>(db: &C, id: Uuid) -> ApiResult<organization::Model> {
     organization::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found("organization"))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(
     state: &AppState,
     kind: Option<OrganizationKind>,
@@ -197,6 +203,7 @@ pub async fn list(
     Ok(Page::from_rows(rows, limit, |r| r.id, Into::into))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn update(
     state: &AppState,
     actor: Actor,
@@ -233,7 +240,14 @@ pub async fn update(
     }
     am.version = Set(current.version + 1);
     am.updated_at = Set(now);
-    let model = cas_update(&txn, id, am, current.version).await?;
+    let model = compare_and_set(
+        &txn,
+        am,
+        (organization::Column::Id, id),
+        (organization::Column::Version, current.version),
+        "organization",
+    )
+    .await?;
     audit::append(
         &txn,
         now,
@@ -248,6 +262,7 @@ pub async fn update(
     Ok(model.into())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn set_active(state: &AppState, actor: Actor, id: Uuid, active: bool) -> ApiResult<Organization> {
     let now = state.now();
     let txn = crate::db::begin_write(&state.db).await?;
@@ -260,7 +275,14 @@ pub async fn set_active(state: &AppState, actor: Actor, id: Uuid, active: bool) 
     am.active = Set(active);
     am.version = Set(version + 1);
     am.updated_at = Set(now);
-    let model = cas_update(&txn, id, am, version).await?;
+    let model = compare_and_set(
+        &txn,
+        am,
+        (organization::Column::Id, id),
+        (organization::Column::Version, version),
+        "organization",
+    )
+    .await?;
     let mut details = serde_json::json!({});
     if !active {
         // Its people's sessions end and its systems' tokens are void: reactivation lets
@@ -292,23 +314,4 @@ pub async fn set_active(state: &AppState, actor: Actor, id: Uuid, active: bool) 
     txn.commit().await?;
     state.principals_changed().await;
     Ok(model.into())
-}
-
-/// Update only if the row is still at `version`: two racing writers cannot both win.
-async fn cas_update(
-    txn: &sea_orm::DatabaseTransaction,
-    id: Uuid,
-    am: organization::ActiveModel,
-    version: i32,
-) -> ApiResult<organization::Model> {
-    let res = organization::Entity::update_many()
-        .set(am)
-        .filter(organization::Column::Id.eq(id))
-        .filter(organization::Column::Version.eq(version))
-        .exec(txn)
-        .await?;
-    if res.rows_affected != 1 {
-        return Err(ApiError::Conflict("the organization changed meanwhile; reload and retry".into()));
-    }
-    find(txn, id).await
 }

@@ -415,6 +415,7 @@ type Groups = HashMap<(String, String), Acc>;
 /// The (flow, step) groups whose standard counts days, from the current definitions.
 type DayGroups = std::collections::HashSet<(String, String)>;
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn sla(state: &AppState, f: &ReportFilter) -> ApiResult<SlaReport> {
     use step_instance::Column as S;
     let now = state.now();
@@ -587,6 +588,7 @@ pub struct Summary {
     pub end_to_end: EndToEnd,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn summary(state: &AppState, f: &ReportFilter) -> ApiResult<Summary> {
     use request::Column as R;
     let now = state.now();

@@ -23,7 +23,9 @@ use super::{workflows, working_time};
 use crate::auth::{Caller, Role};
 use crate::calendar::{Due, SlaState, WorkingCalendar};
 use crate::error::{ApiError, ApiResult, FieldErrors};
-use crate::routes::extract::Page;
+use crate::shared::Page;
+use crate::shared::cas::compare_and_set;
+use crate::shared::text::check_passage;
 use crate::state::AppState;
 use crate::workflow::uploads::UploadParty;
 use crate::workflow::{
@@ -80,7 +82,7 @@ pub struct RequestUpdate {
     pub letter_number: Option<String>,
     pub letter_date: Option<NaiveDate>,
     /// The version you saw; stale → 409 (or send `If-Match`).
-    #[serde(default, deserialize_with = "crate::routes::extract::integral_i32")]
+    #[serde(default, deserialize_with = "crate::shared::integral::integral_i32")]
     #[schema(minimum = 1, maximum = 2147483647)]
     pub version: Option<i32>,
 }
@@ -235,13 +237,6 @@ pub fn view(r: &request::Model, def: &WorkflowDefinition, now: DateTime<Utc>) ->
     }
 }
 
-fn check_text(errors: &mut FieldErrors, field: &str, value: &str, max: usize) {
-    let n = value.trim().chars().count();
-    if n == 0 || n > max {
-        errors.entry(field.into()).or_default().push(format!("must be 1–{max} characters"));
-    }
-}
-
 fn check_letter_date(errors: &mut FieldErrors, date: NaiveDate, now: DateTime<Utc>) {
     let today = now.with_timezone(&chrono_tz::Asia::Jakarta).date_naive();
     if date > today {
@@ -271,6 +266,7 @@ pub(crate) async fn load_for_update(
     q.one(txn).await?.filter(|r| visible(caller, r)).ok_or_else(|| ApiError::not_found("request"))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn load_visible<C: ConnectionTrait>(db: &C, caller: &Caller, id: Uuid) -> ApiResult<request::Model> {
     request::Entity::find_by_id(id)
         .one(db)
@@ -320,18 +316,19 @@ async fn open_step<C: ConnectionTrait>(
     Ok(m)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(state: &AppState, caller: &Caller, input: NewRequest) -> ApiResult<RequestView> {
     if !caller.has(Role::Applicant) {
         return Err(ApiError::Forbidden("only an applicant (or an agency's system) can make a request".into()));
     }
     let now = state.now();
     let mut errors = FieldErrors::new();
-    check_text(&mut errors, "title", &input.title, 200);
-    check_text(&mut errors, "purpose", &input.purpose, 4000);
-    check_text(&mut errors, "source_system", &input.source_system, 200);
-    check_text(&mut errors, "target_system", &input.target_system, 200);
-    check_text(&mut errors, "data_exchanged", &input.data_exchanged, 4000);
-    check_text(&mut errors, "letter_number", &input.letter_number, 100);
+    check_passage(&mut errors, "title", &input.title, 200);
+    check_passage(&mut errors, "purpose", &input.purpose, 4000);
+    check_passage(&mut errors, "source_system", &input.source_system, 200);
+    check_passage(&mut errors, "target_system", &input.target_system, 200);
+    check_passage(&mut errors, "data_exchanged", &input.data_exchanged, 4000);
+    check_passage(&mut errors, "letter_number", &input.letter_number, 100);
     check_letter_date(&mut errors, input.letter_date, now);
     if !errors.is_empty() {
         return Err(ApiError::invalid_fields(errors));
@@ -460,6 +457,7 @@ fn state_of(r: &request::Model) -> RequestState {
     RequestState { status: status_of(r), current_step: step_of(r), office_has_acted: r.office_has_acted }
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn update(
     state: &AppState,
     caller: &Caller,
@@ -478,7 +476,7 @@ pub async fn update(
         ("letter_number", &input.letter_number, 100),
     ] {
         if let Some(v) = value {
-            check_text(&mut errors, field, v, max);
+            check_passage(&mut errors, field, v, max);
         }
     }
     if let Some(d) = input.letter_date {
@@ -518,28 +516,12 @@ pub async fn update(
     }
     am.version = Set(version + 1);
     am.updated_at = Set(now);
-    let updated = cas_update(&txn, id, am, version).await?;
+    let updated =
+        compare_and_set(&txn, am, (request::Column::Id, id), (request::Column::Version, version), "request").await?;
     audit::append(&txn, now, Actor::from(caller), "request.edited", "request", id, serde_json::Value::Object(changed))
         .await?;
     txn.commit().await?;
     Ok(view(&updated, &def, now))
-}
-
-async fn cas_update(
-    txn: &sea_orm::DatabaseTransaction,
-    id: Uuid,
-    am: request::ActiveModel,
-    version: i32,
-) -> ApiResult<request::Model> {
-    // The id is the key: one row back, or none when the version moved on.
-    request::Entity::update_many()
-        .set(am)
-        .filter(request::Column::Id.eq(id))
-        .filter(request::Column::Version.eq(version))
-        .exec_with_returning(txn)
-        .await?
-        .pop()
-        .ok_or_else(|| ApiError::Conflict("the request changed meanwhile; reload it and retry".into()))
 }
 
 /// Which transition, as named by the endpoint.
@@ -613,6 +595,7 @@ async fn check_output_people<C: ConnectionTrait>(db: &C, output: &StructuredOutp
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id, transition = ?transition))]
 pub async fn transition(
     state: &AppState,
     caller: &Caller,
@@ -809,13 +792,15 @@ pub async fn transition(
     am.current_step = Set(decision.current_step.as_str().into());
     am.version = Set(version + 1);
     am.updated_at = Set(now);
-    let updated = cas_update(&txn, id, am, version).await?;
+    let updated =
+        compare_and_set(&txn, am, (request::Column::Id, id), (request::Column::Version, version), "request").await?;
     audit::append(&txn, now, Actor::from(caller), &format!("request.{}", decision.event), "request", id, details)
         .await?;
     txn.commit().await?;
     Ok(view(&updated, &def, now))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn get(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<RequestView> {
     let r = load_visible(&state.db, caller, id).await?;
     let def = workflows::by_id(&state.db, r.definition_id).await?.definition;
@@ -846,6 +831,7 @@ async fn views(state: &AppState, rows: Vec<request::Model>) -> ApiResult<Vec<Req
     Ok(out)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(
     state: &AppState,
     caller: &Caller,
@@ -898,16 +884,14 @@ pub async fn list(
     if let Some(after) = after {
         q = q.filter(request::Column::Id.lt(after));
     }
-    let rows = q.all(&state.db).await?;
-    let more = rows.len() as u64 > limit;
-    let mut rows = rows;
-    rows.truncate(limit as usize);
-    let next_cursor = if more { rows.last().map(|r| crate::routes::extract::encode_cursor(r.id)) } else { None };
+    let (rows, next_cursor) =
+        crate::shared::page::cut(q.all(&state.db).await?, limit, |r| crate::shared::page::encode_cursor(r.id));
     Ok(Page { items: views(state, rows).await?, next_cursor })
 }
 
 /// The caller's worklist: requests whose current step the caller may act on, most urgent
 /// (earliest limit) first. Applicants: their organization's drafts and returned requests.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn tasks(state: &AppState, caller: &Caller, limit: u64) -> ApiResult<Vec<RequestView>> {
     // One `ORDER BY current_limit_at, id LIMIT n` query per kind of work, merged here: each
     // reads one index range and stops at `limit`, where a single query OR-ing them made
@@ -968,6 +952,7 @@ pub struct CatalogueEntry {
     pub completed_at: Option<DateTime<Utc>>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn catalogue(
     state: &AppState,
     caller: &Caller,

@@ -84,6 +84,7 @@ fn check_refresh_shape(token: &str) -> ApiResult<()> {
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn login(state: &AppState, input: LoginRequest, address: &str) -> ApiResult<LoginResponse> {
     let username = input.username.trim().to_lowercase();
     // The attempt is counted before the (slow) verification, so parallel guesses cannot
@@ -101,13 +102,20 @@ pub async fn login(state: &AppState, input: LoginRequest, address: &str) -> ApiR
         _ => return Err(invalid_credentials()),
     };
     state.throttle.succeeded(&username, address);
-    // Right password, but no longer allowed in: the same answer as a wrong one.
-    if !user.active || !super::organizations::find(&state.db, user.organization_id).await?.active {
-        return Err(invalid_credentials());
-    }
     let now = state.now();
     let family = Uuid::now_v7();
     let txn = crate::db::begin_write(&state.db).await?;
+    // Under the user's lock: the password verified must still be the password (a change
+    // that committed during the verification wins), and the account and its organization
+    // must still be allowed in. A refusal is the same answer as a wrong password.
+    let current = users::lock(&txn, user.id).await?;
+    if current.password_hash != user.password_hash
+        || !current.active
+        || !super::organizations::find(&txn, current.organization_id).await?.active
+    {
+        return Err(invalid_credentials());
+    }
+    let user = current;
     let refresh = insert_refresh(&txn, state, user.id, family, now).await?;
     audit::append(
         &txn,
@@ -186,15 +194,21 @@ async fn revoke_family(
 
 /// Rotates a refresh token. A token presented a second time means it was copied: the
 /// whole family (the thief's and the owner's successors alike) is revoked.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn refresh(state: &AppState, token: &str) -> ApiResult<LoginResponse> {
     check_refresh_shape(token)?;
     let now = state.now();
     let txn = crate::db::begin_write(&state.db).await?;
-    let Some(row) = refresh_token::Entity::find()
-        .filter(refresh_token::Column::TokenHash.eq(tokens::sha256_hex(token)))
-        .one(&txn)
-        .await?
-    else {
+    let hash = tokens::sha256_hex(token);
+    let find = || refresh_token::Entity::find().filter(refresh_token::Column::TokenHash.eq(hash.clone()));
+    let Some(row) = find().one(&txn).await? else {
+        return Err(invalid_refresh());
+    };
+    // The user's lock orders this refresh with any logout, password change or revocation
+    // of the same user: read the token again under it, so a revocation that committed
+    // meanwhile is seen, and one that comes later sees the successor inserted here.
+    let user = users::lock(&txn, row.user_id).await?;
+    let Some(row) = find().one(&txn).await? else {
         return Err(invalid_refresh());
     };
     if row.revoked_at.is_some() || row.expires_at <= now {
@@ -205,11 +219,11 @@ pub async fn refresh(state: &AppState, token: &str) -> ApiResult<LoginResponse> 
         .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
         .filter(refresh_token::Column::Id.eq(row.id))
         .filter(refresh_token::Column::UsedAt.is_null())
+        .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(&txn)
         .await?
         .rows_affected
         == 1;
-    let user = users::find(&txn, row.user_id).await?;
     let org_active = super::organizations::find(&txn, user.organization_id).await?.active;
     if !claimed || !user.active || !org_active {
         revoke_family(&txn, row.family_id, now).await?;
@@ -234,6 +248,7 @@ pub async fn refresh(state: &AppState, token: &str) -> ApiResult<LoginResponse> 
     respond(state, user, next, row.family_id)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn logout(state: &AppState, token: &str) -> ApiResult<()> {
     check_refresh_shape(token)?;
     let now = state.now();
@@ -243,6 +258,7 @@ pub async fn logout(state: &AppState, token: &str) -> ApiResult<()> {
         .one(&txn)
         .await?;
     if let Some(row) = &row {
+        users::lock(&txn, row.user_id).await?;
         revoke_family(&txn, row.family_id, now).await?;
         audit::append(
             &txn,
@@ -262,18 +278,31 @@ pub async fn logout(state: &AppState, token: &str) -> ApiResult<()> {
     Ok(())
 }
 
-pub async fn change_password(state: &AppState, caller: &Caller, input: PasswordChange) -> ApiResult<()> {
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn change_password(state: &AppState, caller: &Caller, input: PasswordChange, address: &str) -> ApiResult<()> {
     let user = users::find(&state.db, caller.id).await?;
+    // A stolen access token must not buy unlimited guesses of the current password.
+    if let Err(Locked(secs)) = state.throttle.begin(&user.username, address) {
+        return Err(ApiError::TooManyRequests {
+            detail: "too many wrong current passwords; wait before trying again".into(),
+            retry_after_secs: secs,
+        });
+    }
     if !password::verify(Some(user.password_hash.clone()), input.current_password).await? {
         return Err(ApiError::invalid("current_password", "is not your current password"));
     }
+    state.throttle.succeeded(&user.username, address);
     if let Err(m) = password::check_policy(&input.new_password, &user.username) {
         return Err(ApiError::invalid("new_password", m));
     }
     let hash = password::hash(input.new_password).await?;
     let now = state.now();
     let txn = crate::db::begin_write(&state.db).await?;
-    let current = users::find(&txn, caller.id).await?;
+    let current = users::lock(&txn, caller.id).await?;
+    if current.password_hash != user.password_hash {
+        // Changed meanwhile: what they typed is no longer the current password.
+        return Err(ApiError::invalid("current_password", "is not your current password"));
+    }
     let mut am: user::ActiveModel = current.clone().into();
     am.password_hash = Set(hash);
     am.password_changed_at = Set(now);
@@ -298,6 +327,7 @@ pub async fn change_password(state: &AppState, caller: &Caller, input: PasswordC
 
 /// The client-credentials grant: an agency system gets a token that acts for its agency
 /// with an applicant's rights, and nothing more.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn client_token(
     state: &AppState,
     client_id: &str,
@@ -306,9 +336,10 @@ pub async fn client_token(
 ) -> ApiResult<ClientTokenResponse> {
     let invalid = || ApiError::Unauthorized("invalid client credentials".into());
     // Secrets are 256 random bits: guessing is hopeless, so there is no per-client lockout
-    // (anyone knows a client's public id and could lock its agency out with one). A global
-    // rate keeps a flood from costing more than it should.
-    if state.client_token_limiter.check().is_err() {
+    // (anyone knows a client's public id and could lock its agency out with one). A rate
+    // per client address keeps one sender's flood from costing more than it should without
+    // touching the other agencies' systems.
+    if state.client_token_limiter.check_key(&address.to_owned()).is_err() {
         tracing::warn!(address, "client-credentials rate exceeded");
         return Err(ApiError::TooManyRequests {
             detail: "too many token requests; wait a moment before trying again".into(),

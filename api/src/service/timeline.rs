@@ -76,6 +76,7 @@ pub struct Timeline {
     pub events: Vec<TimelineEvent>,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn timeline(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Timeline> {
     let r = requests::load_visible(&state.db, caller, id).await?;
     let def = workflows::by_id(&state.db, r.definition_id).await?.definition;

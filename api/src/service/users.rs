@@ -13,7 +13,8 @@ use super::audit::{self, Actor};
 use super::organizations::{self, OrganizationKind};
 use crate::auth::{Role, password};
 use crate::error::{ApiError, ApiResult, FieldErrors};
-use crate::routes::extract::Page;
+use crate::shared::Page;
+use crate::shared::cas::compare_and_set;
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -106,7 +107,7 @@ pub struct UserUpdate {
     )]
     pub email: Option<String>,
     /// The version you saw; a stale one is refused with 409 (or use `If-Match`).
-    #[serde(default, deserialize_with = "crate::routes::extract::integral_i32")]
+    #[serde(default, deserialize_with = "crate::shared::integral::integral_i32")]
     #[schema(minimum = 1, maximum = 2147483647)]
     pub version: Option<i32>,
 }
@@ -125,7 +126,7 @@ fn check_username(u: &str, errors: &mut FieldErrors) {
 
 fn check_profile(full_name: Option<&str>, nip: Option<&str>, email: Option<&str>, errors: &mut FieldErrors) {
     if let Some(n) = full_name
-        && let Err(m) = crate::routes::extract::check_text(n, 200)
+        && let Err(m) = crate::shared::text::check_text(n, 200)
     {
         push(errors, "full_name", &m);
     }
@@ -135,7 +136,7 @@ fn check_profile(full_name: Option<&str>, nip: Option<&str>, email: Option<&str>
         push(errors, "nip", "must be 18 digits");
     }
     if let Some(e) = email
-        && !crate::routes::extract::is_email(e)
+        && !crate::shared::text::is_email(e)
     {
         push(errors, "email", "must be an email address (local@domain.tld, at most 254 characters)");
     }
@@ -155,10 +156,24 @@ fn check_roles(roles: &[Role], org_kind: OrganizationKind, errors: &mut FieldErr
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn find<C: ConnectionTrait>(db: &C, id: Uuid) -> ApiResult<user::Model> {
     user::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found("user"))
 }
 
+/// The user's row, locked for the rest of the transaction. Every change to a user's
+/// sessions takes this lock first (sign-in, refresh, logout, password, roles,
+/// deactivation), so a refresh cannot slip a new token into a session while a logout or
+/// a password change revokes it. On SQLite the write transaction already excludes others.
+pub async fn lock(txn: &sea_orm::DatabaseTransaction, id: Uuid) -> ApiResult<user::Model> {
+    let mut q = user::Entity::find_by_id(id);
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        q = q.lock_exclusive();
+    }
+    q.one(txn).await?.ok_or_else(|| ApiError::not_found("user"))
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(state: &AppState, actor: Actor, input: NewUser) -> ApiResult<User> {
     // Checked as sent: the spec's pattern allows no surrounding spaces, so neither do we.
     let username = input.username.clone();
@@ -188,6 +203,7 @@ pub async fn create(state: &AppState, actor: Actor, input: NewUser) -> ApiResult
 
 /// Inserts a user whose input was already checked (also used by bootstrap and the demo).
 #[allow(clippy::too_many_arguments)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(
     state: &AppState,
     actor: Actor,
@@ -249,6 +265,7 @@ pub struct UserFilter {
     pub active: Option<bool>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(state: &AppState, f: UserFilter, limit: u64, after: Option<Uuid>) -> ApiResult<Page<User>> {
     let mut q = user::Entity::find().order_by_asc(user::Column::Id).limit(limit + 1);
     if let Some(o) = f.organization_id {
@@ -272,6 +289,7 @@ pub async fn list(state: &AppState, f: UserFilter, limit: u64, after: Option<Uui
     Ok(Page::from_rows(rows, limit, |r| r.id, Into::into))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn update(
     state: &AppState,
     actor: Actor,
@@ -283,7 +301,7 @@ pub async fn update(
     check_profile(input.full_name.as_deref(), input.nip.as_deref(), input.email.as_deref(), &mut errors);
     let now = state.now();
     let txn = crate::db::begin_write(&state.db).await?;
-    let current = find(&txn, id).await?;
+    let current = lock(&txn, id).await?;
     super::check_preconditions(current.version, if_match, input.version)?;
     let org_id = input.organization_id.unwrap_or(current.organization_id);
     let org = organizations::find(&txn, org_id).await;
@@ -323,7 +341,7 @@ pub async fn update(
     }
     am.version = Set(version + 1);
     am.updated_at = Set(now);
-    let model = cas_update(&txn, id, am, version).await?;
+    let model = compare_and_set(&txn, am, (user::Column::Id, id), (user::Column::Version, version), "user").await?;
     // A change of roles or organization must not live on in old sessions.
     if before.roles != roles || before.organization_id != org_id {
         revoke_sessions(&txn, id, None, now).await?;
@@ -347,15 +365,21 @@ pub async fn update(
     Ok(model.into())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn set_active(state: &AppState, actor: Actor, id: Uuid, active: bool) -> ApiResult<User> {
     if !active && actor.user_id == Some(id) {
         return Err(ApiError::Conflict("you cannot deactivate your own account".into()));
     }
     let now = state.now();
     let txn = crate::db::begin_write(&state.db).await?;
-    let current = find(&txn, id).await?;
+    let current = lock(&txn, id).await?;
     if current.active == active {
         return Ok(current.into());
+    }
+    if active && current.demo {
+        return Err(ApiError::Conflict(
+            "a demo account (its password is published) cannot be activated; create a real account".into(),
+        ));
     }
     let version = current.version;
     let auth_version = current.auth_version;
@@ -367,7 +391,7 @@ pub async fn set_active(state: &AppState, actor: Actor, id: Uuid, active: bool) 
         // Tokens issued before stay void even if the account is activated again.
         am.auth_version = Set(auth_version + 1);
     }
-    let model = cas_update(&txn, id, am, version).await?;
+    let model = compare_and_set(&txn, am, (user::Column::Id, id), (user::Column::Version, version), "user").await?;
     if !active {
         revoke_sessions(&txn, id, None, now).await?;
     }
@@ -379,6 +403,7 @@ pub async fn set_active(state: &AppState, actor: Actor, id: Uuid, active: bool) 
 }
 
 /// Revokes every refresh token of the user, except those of session `keep`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn revoke_sessions<C: ConnectionTrait>(
     db: &C,
     user_id: Uuid,
@@ -393,22 +418,4 @@ pub async fn revoke_sessions<C: ConnectionTrait>(
         q = q.filter(refresh_token::Column::FamilyId.ne(k));
     }
     Ok(q.exec(db).await?.rows_affected)
-}
-
-async fn cas_update(
-    txn: &sea_orm::DatabaseTransaction,
-    id: Uuid,
-    am: user::ActiveModel,
-    version: i32,
-) -> ApiResult<user::Model> {
-    let res = user::Entity::update_many()
-        .set(am)
-        .filter(user::Column::Id.eq(id))
-        .filter(user::Column::Version.eq(version))
-        .exec(txn)
-        .await?;
-    if res.rows_affected != 1 {
-        return Err(ApiError::Conflict("the user changed meanwhile; reload and retry".into()));
-    }
-    find(txn, id).await
 }

@@ -69,6 +69,7 @@ fn parse(m: workflow_definition::Model) -> ApiResult<PublishedDefinition> {
 }
 
 /// Inserts version 1 of each flow if that flow has no definition yet.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn seed(state: &AppState) -> ApiResult<()> {
     for def in sop_2025::all() {
         let exists = workflow_definition::Entity::find()
@@ -119,6 +120,7 @@ async fn insert<C: ConnectionTrait>(
 /// request's definition. Ids are UUIDv7, unique across databases too.
 static BY_ID: LazyLock<RwLock<HashMap<Uuid, PublishedDefinition>>> = LazyLock::new(Default::default);
 
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn by_id<C: ConnectionTrait>(db: &C, id: Uuid) -> ApiResult<PublishedDefinition> {
     if let Some(d) = BY_ID.read().unwrap_or_else(|p| p.into_inner()).get(&id) {
         return Ok(d.clone());
@@ -132,6 +134,7 @@ pub async fn by_id<C: ConnectionTrait>(db: &C, id: Uuid) -> ApiResult<PublishedD
     Ok(d)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn latest<C: ConnectionTrait>(db: &C, flow: Flow) -> ApiResult<PublishedDefinition> {
     let m = workflow_definition::Entity::find()
         .filter(workflow_definition::Column::Flow.eq(flow.as_str()))
@@ -142,6 +145,7 @@ pub async fn latest<C: ConnectionTrait>(db: &C, flow: Flow) -> ApiResult<Publish
     parse(m)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn version(state: &AppState, flow: Flow, version: i32) -> ApiResult<PublishedDefinition> {
     let m = workflow_definition::Entity::find()
         .filter(workflow_definition::Column::Flow.eq(flow.as_str()))
@@ -153,6 +157,7 @@ pub async fn version(state: &AppState, flow: Flow, version: i32) -> ApiResult<Pu
 }
 
 /// Every published version of a flow, newest first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn versions(state: &AppState, flow: Flow) -> ApiResult<Vec<PublishedDefinition>> {
     workflow_definition::Entity::find()
         .filter(workflow_definition::Column::Flow.eq(flow.as_str()))
@@ -166,6 +171,7 @@ pub async fn versions(state: &AppState, flow: Flow) -> ApiResult<Vec<PublishedDe
 
 /// Publishes a revision: validated, numbered latest + 1 (the body's `version` is
 /// ignored, so two admins cannot publish the same number).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn publish(
     state: &AppState,
     actor: Actor,

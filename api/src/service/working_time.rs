@@ -37,6 +37,7 @@ pub fn of_request(
 }
 
 /// The working seconds a request's steps waited on the applicant, as recorded so far.
+#[tracing::instrument(level = "debug", skip_all, fields(request_id = %request_id))]
 pub async fn paused_total<C: ConnectionTrait>(db: &C, request_id: Uuid) -> ApiResult<i64> {
     // Summed here: PostgreSQL's SUM(bigint) is numeric, and pauses are few.
     let pauses: Vec<i64> = step_instance::Entity::find()
@@ -55,6 +56,7 @@ const BATCH: u64 = 1_000;
 /// Measures finished steps and requests that have no `working_seconds` yet (rows that
 /// finished before the column existed), under the calendar in force. Runs at start; a
 /// no-op once done. Returns (steps, requests) measured.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn measure_unmeasured(state: &AppState) -> ApiResult<(u64, u64)> {
     use step_instance::Column as S;
     let calendar = state.calendar();

@@ -146,14 +146,14 @@ pub fn has_documented_shape(s: &str) -> bool {
 }
 
 /// A string of another shape is a malformed value; one of the documented shape that does
-/// not make a standard is an unacceptable one (see `crate::error::UNACCEPTABLE`).
+/// not make a standard is an unacceptable one (see `crate::UNACCEPTABLE`).
 impl<'de> Deserialize<'de> for TimeStandard {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         if !has_documented_shape(&s) {
             return Err(serde::de::Error::custom(StandardParseError(s)));
         }
-        s.parse().map_err(|_| serde::de::Error::custom(format!("{}{}", crate::error::UNACCEPTABLE, unusable(&s))))
+        s.parse().map_err(|_| serde::de::Error::custom(format!("{}{}", crate::UNACCEPTABLE, unusable(&s))))
     }
 }
 
@@ -201,8 +201,8 @@ mod tests {
         // Of the documented shape and parseable, or of it and refused as unusable.
         let status = |s: &str| serde_json::from_value::<TimeStandard>(serde_json::json!(s)).map_err(|e| e.to_string());
         assert!(status("1-2d").is_ok());
-        assert!(status("2-1d").unwrap_err().starts_with(crate::error::UNACCEPTABLE));
-        assert!(!status("1y").unwrap_err().starts_with(crate::error::UNACCEPTABLE));
+        assert!(status("2-1d").unwrap_err().starts_with(crate::UNACCEPTABLE));
+        assert!(!status("1y").unwrap_err().starts_with(crate::UNACCEPTABLE));
     }
 
     #[test]

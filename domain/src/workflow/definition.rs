@@ -18,7 +18,7 @@ pub struct WorkflowDefinition {
     pub flow: Flow,
     /// 1, 2, …; requests stay on the version they started with. (Ignored when publishing:
     /// a revision is numbered newest + 1.)
-    #[serde(deserialize_with = "crate::routes::extract::integral")]
+    #[serde(deserialize_with = "crate::integral::integral")]
     pub version: i32,
     pub name: String,
     pub sop_number: String,
@@ -38,7 +38,7 @@ pub struct WorkflowDefinition {
 pub struct StepDefinition {
     pub code: StepCode,
     /// The SOP's "No": 1, 2, … without gaps.
-    #[serde(deserialize_with = "crate::routes::extract::integral")]
+    #[serde(deserialize_with = "crate::integral::integral")]
     #[schema(maximum = 65535)]
     pub order: u16,
     /// "Kegiatan", verbatim from the SOP.

@@ -42,6 +42,8 @@ pub enum UploadRefusal {
     NotYourTurn { actor: Actor },
     /// This party may not add this kind now.
     KindNotAllowed { kind: DocumentKind, allowed: Vec<DocumentKind> },
+    /// The request stands at a step its definition does not have: a broken state.
+    UnknownStep(StepCode),
 }
 
 /// The kinds a step's party may add: what the step requires, what it accepts, and `other`.
@@ -68,11 +70,11 @@ pub fn may_upload(
     if caller.has_role(Role::Auditor) {
         return Err(UploadRefusal::ReadOnly);
     }
-    let current = def.step(step).ok_or(UploadRefusal::Closed(status))?;
+    let current = def.step(step).ok_or(UploadRefusal::UnknownStep(step))?;
     let applicant = caller.in_applicant_organization && caller.has_role(Role::Applicant);
     let (party, allowed) = match status {
         Status::Draft | Status::Returned if applicant => {
-            let first = def.first_step().ok_or(UploadRefusal::Closed(status))?;
+            let first = def.first_step().ok_or(UploadRefusal::UnknownStep(step))?;
             let party = if status == Status::Draft { UploadParty::Actor } else { UploadParty::Applicant };
             (party, kinds_of(first))
         }
