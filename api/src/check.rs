@@ -29,7 +29,7 @@ use crate::error::ApiResult;
 use crate::service::audit::{self, ChainReport};
 use crate::state::AppState;
 use crate::storage::{LocalStore, StoreError};
-use crate::workflow::{Actor, Status, StepCode, WorkflowDefinition};
+use crate::workflow::{CurrentActor, Flow, Status, StepCode, WorkflowDefinition};
 
 /// Stored bytes without a row younger than this are left alone: an upload in flight
 /// renames its file into place a moment before its row commits.
@@ -255,14 +255,6 @@ async fn check_temp_files(tmp: &Path, opts: CheckOptions, failures: &mut Vec<Str
     out
 }
 
-/// How `requests.current_actor` names a step's actor (see `service::requests`).
-fn actor_key(actor: Actor) -> String {
-    match actor {
-        Actor::Role(r) => format!("role:{r}"),
-        Actor::Team => "team".into(),
-    }
-}
-
 /// What is wrong with one request, given its definition and its open step instances.
 fn request_problems(
     r: &request::Model,
@@ -275,14 +267,13 @@ fn request_problems(
         Ok(d) => d,
         Err(why) => return vec![why.clone()],
     };
-    if def.flow.as_str() != r.flow {
+    if r.flow != def.flow {
         out.push(format!("its flow is `{}` but its definition is of the `{}` flow", r.flow, def.flow));
     }
-    let Ok(status) = r.status.parse::<Status>() else {
-        out.push(format!("unknown status `{}`", r.status));
-        return out;
-    };
-    let step = match r.current_step.parse::<StepCode>().ok().and_then(|c| def.step(c)) {
+    // An unknown stored status or step cannot be read at all (typed columns): `check`
+    // reports the failed read instead.
+    let status = r.status.0;
+    let step = match def.step(r.current_step.0) {
         Some(s) => s,
         None => {
             out.push(format!("current step `{}` is not a step of its definition (v{})", r.current_step, def.version));
@@ -320,8 +311,12 @@ fn request_problems(
             if r.returned_at.is_some() { "set" } else { "unset" }
         ));
     }
-    if r.current_actor != actor_key(step.actor) {
-        out.push(format!("its current actor is `{}`, the step's is `{}`", r.current_actor, actor_key(step.actor)));
+    if r.current_actor != CurrentActor::from(step.actor) {
+        out.push(format!(
+            "its current actor is `{}`, the step's is `{}`",
+            r.current_actor,
+            CurrentActor::from(step.actor)
+        ));
     }
     match (r.current_step_instance_id, current) {
         (None, _) => out.push(format!("it is {status} but names no current step instance")),
@@ -367,13 +362,52 @@ async fn check_requests(state: &AppState) -> ApiResult<(u64, Vec<RequestProblem>
     let mut checked = 0;
     let mut after: Option<Uuid> = None;
     loop {
-        let mut q = request::Entity::find().order_by_asc(request::Column::Id).limit(PAGE);
+        // The names first, as text: a row with a value the domain does not know cannot be
+        // read as a model (typed columns), so it is reported here and the rest checked.
+        let mut q = request::Entity::find()
+            .select_only()
+            .columns([
+                request::Column::Id,
+                request::Column::Flow,
+                request::Column::Status,
+                request::Column::CurrentStep,
+                request::Column::CurrentActor,
+            ])
+            .order_by_asc(request::Column::Id)
+            .limit(PAGE);
         if let Some(a) = after {
             q = q.filter(request::Column::Id.gt(a));
         }
-        let rows = q.all(&state.db).await?;
-        let Some(last) = rows.last() else { break };
-        after = Some(last.id);
+        let names: Vec<(Uuid, String, String, String, String)> = q.into_tuple().all(&state.db).await?;
+        let Some(last) = names.last() else { break };
+        after = Some(last.0);
+        let mut readable = Vec::new();
+        for (id, flow, status, step, actor) in names {
+            let unknown: Vec<String> = [
+                flow.parse::<Flow>().err().map(|_| format!("unknown flow `{flow}`")),
+                status.parse::<Status>().err().map(|_| format!("unknown status `{status}`")),
+                step.parse::<StepCode>().err().map(|_| format!("unknown current step `{step}`")),
+                actor.parse::<CurrentActor>().err().map(|_| format!("unknown current actor `{actor}`")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            if unknown.is_empty() {
+                readable.push(id);
+            } else {
+                checked += 1;
+                problems.extend(unknown.into_iter().map(|problem| RequestProblem {
+                    request_id: id,
+                    number: None,
+                    problem,
+                }));
+            }
+        }
+        let rows = request::Entity::find()
+            .filter(request::Column::Id.is_in(readable))
+            .order_by_asc(request::Column::Id)
+            .all(&state.db)
+            .await?;
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
         let current_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.current_step_instance_id).collect();
         let open = step_instance::Entity::find()

@@ -16,12 +16,12 @@ use crate::auth::{Caller, CallerKind, Role, password};
 use crate::bootstrap;
 use crate::error::{ApiError, ApiResult};
 use crate::service::audit::Actor;
-use crate::service::requests::{self, NewRequest, Transition, TransitionInput};
+use crate::service::requests::{self, NewRequest, TransitionInput};
 use crate::service::{documents, organizations, users};
 use crate::state::AppState;
 use crate::workflow::{
-    Disposition, DispositionInstruction, DocumentKind, Flow, IntegrationRecord, StepCode, StructuredOutput, TeamList,
-    TestOutcome, TestResult,
+    Action, Disposition, DispositionInstruction, DocumentKind, Flow, IntegrationRecord, StepCode, StructuredOutput,
+    TeamList, TestOutcome, TestResult,
 };
 
 pub const DEMO_PASSWORD: &str = "jembatan-demo-2026";
@@ -268,61 +268,55 @@ async fn demo_request(state: &AppState, cast: &Cast, applicant: &str, title: &st
     let plain = TransitionInput::default;
     let with = |output| TransitionInput { output: Some(output), ..plain() };
     for step in steps {
-        let (actor, t, input, docs): (&Caller, Transition, TransitionInput, Vec<DocumentKind>) = match *step {
-            "submit" if internal => (
-                &who,
-                Transition::Submit,
-                plain(),
-                vec![DocumentKind::ApplicationDocument, DocumentKind::MeetingMinutes],
-            ),
-            "submit" => (&who, Transition::Submit, plain(), vec![DocumentKind::RequestLetter]),
+        let (actor, t, input, docs): (&Caller, Action, TransitionInput, Vec<DocumentKind>) = match *step {
+            "submit" if internal => {
+                (&who, Action::Submit, plain(), vec![DocumentKind::ApplicationDocument, DocumentKind::MeetingMinutes])
+            }
+            "submit" => (&who, Action::Submit, plain(), vec![DocumentKind::RequestLetter]),
             "disposition" => {
                 let output = StructuredOutput::Disposition(Disposition {
                     instructions: vec![DispositionInstruction::TindakLanjuti, DispositionInstruction::Koordinasikan],
                     to_user_id: Some(cast.kasi.id),
                 });
                 let docs = if internal { vec![DocumentKind::RequestLetter] } else { vec![] };
-                (&cast.kabid, Transition::Complete(StepCode::Disposition), with(output), docs)
+                (&cast.kabid, Action::complete(StepCode::Disposition), with(output), docs)
             }
-            "follow_up" => (&cast.kasi, Transition::Complete(StepCode::FollowUp), plain(), vec![]),
+            "follow_up" => (&cast.kasi, Action::complete(StepCode::FollowUp), plain(), vec![]),
             "discussion" => {
-                (&cast.kasi, Transition::Complete(StepCode::Discussion), plain(), vec![DocumentKind::Formulation])
+                (&cast.kasi, Action::complete(StepCode::Discussion), plain(), vec![DocumentKind::Formulation])
             }
-            "approval" => (&cast.kadis, Transition::Complete(StepCode::Approval), plain(), vec![]),
+            "approval" => (&cast.kadis, Action::complete(StepCode::Approval), plain(), vec![]),
             "team" => {
                 let output = StructuredOutput::Team(TeamList {
                     lead_user_id: cast.andi.id,
                     member_user_ids: vec![cast.sari.id],
                 });
-                (&cast.kabid, Transition::Complete(StepCode::Team), with(output), vec![DocumentKind::ApiDocument])
+                (&cast.kabid, Action::complete(StepCode::Team), with(output), vec![DocumentKind::ApiDocument])
             }
             "integration" => {
                 let output = StructuredOutput::IntegrationRecord(IntegrationRecord {
                     base_url: format!("https://api.trenggalekkab.go.id/{}/v1", applicant.replace("pemohon.", "")),
                     repository_url: None,
                 });
-                (&cast.andi, Transition::Complete(StepCode::Integration), with(output), vec![])
+                (&cast.andi, Action::complete(StepCode::Integration), with(output), vec![])
             }
             "testing" => {
                 let output = StructuredOutput::TestResult(TestResult { result: TestOutcome::Passed });
-                (&cast.sari, Transition::Complete(StepCode::Testing), with(output), vec![DocumentKind::TestReport])
+                (&cast.sari, Action::complete(StepCode::Testing), with(output), vec![DocumentKind::TestReport])
             }
-            "implementation" => (
-                &cast.andi,
-                Transition::Complete(StepCode::Implementation),
-                plain(),
-                vec![DocumentKind::IntegrationReport],
-            ),
-            "report" => (&cast.kasi, Transition::Complete(StepCode::Report), plain(), vec![DocumentKind::FinalReport]),
+            "implementation" => {
+                (&cast.andi, Action::complete(StepCode::Implementation), plain(), vec![DocumentKind::IntegrationReport])
+            }
+            "report" => (&cast.kasi, Action::complete(StepCode::Report), plain(), vec![DocumentKind::FinalReport]),
             "return" => (
                 &cast.kasi,
-                Transition::Return,
+                Action::Return,
                 TransitionInput { reason: Some("Lampiran spesifikasi API belum ada".into()), ..plain() },
                 vec![],
             ),
             "reject" => (
                 &cast.kabid,
-                Transition::Reject,
+                Action::Reject,
                 TransitionInput { reason: Some("Sudah tercakup oleh integrasi yang ada".into()), ..plain() },
                 vec![],
             ),

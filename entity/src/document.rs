@@ -1,4 +1,7 @@
+use jembatan_domain::workflow::{DocumentKind, StepCode};
 use sea_orm::entity::prelude::*;
+
+use crate::Stored;
 
 /// An uploaded document's metadata. The bytes live in the document store under
 /// `storage_key`; rows are never updated: a new upload is a new version.
@@ -10,8 +13,8 @@ pub struct Model {
     pub request_id: Uuid,
     /// The step instance that was current when it was uploaded.
     pub step_instance_id: Uuid,
-    pub step_code: String,
-    pub kind: String,
+    pub step_code: Stored<StepCode>,
+    pub kind: Stored<DocumentKind>,
     /// 1 for the first document of this kind on the request, 2 for the next, …
     pub kind_version: i32,
     /// The client's file name: metadata only, never a path.

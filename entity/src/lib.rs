@@ -1,4 +1,7 @@
 //! sea-orm entities: plain data mirroring the migrations; no business rules live here.
+//! Columns holding the domain's names are typed (`Stored<Status>` and so on).
+
+pub use stored::Stored;
 
 pub mod api_client;
 pub mod audit_event;
@@ -14,6 +17,7 @@ pub mod refresh_token;
 pub mod request;
 pub mod special_schedule;
 pub mod step_instance;
+pub mod stored;
 pub mod team_member;
 pub mod user;
 pub mod workflow_definition;

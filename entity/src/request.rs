@@ -1,4 +1,7 @@
+use jembatan_domain::workflow::{CurrentActor, Flow, Status, StepCode};
 use sea_orm::entity::prelude::*;
+
+use crate::Stored;
 
 /// An integration request (permohonan). The current step's actor and due times are
 /// copied here from its open step instance, so lists and worklists need no join.
@@ -9,7 +12,7 @@ pub struct Model {
     pub id: Uuid,
     /// Registration number, e.g. `INT/2026/0001`, assigned at submission.
     pub number: Option<String>,
-    pub flow: String,
+    pub flow: Stored<Flow>,
     pub definition_id: Uuid,
     pub organization_id: Uuid,
     pub created_by_user: Option<Uuid>,
@@ -21,10 +24,10 @@ pub struct Model {
     pub data_exchanged: String,
     pub letter_number: String,
     pub letter_date: Date,
-    pub status: String,
-    pub current_step: String,
-    /// `role:<role>` or `team`: who acts on the current step, from the definition.
-    pub current_actor: String,
+    pub status: Stored<Status>,
+    pub current_step: Stored<StepCode>,
+    /// `role:<role>`, `team` or `none`: who acts on the current step, from the definition.
+    pub current_actor: Stored<CurrentActor>,
     pub current_step_instance_id: Option<Uuid>,
     pub current_step_started_at: Option<DateTimeUtc>,
     pub current_warning_at: Option<DateTimeUtc>,

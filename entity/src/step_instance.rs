@@ -1,4 +1,7 @@
+use jembatan_domain::workflow::{Flow, StepCode, StepOutcome};
 use sea_orm::entity::prelude::*;
+
+use crate::Stored;
 
 /// One time a step was current for a request: when it started, when it was due, who
 /// finished it and how. A failed test opens a new round of the integration step.
@@ -10,8 +13,8 @@ pub struct Model {
     pub request_id: Uuid,
     /// The request's flow, copied when the step starts (a request never changes flow),
     /// so the SLA report groups and orders by (flow, step) from one index.
-    pub flow: String,
-    pub step_code: String,
+    pub flow: Stored<Flow>,
+    pub step_code: Stored<StepCode>,
     pub round: i32,
     pub actor: String,
     /// The time standard in force when the step started, e.g. `1-2d`.
@@ -26,7 +29,7 @@ pub struct Model {
     pub completed_at: Option<DateTimeUtc>,
     pub completed_by_user: Option<Uuid>,
     pub completed_by_client: Option<Uuid>,
-    pub outcome: Option<String>,
+    pub outcome: Option<Stored<StepOutcome>>,
     pub note: Option<String>,
     pub warning_notified_at: Option<DateTimeUtc>,
     pub overdue_notified_at: Option<DateTimeUtc>,

@@ -1,4 +1,7 @@
+use jembatan_domain::workflow::Flow;
 use sea_orm::entity::prelude::*;
+
+use crate::Stored;
 
 /// One published version of a flow's definition (the whole definition as JSON).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -6,7 +9,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    pub flow: String,
+    pub flow: Stored<Flow>,
     pub version: i32,
     pub definition: Json,
     pub published_at: DateTimeUtc,

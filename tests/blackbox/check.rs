@@ -180,3 +180,22 @@ async fn check_finds_requests_in_states_their_definition_does_not_allow_and_a_br
     assert_eq!(report.problems(), 3, "{report}");
     assert!(report.to_string().ends_with("3 problem(s) remain"));
 }
+
+/// Typed columns: a status the domain does not know is an error wherever the row is read
+/// (500, logged), never a default that would make it an editable draft; `check` names it.
+#[tokio::test]
+async fn a_corrupt_status_is_an_error_never_an_editable_draft() {
+    let o = Office::new().await;
+    let id = submitted(&o).await;
+    let checker = checker(&o.app).await;
+    let mut q = Query::update();
+    q.table(Alias::new("requests"))
+        .value(Alias::new("status"), "archived")
+        .and_where(Expr::col(Alias::new("id")).eq(uuid::Uuid::parse_str(&id).expect("uuid")));
+    checker.state().db.execute(&q).await.expect("update");
+    o.app.get(&format!("/requests/{id}"), &o.budi).await.assert_problem(500);
+    let edit = o.app.patch(&format!("/requests/{id}"), &o.budi, json!({"title": "Diubah"})).await;
+    edit.assert_problem(500);
+    let report = run(&checker, false).await;
+    assert!(report.request_problems.iter().any(|p| p.problem.contains("unknown status `archived`")), "{report}");
+}

@@ -38,37 +38,10 @@ use crate::service::audit::{self, Actor};
 use crate::service::notifications::{self, NewNotification, NotificationKind};
 use crate::service::{users, workflows};
 use crate::state::AppState;
-use crate::workflow::{Actor as StepActor, Status, WorkflowDefinition};
+use crate::workflow::{Actor as StepActor, CurrentActor, Status, WorkflowDefinition};
 
 /// Candidates are read in keyset batches of this size, so a backlog never loads whole.
 const BATCH: u64 = 200;
-
-/// The escalation chain: when a step passes its limit, who is told besides its actor(s).
-/// One level up the office's hierarchy (SOP: Tim Integrasi → Kepala Seksi → Kepala
-/// Bidang → Kepala Dinas):
-///
-/// | step acted on by | escalates to |
-/// |---|---|
-/// | the request's integration team | `technical_lead` (Kepala Seksi / Tim Teknis) |
-/// | `technical_staff` | `technical_lead` |
-/// | `technical_lead` | `head_of_division` (Kepala Bidang) |
-/// | `head_of_division` | `head_of_agency` (Kepala Dinas) |
-/// | `head_of_agency` | `admin`: the Kepala Dinas has no superior in the office, so the system administrators (the secretariat that runs Jembatan) are told, to follow up by hand |
-///
-/// Applicant steps are never swept (a draft is the applicant's own time; a returned
-/// request is paused), and `admin`/`auditor` act on no step, so they have no entry.
-pub const ESCALATION: &[(StepActor, Role)] = &[
-    (StepActor::Team, Role::TechnicalLead),
-    (StepActor::Role(Role::TechnicalStaff), Role::TechnicalLead),
-    (StepActor::Role(Role::TechnicalLead), Role::HeadOfDivision),
-    (StepActor::Role(Role::HeadOfDivision), Role::HeadOfAgency),
-    (StepActor::Role(Role::HeadOfAgency), Role::Admin),
-];
-
-/// The role a late step of `actor` escalates to, from [`ESCALATION`].
-pub fn escalates_to(actor: StepActor) -> Option<Role> {
-    ESCALATION.iter().find(|(a, _)| *a == actor).map(|(_, r)| *r)
-}
 
 /// What one sweep did.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
@@ -227,10 +200,11 @@ struct Done {
 }
 
 /// `role:<role>` or `team`, as stored on step instances and requests.
+/// A step instance's stored actor (`role:<role>` or `team`), through the one parser.
 fn parse_actor(key: &str) -> Option<StepActor> {
-    match key {
-        "team" => Some(StepActor::Team),
-        _ => key.strip_prefix("role:").and_then(|r| r.parse().ok()).map(StepActor::Role),
+    match key.parse::<CurrentActor>().ok()? {
+        CurrentActor::Step(actor) => Some(actor),
+        CurrentActor::Nobody => None,
     }
 }
 
@@ -274,7 +248,7 @@ async fn sweep_one(state: &AppState, now: DateTime<Utc>, id: Uuid, ctx: &mut Con
     // Returning early drops `txn`, which rolls it back.
     let Some(inst) = lock_open(id, state.db.get_database_backend()).one(&txn).await? else { return Ok(None) };
     let Some(r) = request::Entity::find_by_id(inst.request_id).one(&txn).await? else { return Ok(None) };
-    if r.status != Status::InProgress.as_str() || r.current_step_instance_id != Some(inst.id) {
+    if r.status != Status::InProgress || r.current_step_instance_id != Some(inst.id) {
         return Ok(None);
     }
     let warned = inst.warning_notified_at.is_none()
@@ -305,25 +279,20 @@ async fn sweep_one(state: &AppState, now: DateTime<Utc>, id: Uuid, ctx: &mut Con
         }
         None => Vec::new(),
     };
-    let escalation = actor.and_then(escalates_to);
-    let escalated: Vec<Uuid> = match escalation {
-        // Someone who already hears about it as an actor is not told twice.
-        Some(role) => directory.holders(role).into_iter().filter(|u| !actors.contains(u)).collect(),
-        None => Vec::new(),
-    };
     let def = match ctx.definitions.entry(r.definition_id) {
         std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
         std::collections::hash_map::Entry::Vacant(e) => {
             e.insert(workflows::by_id(&txn, r.definition_id).await?.definition)
         }
     };
-    let label = inst
-        .step_code
-        .parse()
-        .ok()
-        .and_then(|c| def.step(c))
-        .map(|s| s.label.clone())
-        .unwrap_or_else(|| inst.step_code.clone());
+    // One level up, as the request's definition says.
+    let escalation = actor.and_then(|a| def.escalates_to(a));
+    let escalated: Vec<Uuid> = match escalation {
+        // Someone who already hears about it as an actor is not told twice.
+        Some(role) => directory.holders(role).into_iter().filter(|u| !actors.contains(u)).collect(),
+        None => Vec::new(),
+    };
+    let label = def.step(inst.step_code.0).map(|s| s.label.clone()).unwrap_or_else(|| inst.step_code.to_string());
 
     let number = r.number.clone().unwrap_or_else(|| "(unnumbered)".into());
     let actor_text = match actor {
@@ -401,44 +370,7 @@ async fn sweep_one(state: &AppState, now: DateTime<Utc>, id: Uuid, ctx: &mut Con
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashSet;
-
     use super::*;
-
-    fn covered() -> HashSet<StepActor> {
-        ESCALATION.iter().map(|(a, _)| *a).collect()
-    }
-
-    #[test]
-    fn the_chain_goes_one_level_up() {
-        assert_eq!(escalates_to(StepActor::Team), Some(Role::TechnicalLead));
-        assert_eq!(escalates_to(StepActor::Role(Role::TechnicalStaff)), Some(Role::TechnicalLead));
-        assert_eq!(escalates_to(StepActor::Role(Role::TechnicalLead)), Some(Role::HeadOfDivision));
-        assert_eq!(escalates_to(StepActor::Role(Role::HeadOfDivision)), Some(Role::HeadOfAgency));
-        assert_eq!(escalates_to(StepActor::Role(Role::HeadOfAgency)), Some(Role::Admin));
-        for r in [Role::Applicant, Role::Admin, Role::Auditor] {
-            assert_eq!(escalates_to(StepActor::Role(r)), None, "{r}");
-        }
-        assert_eq!(covered().len(), ESCALATION.len(), "one entry per actor");
-    }
-
-    #[test]
-    fn every_office_step_of_both_flows_escalates_and_never_to_its_own_actor() {
-        for def in crate::workflow::sop_2025::all() {
-            for step in def.steps.iter().filter(|s| s.actor != StepActor::Role(Role::Applicant)) {
-                let up = escalates_to(step.actor).unwrap_or_else(|| panic!("{} has no escalation", step.code));
-                assert_ne!(step.actor, StepActor::Role(up), "{}", step.code);
-            }
-        }
-        // Following the chain from the team reaches the admins and stops.
-        let mut at = StepActor::Team;
-        let mut path = Vec::new();
-        while let Some(up) = escalates_to(at) {
-            path.push(up);
-            at = StepActor::Role(up);
-        }
-        assert_eq!(path, [Role::TechnicalLead, Role::HeadOfDivision, Role::HeadOfAgency, Role::Admin]);
-    }
 
     #[test]
     fn postgres_skips_rows_another_replica_holds() {

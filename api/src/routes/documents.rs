@@ -83,7 +83,7 @@ async fn upload(
     let r = requests::load_visible(&state.db, &who, *id).await?;
     svc::upload_party(&state.db, &who, &r, None).await?;
     // No room left at all: refuse before 20 MiB arrive (the transaction checks again).
-    svc::check_quotas(&state.db, &state, &who, *id, 1, state.now()).await?;
+    svc::check_quotas(&state.db, &state, &who, &r, 1, state.now()).await?;
 
     let mut form = Multipart::new(req.headers(), payload);
     let mut kind: Option<DocumentKind> = None;

@@ -11,10 +11,10 @@ use uuid::Uuid;
 use super::extract::{ApiJson, IfMatch, OptionalJson};
 use crate::auth::policy::{Authorized, SignedIn};
 use crate::error::ApiResult;
-use crate::service::requests::{self as svc, RequestView, Transition, TransitionInput};
+use crate::service::requests::{self as svc, RequestView, TransitionInput};
 use crate::state::AppState;
 use crate::workflow::{
-    Disposition, DispositionInstruction, IntegrationRecord, StepCode, StructuredOutput, TeamList, TestOutcome,
+    Action, Disposition, DispositionInstruction, IntegrationRecord, StepCode, StructuredOutput, TeamList, TestOutcome,
     TestResult,
 };
 
@@ -123,7 +123,7 @@ async fn run(
     who: &Authorized<SignedIn>,
     req: &HttpRequest,
     id: Uuid,
-    t: Transition,
+    t: Action,
     input: TransitionInput,
 ) -> ApiResult<HttpResponse> {
     let r = svc::transition(state, who, id, t, input, IfMatch::parse(req)?).await?;
@@ -166,56 +166,56 @@ macro_rules! simple_transition {
 simple_transition!(
     submit,
     "/requests/{id}/submit",
-    Transition::Submit,
+    Action::Submit,
     "Step 1: submit the request",
     "The applicant. Requires the step's documents (external: `request_letter`; internal: `application_document` and `meeting_minutes`). Assigns the registration number."
 );
 simple_transition!(
     follow_up,
     "/requests/{id}/follow-up",
-    Transition::Complete(StepCode::FollowUp),
+    Action::complete(StepCode::FollowUp),
     "Step 3: act on the disposition",
     "The step's actor per the definition (v1: technical_lead)."
 );
 simple_transition!(
     discussion,
     "/requests/{id}/discussion",
-    Transition::Complete(StepCode::Discussion),
+    Action::complete(StepCode::Discussion),
     "Step 4: integration discussion held",
     "The step's actor per the definition (v1: technical_lead). Requires a `formulation` document."
 );
 simple_transition!(
     approval,
     "/requests/{id}/approval",
-    Transition::Complete(StepCode::Approval),
+    Action::complete(StepCode::Approval),
     "Step 5 (external): approve going ahead",
     "The step's actor per the definition (v1: head_of_agency). External flow only; 409 on an internal request."
 );
 simple_transition!(
     implementation,
     "/requests/{id}/implementation",
-    Transition::Complete(StepCode::Implementation),
+    Action::complete(StepCode::Implementation),
     "Put the integration into production",
     "A member of the request's integration team. Requires an `integration_report` document."
 );
 simple_transition!(
     report,
     "/requests/{id}/report",
-    Transition::Complete(StepCode::Report),
+    Action::complete(StepCode::Report),
     "Final report: completes the request",
     "The step's actor per the definition (v1: technical_lead). Requires a `final_report` document; the integration enters the catalogue."
 );
 simple_transition!(
     resubmit,
     "/requests/{id}/resubmit",
-    Transition::Resubmit,
+    Action::Resubmit,
     "Resubmit a returned request",
     "The applicant. The request resumes at the step that returned it; that step's due time moves by the working time spent waiting."
 );
 simple_transition!(
     withdraw,
     "/requests/{id}/withdraw",
-    Transition::Withdraw,
+    Action::Withdraw,
     "Withdraw the request",
     "The applicant, only before the office has acted on it. Final."
 );
@@ -244,7 +244,7 @@ async fn disposition(
     let b = body.0;
     let output = StructuredOutput::Disposition(Disposition { instructions: b.instructions, to_user_id: b.to_user_id });
     let input = TransitionInput { note: b.note, version: b.version, output: Some(output), ..Default::default() };
-    run(&state, &who, &req, *id, Transition::Complete(StepCode::Disposition), input).await
+    run(&state, &who, &req, *id, Action::complete(StepCode::Disposition), input).await
 }
 
 /// The head of division (per the definition) names the team. Requires an `api_document`.
@@ -271,7 +271,7 @@ async fn team(
     let b = body.0;
     let output = StructuredOutput::Team(TeamList { lead_user_id: b.lead_user_id, member_user_ids: b.member_user_ids });
     let input = TransitionInput { note: b.note, version: b.version, output: Some(output), ..Default::default() };
-    run(&state, &who, &req, *id, Transition::Complete(StepCode::Team), input).await
+    run(&state, &who, &req, *id, Action::complete(StepCode::Team), input).await
 }
 
 /// A member of the request's team: the API program is built.
@@ -301,7 +301,7 @@ async fn integration(
         repository_url: b.repository_url,
     });
     let input = TransitionInput { note: b.note, version: b.version, output: Some(output), ..Default::default() };
-    run(&state, &who, &req, *id, Transition::Complete(StepCode::Integration), input).await
+    run(&state, &who, &req, *id, Action::complete(StepCode::Integration), input).await
 }
 
 /// A member of the request's team. Requires a `test_report`; `failed` goes back to
@@ -329,7 +329,7 @@ async fn testing(
     let b = body.0;
     let output = StructuredOutput::TestResult(TestResult { result: b.result });
     let input = TransitionInput { note: b.note, version: b.version, output: Some(output), ..Default::default() };
-    run(&state, &who, &req, *id, Transition::Complete(StepCode::Testing), input).await
+    run(&state, &who, &req, *id, Action::complete(StepCode::Testing), input).await
 }
 
 /// The current step's actor, at a step that allows it (v1: steps 2–5).
@@ -355,7 +355,7 @@ async fn return_to_applicant(
 ) -> ApiResult<HttpResponse> {
     let b = body.0;
     let input = TransitionInput { note: b.note, reason: Some(b.reason), version: b.version, ..Default::default() };
-    run(&state, &who, &req, *id, Transition::Return, input).await
+    run(&state, &who, &req, *id, Action::Return, input).await
 }
 
 /// The current step's actor, at a step that allows it (v1: steps 2–5). Final.
@@ -381,5 +381,5 @@ async fn reject(
 ) -> ApiResult<HttpResponse> {
     let b = body.0;
     let input = TransitionInput { note: b.note, reason: Some(b.reason), version: b.version, ..Default::default() };
-    run(&state, &who, &req, *id, Transition::Reject, input).await
+    run(&state, &who, &req, *id, Action::Reject, input).await
 }

@@ -12,14 +12,14 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::audit::{self, Actor};
-use super::requests::{self, status_of};
+use super::requests::{self, VisibleRequest, status_of};
 use super::workflows;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::storage::{LocalStore, PendingWrite, StoreError};
 use crate::workflow::uploads::{UploadParty, UploadRefusal};
-use crate::workflow::{self, DocumentKind, StepCode};
+use crate::workflow::{self, DocumentKind};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({"id": "01936f5e-0000-7000-8000-0000000000d1", "request_id": "01936f5e-0000-7000-8000-000000000001",
@@ -52,9 +52,9 @@ impl From<document::Model> for DocumentMeta {
         Self {
             id: d.id,
             request_id: d.request_id,
-            kind: d.kind.parse().unwrap_or(DocumentKind::Other),
+            kind: d.kind.0,
             kind_version: d.kind_version,
-            step_code: d.step_code,
+            step_code: d.step_code.to_string(),
             filename: d.filename,
             content_type: d.content_type,
             size: d.size,
@@ -77,15 +77,11 @@ pub fn store(state: &AppState) -> LocalStore {
 pub async fn upload_party<C: ConnectionTrait>(
     db: &C,
     caller: &Caller,
-    r: &entity::request::Model,
+    r: &VisibleRequest,
     kind: Option<DocumentKind>,
 ) -> ApiResult<UploadParty> {
     let status = status_of(r);
-    let step = match r.current_step.parse::<StepCode>() {
-        Ok(s) => s,
-        Err(_) if status.is_final() => return Err(upload_refusal(UploadRefusal::Closed(status))),
-        Err(_) => return Err(ApiError::internal(format!("request {} has no valid current step", r.id))),
-    };
+    let step = r.current_step.0;
     let def = workflows::by_id(db, r.definition_id).await?.definition;
     let team = requests::on_team(db, r.id, caller).await?;
     workflow::uploads::may_upload(&def, status, step, &requests::wf_caller(caller, r, team), kind)
@@ -191,7 +187,7 @@ pub async fn record(state: &AppState, caller: &Caller, request_id: Uuid, up: Upl
             let lock = "SELECT pg_advisory_xact_lock($1)";
             txn.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, lock, [key.into()])).await?;
         }
-        check_quotas(&txn, state, caller, request_id, stored.size, now).await?;
+        check_quotas(&txn, state, caller, &r, stored.size, now).await?;
         let previous = document::Entity::find()
             .filter(document::Column::RequestId.eq(request_id))
             .filter(document::Column::Kind.eq(up.kind.as_str()))
@@ -201,8 +197,8 @@ pub async fn record(state: &AppState, caller: &Caller, request_id: Uuid, up: Upl
             id: Set(Uuid::now_v7()),
             request_id: Set(request_id),
             step_instance_id: Set(inst),
-            step_code: Set(r.current_step.clone()),
-            kind: Set(up.kind.as_str().into()),
+            step_code: Set(r.current_step),
+            kind: Set(up.kind.into()),
             kind_version: Set(previous as i32 + 1),
             filename: Set(up.filename.clone()),
             content_type: Set(up.content_type.into()),
@@ -271,10 +267,11 @@ pub async fn check_quotas<C: ConnectionTrait>(
     db: &C,
     state: &AppState,
     caller: &Caller,
-    request_id: Uuid,
+    request: &VisibleRequest,
     size: u64,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
+    let request_id = request.id;
     let s = &state.settings;
     let id = sea_orm::Value::from(request_id);
     let held = scalar(db, "SELECT COUNT(*) AS n FROM documents WHERE request_id = ?", vec![id.clone()]).await?;

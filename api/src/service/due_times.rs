@@ -160,8 +160,8 @@ mod tests {
         step_instance::Model {
             id: Uuid::now_v7(),
             request_id: Uuid::now_v7(),
-            flow: "external".into(),
-            step_code: "discussion".into(),
+            flow: crate::workflow::Flow::External.into(),
+            step_code: crate::workflow::StepCode::Discussion.into(),
             round: 1,
             actor: "role:technical_lead".into(),
             time_standard: standard.into(),

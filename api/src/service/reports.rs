@@ -498,10 +498,7 @@ pub async fn sla(state: &AppState, f: &ReportFilter) -> ApiResult<SlaReport> {
             }
         };
         for step in &def.steps {
-            let actor = match step.actor.role() {
-                Some(r) => format!("role:{r}"),
-                None => "team".into(),
-            };
+            let actor = crate::workflow::CurrentActor::from(step.actor).to_string();
             rows.push(take(
                 step.code.as_str().into(),
                 Some(step.order),

@@ -27,9 +27,10 @@ use crate::shared::Page;
 use crate::shared::cas::compare_and_set;
 use crate::shared::text::check_passage;
 use crate::state::AppState;
+use crate::workflow::Standing;
 use crate::workflow::uploads::UploadParty;
 use crate::workflow::{
-    self, Action, Actor as StepActor, DocumentKind, EventKind, Flow, RequestState, Status, StepCode, StepDefinition,
+    self, Action, Actor as StepActor, CurrentActor, Flow, RequestState, Status, StepCode, StepDefinition,
     StructuredOutput, StructuredOutputKind, TestOutcome, WorkflowDefinition, WorkflowError,
 };
 
@@ -161,23 +162,15 @@ pub struct RequestView {
     pub closed_at: Option<DateTime<Utc>>,
 }
 
+/// The stored status: typed, so a value the domain does not know fails the read instead of
+/// turning into something (an editable draft, say).
 pub fn status_of(r: &request::Model) -> Status {
-    r.status.parse().unwrap_or(Status::Draft)
+    r.status.0
 }
 
 fn step_of(r: &request::Model) -> StepCode {
-    r.current_step.parse().unwrap_or(StepCode::Submit)
+    r.current_step.0
 }
-
-fn actor_key(actor: StepActor) -> String {
-    match actor {
-        StepActor::Role(r) => format!("role:{r}"),
-        StepActor::Team => "team".into(),
-    }
-}
-
-/// Marks a closed request: nobody's worklist, no due time.
-const NOBODY: &str = "none";
 
 pub fn view(r: &request::Model, def: &WorkflowDefinition, now: DateTime<Utc>) -> RequestView {
     let status = status_of(r);
@@ -212,7 +205,7 @@ pub fn view(r: &request::Model, def: &WorkflowDefinition, now: DateTime<Utc>) ->
     RequestView {
         id: r.id,
         number: r.number.clone(),
-        flow: r.flow.parse().unwrap_or(Flow::External),
+        flow: r.flow.0,
         definition_version: def.version,
         status,
         version: r.version,
@@ -250,6 +243,30 @@ pub fn visible(caller: &Caller, r: &request::Model) -> bool {
     caller.sees_all_requests() || caller.organization_id == r.organization_id
 }
 
+/// A request the caller may see. Only `load_visible` and `load_for_update` make one (the
+/// field is private), so a service function that takes it cannot be reached without the
+/// visibility check: the capability is the proof.
+#[derive(Debug, Clone)]
+pub struct VisibleRequest(request::Model);
+
+impl std::ops::Deref for VisibleRequest {
+    type Target = request::Model;
+    fn deref(&self) -> &request::Model {
+        &self.0
+    }
+}
+
+impl VisibleRequest {
+    fn checked(caller: &Caller, row: Option<request::Model>) -> ApiResult<VisibleRequest> {
+        row.filter(|r| visible(caller, r)).map(VisibleRequest).ok_or_else(|| ApiError::not_found("request"))
+    }
+
+    /// The row, for a change in this module's transaction.
+    fn into_model(self) -> request::Model {
+        self.0
+    }
+}
+
 /// Like `load_visible`, inside a write transaction: on PostgreSQL the row is locked first,
 /// so of racing transitions the losers wait and then see the winner's version (a clean
 /// 409) instead of doing all their work before the compare-and-set refuses it. SQLite's
@@ -258,21 +275,17 @@ pub(crate) async fn load_for_update(
     txn: &sea_orm::DatabaseTransaction,
     caller: &Caller,
     id: Uuid,
-) -> ApiResult<request::Model> {
+) -> ApiResult<VisibleRequest> {
     let mut q = request::Entity::find_by_id(id);
     if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
         q = q.lock_exclusive();
     }
-    q.one(txn).await?.filter(|r| visible(caller, r)).ok_or_else(|| ApiError::not_found("request"))
+    VisibleRequest::checked(caller, q.one(txn).await?)
 }
 
 #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
-pub async fn load_visible<C: ConnectionTrait>(db: &C, caller: &Caller, id: Uuid) -> ApiResult<request::Model> {
-    request::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .filter(|r| visible(caller, r))
-        .ok_or_else(|| ApiError::not_found("request"))
+pub async fn load_visible<C: ConnectionTrait>(db: &C, caller: &Caller, id: Uuid) -> ApiResult<VisibleRequest> {
+    VisibleRequest::checked(caller, request::Entity::find_by_id(id).one(db).await?)
 }
 
 /// Opens a step instance with its due times from the calendar in force.
@@ -280,7 +293,7 @@ async fn open_step<C: ConnectionTrait>(
     db: &C,
     calendar: &WorkingCalendar,
     request_id: Uuid,
-    flow: &str,
+    flow: Flow,
     step: &StepDefinition,
     round: i32,
     now: DateTime<Utc>,
@@ -292,9 +305,9 @@ async fn open_step<C: ConnectionTrait>(
         id: Set(Uuid::now_v7()),
         request_id: Set(request_id),
         flow: Set(flow.into()),
-        step_code: Set(step.code.as_str().into()),
+        step_code: Set(step.code.into()),
         round: Set(round),
-        actor: Set(actor_key(step.actor)),
+        actor: Set(CurrentActor::from(step.actor).to_string()),
         time_standard: Set(step.time_standard.to_string()),
         started_at: Set(now),
         clock_started_at: Set(due.clock_started_at),
@@ -352,7 +365,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: NewRequest) -> Api
     let mut r = request::ActiveModel {
         id: Set(id),
         number: Set(None),
-        flow: Set(flow.as_str().into()),
+        flow: Set(flow.into()),
         definition_id: Set(published.id),
         organization_id: Set(org.id),
         created_by_user: Set(caller.user_id()),
@@ -364,9 +377,9 @@ pub async fn create(state: &AppState, caller: &Caller, input: NewRequest) -> Api
         data_exchanged: Set(input.data_exchanged.trim().into()),
         letter_number: Set(input.letter_number.trim().into()),
         letter_date: Set(input.letter_date),
-        status: Set(Status::Draft.as_str().into()),
-        current_step: Set(first.code.as_str().into()),
-        current_actor: Set(actor_key(first.actor)),
+        status: Set(Status::Draft.into()),
+        current_step: Set(first.code.into()),
+        current_actor: Set(CurrentActor::from(first.actor).into()),
         current_step_instance_id: Set(None),
         current_step_started_at: Set(None),
         current_warning_at: Set(None),
@@ -387,7 +400,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: NewRequest) -> Api
     .insert(&txn)
     .await?
     .into_active_model();
-    let inst = open_step(&txn, &calendar, id, flow.as_str(), first, 1, now).await?;
+    let inst = open_step(&txn, &calendar, id, flow, first, 1, now).await?;
     r.current_step_instance_id = Set(Some(inst.id));
     r.current_step_started_at = Set(Some(inst.started_at));
     r.current_warning_at = Set(Some(inst.warning_at));
@@ -493,7 +506,7 @@ pub async fn update(
         return Err(ApiError::invalid_fields(errors));
     }
     let version = r.version;
-    let mut am = r.clone().into_active_model();
+    let mut am = r.clone().into_model().into_active_model();
     let mut changed = serde_json::Map::new();
     macro_rules! apply {
         ($field:ident) => {
@@ -522,17 +535,6 @@ pub async fn update(
         .await?;
     txn.commit().await?;
     Ok(view(&updated, &def, now))
-}
-
-/// Which transition, as named by the endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transition {
-    Submit,
-    Complete(StepCode),
-    Return,
-    Resubmit,
-    Reject,
-    Withdraw,
 }
 
 /// What a transition call brought, already parsed by the route.
@@ -595,12 +597,12 @@ async fn check_output_people<C: ConnectionTrait>(db: &C, output: &StructuredOutp
     Ok(())
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(id = %id, transition = ?transition))]
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id, action = ?action))]
 pub async fn transition(
     state: &AppState,
     caller: &Caller,
     id: Uuid,
-    transition: Transition,
+    action: Action,
     input: TransitionInput,
     if_match: Option<i32>,
 ) -> ApiResult<RequestView> {
@@ -629,34 +631,25 @@ pub async fn transition(
         Some(StructuredOutput::TestResult(t)) => Some(t.result == TestOutcome::Passed),
         _ => None,
     };
-    let action = match transition {
-        Transition::Submit => Action::Submit,
-        Transition::Complete(step) => Action::Complete { step, test_passed },
-        Transition::Return => Action::Return,
-        Transition::Resubmit => Action::Resubmit,
-        Transition::Reject => Action::Reject,
-        Transition::Withdraw => Action::Withdraw,
-    };
-    let evidence =
-        workflow::Evidence::new(current_docs.iter().filter_map(|d| d.kind.parse::<DocumentKind>().ok()), outputs);
+    let action = action.with_test_verdict(test_passed);
+    let evidence = workflow::Evidence::new(current_docs.iter().map(|d| d.kind.0), outputs);
     let before = state_of(&r);
     let team = workflow::asks_team_membership(&def, &before, &action) && on_team(&txn, id, caller).await?;
-    let decision =
-        workflow::decide(&def, &before, &action, &wf_caller(caller, &r, team), &evidence).map_err(wf_error)?;
+    let standing = Standing { state: before, test_rounds: r.test_rounds };
+    let plan = workflow::plan(&def, &standing, &action, &wf_caller(caller, &r, team), &evidence).map_err(wf_error)?;
+    let decision = plan.decision;
     // Only now, once the caller is known to be allowed: a stale version is a conflict.
     super::check_preconditions(r.version, if_match, input.version)?;
     if let Some(o) = &input.output {
         o.validate().map_err(|e| ApiError::invalid(output_field(o.kind()), e.to_string()))?;
         check_output_people(&txn, o).await?;
     }
-    if matches!(transition, Transition::Return | Transition::Reject)
-        && input.reason.as_deref().is_none_or(|s| s.trim().is_empty())
-    {
+    if plan.reason_required && input.reason.as_deref().is_none_or(|s| s.trim().is_empty()) {
         return Err(ApiError::invalid("reason", "say why, for the applicant and the record"));
     }
 
     let version = r.version;
-    let mut am = r.clone().into_active_model();
+    let mut am = r.clone().into_model().into_active_model();
     let mut details = serde_json::json!({
         "from": {"status": before.status, "step": before.current_step},
         "to": {"status": decision.status, "step": decision.current_step},
@@ -671,27 +664,19 @@ pub async fn transition(
 
     // A pause still running (the request is with the applicant) when a step or the request ends.
     let waiting = r.returned_at.map_or(0, |t| calendar.elapsed_seconds(t, now));
-    // Close the current step instance when the decision completes it (or ends the request),
-    // measuring its working duration once, now.
-    let closes =
-        decision.completed_step.is_some() || matches!(decision.event, EventKind::Rejected | EventKind::Withdrawn);
-    if closes && let Some(inst_id) = r.current_step_instance_id {
+    // Close the current step instance when the plan ends it, measuring its working
+    // duration once, now.
+    if let (Some(outcome), Some(inst_id)) = (plan.closes_step, r.current_step_instance_id) {
         let inst = step_instance::Entity::find_by_id(inst_id)
             .one(&txn)
             .await?
             .ok_or_else(|| ApiError::internal("the current step instance is missing"))?;
         let working = working_time::of_step(&calendar, &inst, now, waiting);
-        let outcome = match decision.event {
-            EventKind::TestFailed => "test_failed",
-            EventKind::Rejected => "rejected",
-            EventKind::Withdrawn => "withdrawn",
-            _ => "completed",
-        };
         step_instance::Entity::update_many()
             .col_expr(step_instance::Column::CompletedAt, Expr::value(now))
             .col_expr(step_instance::Column::CompletedByUser, Expr::value(caller.user_id()))
             .col_expr(step_instance::Column::CompletedByClient, Expr::value(caller.client_id()))
-            .col_expr(step_instance::Column::Outcome, Expr::value(outcome))
+            .col_expr(step_instance::Column::Outcome, Expr::value(outcome.as_str()))
             .col_expr(step_instance::Column::Note, Expr::value(input.note.clone().or(input.reason.clone())))
             .col_expr(step_instance::Column::WorkingSeconds, Expr::value(working))
             .filter(step_instance::Column::Id.eq(inst_id))
@@ -699,11 +684,11 @@ pub async fn transition(
             .await?;
     }
 
-    match decision.event {
-        EventKind::Returned => {
+    match (plan.pauses_clock, plan.resumes_clock) {
+        (true, _) => {
             am.returned_at = Set(Some(now));
         }
-        EventKind::Resubmitted => {
+        (_, true) => {
             // The office's clock stood still while the applicant revised: move the due times.
             if let (Some(returned_at), Some(inst_id)) = (r.returned_at, r.current_step_instance_id) {
                 let waited = calendar.elapsed_seconds(returned_at, now);
@@ -732,15 +717,13 @@ pub async fn transition(
         }
         _ => {}
     }
-    if transition == Transition::Submit {
+    if plan.assigns_number {
         let number = next_number(&txn, now).await?;
         details["number"] = number.clone().into();
         am.number = Set(Some(number));
         am.submitted_at = Set(Some(now));
     }
-    if !matches!(transition, Transition::Submit | Transition::Resubmit | Transition::Withdraw) {
-        am.office_has_acted = Set(true);
-    }
+    am.office_has_acted = Set(plan.office_has_acted);
     match &input.output {
         Some(StructuredOutput::Team(t)) => {
             let mut members = vec![(t.lead_user_id, true)];
@@ -762,34 +745,30 @@ pub async fn transition(
         }
         _ => {}
     }
-    if decision.event == EventKind::TestFailed {
-        am.test_rounds = Set(r.test_rounds + 1);
-    }
-    if let Some(started) = decision.started_step {
+    am.test_rounds = Set(plan.test_rounds);
+    if let (Some(started), Some(round)) = (decision.started_step, plan.opens_round) {
         let step = def.step(started).ok_or_else(|| ApiError::internal("decision names an unknown step"))?;
-        let round = if decision.event == EventKind::TestFailed { r.test_rounds + 2 } else { 1 };
-        let inst = open_step(&txn, &calendar, id, &r.flow, step, round, now).await?;
+        let inst = open_step(&txn, &calendar, id, r.flow.0, step, round, now).await?;
         am.current_step_instance_id = Set(Some(inst.id));
         am.current_step_started_at = Set(Some(inst.started_at));
         am.current_warning_at = Set(Some(inst.warning_at));
         am.current_due_at = Set(Some(inst.due_at));
         am.current_limit_at = Set(Some(inst.limit_at));
-        am.current_actor = Set(actor_key(step.actor));
     }
+    am.current_actor = Set(plan.next_actor.into());
     if decision.status.is_final() {
         am.closed_at = Set(Some(now));
         if let Some(submitted_at) = r.submitted_at {
             let waited = working_time::paused_total(&txn, id).await? + waiting;
             am.working_seconds = Set(Some(working_time::of_request(&calendar, submitted_at, now, waited)));
         }
-        am.current_actor = Set(NOBODY.into());
         am.current_step_instance_id = Set(None);
         am.current_warning_at = Set(None);
         am.current_due_at = Set(None);
         am.current_limit_at = Set(None);
     }
-    am.status = Set(decision.status.as_str().into());
-    am.current_step = Set(decision.current_step.as_str().into());
+    am.status = Set(decision.status.into());
+    am.current_step = Set(decision.current_step.into());
     am.version = Set(version + 1);
     am.updated_at = Set(now);
     let updated =
@@ -911,7 +890,8 @@ pub async fn tasks(state: &AppState, caller: &Caller, limit: u64) -> ApiResult<V
         }
     }
     for role in caller.roles.iter().filter(|r| !matches!(r, Role::Applicant | Role::Auditor)) {
-        let q = in_progress().filter(request::Column::CurrentActor.eq(format!("role:{role}")));
+        let q = in_progress()
+            .filter(request::Column::CurrentActor.eq(CurrentActor::Step(StepActor::Role(*role)).to_string()));
         rows.extend(most_urgent(q).all(&state.db).await?);
     }
     if let Some(uid) = caller.user_id() {
@@ -926,7 +906,9 @@ pub async fn tasks(state: &AppState, caller: &Caller, limit: u64) -> ApiResult<V
                 .and_where(Expr::col((team_member::Entity, team_member::Column::UserId)).eq(uid))
                 .to_owned(),
         );
-        let q = in_progress().filter(request::Column::CurrentActor.eq("team")).filter(on_my_team);
+        let q = in_progress()
+            .filter(request::Column::CurrentActor.eq(CurrentActor::Step(StepActor::Team).to_string()))
+            .filter(on_my_team);
         rows.extend(most_urgent(q).all(&state.db).await?);
     }
     rows.sort_by_key(|r| (r.current_limit_at, r.id));
@@ -977,7 +959,7 @@ pub async fn catalogue(
         |r| CatalogueEntry {
             request_id: r.id,
             number: r.number,
-            flow: r.flow.parse().unwrap_or(Flow::External),
+            flow: r.flow.0,
             organization_id: r.organization_id,
             title: r.title,
             source_system: r.source_system,

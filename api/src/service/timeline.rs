@@ -119,7 +119,7 @@ pub async fn timeline(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<
                 target_at: i.due_at,
                 limit_at: i.limit_at,
             };
-            let label = i.step_code.parse().ok().and_then(|c| def.step(c)).map(|s| s.label.clone()).unwrap_or_default();
+            let label = def.step(i.step_code.0).map(|s| s.label.clone()).unwrap_or_default();
             StepRecord {
                 label,
                 documents: docs
@@ -133,7 +133,7 @@ pub async fn timeline(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<
                 completed_by: i.completed_by_user.and_then(|u| people.get(&u).cloned()),
                 completed_by_client_id: i.completed_by_client,
                 id: i.id,
-                step_code: i.step_code,
+                step_code: i.step_code.to_string(),
                 round: i.round,
                 actor: i.actor,
                 time_standard: i.time_standard,
@@ -141,7 +141,7 @@ pub async fn timeline(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<
                 due_at: i.due_at,
                 limit_at: i.limit_at,
                 completed_at: i.completed_at,
-                outcome: i.outcome,
+                outcome: i.outcome.map(|o| o.to_string()),
                 note: i.note,
                 paused_seconds: i.paused_seconds,
             }

@@ -94,7 +94,7 @@ async fn insert<C: ConnectionTrait>(
 ) -> ApiResult<PublishedDefinition> {
     let m = workflow_definition::ActiveModel {
         id: Set(Uuid::now_v7()),
-        flow: Set(def.flow.as_str().to_owned()),
+        flow: Set(def.flow.into()),
         version: Set(def.version),
         definition: Set(serde_json::to_value(&def).map_err(ApiError::internal)?),
         published_at: Set(now),

@@ -25,6 +25,45 @@ pub struct WorkflowDefinition {
     pub sop_effective_date: NaiveDate,
     /// In SOP order; the first is `submit`, completing the last completes the request.
     pub steps: Vec<StepDefinition>,
+    /// When a step passes its limit, who is told besides its actor(s): one level up the
+    /// office. Left out of a published revision, it is the chain of version 1
+    /// (`default_escalation`).
+    #[serde(default = "default_escalation")]
+    pub escalation: Vec<Escalation>,
+}
+
+/// A late step acted on by `from` is escalated to the holders of role `to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Escalation {
+    pub from: Actor,
+    pub to: Role,
+}
+
+/// One level up the office's hierarchy (SOP: Tim Integrasi → Kepala Seksi → Kepala Bidang
+/// → Kepala Dinas):
+///
+/// | step acted on by | escalates to |
+/// |---|---|
+/// | the request's integration team | `technical_lead` (Kepala Seksi / Tim Teknis) |
+/// | `technical_staff` | `technical_lead` |
+/// | `technical_lead` | `head_of_division` (Kepala Bidang) |
+/// | `head_of_division` | `head_of_agency` (Kepala Dinas) |
+/// | `head_of_agency` | `admin`: the Kepala Dinas has no superior in the office, so the system administrators (the secretariat that runs Jembatan) are told, to follow up by hand |
+///
+/// Applicant steps are never swept (a draft is the applicant's own time; a returned
+/// request is paused), and `admin`/`auditor` act on no step, so they have no entry.
+pub fn default_escalation() -> Vec<Escalation> {
+    [
+        (Actor::Team, Role::TechnicalLead),
+        (Actor::Role(Role::TechnicalStaff), Role::TechnicalLead),
+        (Actor::Role(Role::TechnicalLead), Role::HeadOfDivision),
+        (Actor::Role(Role::HeadOfDivision), Role::HeadOfAgency),
+        (Actor::Role(Role::HeadOfAgency), Role::Admin),
+    ]
+    .into_iter()
+    .map(|(from, to)| Escalation { from, to })
+    .collect()
 }
 
 /// One row of an SOP table.
@@ -76,6 +115,11 @@ pub struct StepDefinition {
 }
 
 impl WorkflowDefinition {
+    /// The role a late step of `actor` escalates to, from the definition's chain.
+    pub fn escalates_to(&self, actor: Actor) -> Option<Role> {
+        self.escalation.iter().find(|e| e.from == actor).map(|e| e.to)
+    }
+
     /// The step with this code, if the flow has it.
     pub fn step(&self, code: StepCode) -> Option<&StepDefinition> {
         self.steps.iter().find(|s| s.code == code)
@@ -588,5 +632,42 @@ mod tests {
         renumber(&mut def);
         step_mut(&mut def, Approval).actor = Actor::Role(Role::Admin);
         assert_eq!(def.validate(), Ok(()));
+    }
+
+    #[test]
+    fn the_escalation_chain_goes_one_level_up_and_stops_at_the_admins() {
+        let def = sop_2025::external();
+        let up = |a: Actor| def.escalates_to(a);
+        assert_eq!(up(Actor::Team), Some(Role::TechnicalLead));
+        assert_eq!(up(Actor::Role(Role::TechnicalStaff)), Some(Role::TechnicalLead));
+        assert_eq!(up(Actor::Role(Role::TechnicalLead)), Some(Role::HeadOfDivision));
+        assert_eq!(up(Actor::Role(Role::HeadOfDivision)), Some(Role::HeadOfAgency));
+        assert_eq!(up(Actor::Role(Role::HeadOfAgency)), Some(Role::Admin));
+        for r in [Role::Applicant, Role::Admin, Role::Auditor] {
+            assert_eq!(up(Actor::Role(r)), None, "{r}");
+        }
+        let from: std::collections::HashSet<Actor> = def.escalation.iter().map(|e| e.from).collect();
+        assert_eq!(from.len(), def.escalation.len(), "one entry per actor");
+        for def in sop_2025::all() {
+            for step in def.steps.iter().filter(|s| s.actor != Actor::Role(Role::Applicant)) {
+                let to = def.escalates_to(step.actor).unwrap_or_else(|| panic!("{} has no escalation", step.code));
+                assert_ne!(step.actor, Actor::Role(to), "{}", step.code);
+            }
+        }
+        let mut at = Actor::Team;
+        let mut path = Vec::new();
+        while let Some(to) = def.escalates_to(at) {
+            path.push(to);
+            at = Actor::Role(to);
+        }
+        assert_eq!(path, [Role::TechnicalLead, Role::HeadOfDivision, Role::HeadOfAgency, Role::Admin]);
+    }
+
+    #[test]
+    fn a_revision_without_an_escalation_chain_gets_version_1s() {
+        let mut v = serde_json::to_value(sop_2025::internal()).unwrap();
+        v.as_object_mut().unwrap().remove("escalation");
+        let def: WorkflowDefinition = serde_json::from_value(v).unwrap();
+        assert_eq!(def.escalation, default_escalation());
     }
 }

@@ -99,6 +99,22 @@ pub enum Action {
     Edit,
 }
 
+impl Action {
+    /// Completing `step`, as an endpoint names it; the test verdict, if the step has one,
+    /// comes from the call's body (`with_test_verdict`).
+    pub const fn complete(step: StepCode) -> Action {
+        Action::Complete { step, test_passed: None }
+    }
+
+    /// The same action carrying the verdict of a `test_result` output.
+    pub const fn with_test_verdict(self, passed: Option<bool>) -> Action {
+        match self {
+            Action::Complete { step, .. } => Action::Complete { step, test_passed: passed },
+            other => other,
+        }
+    }
+}
+
 /// What the caller brought.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Evidence {

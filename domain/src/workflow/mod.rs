@@ -8,6 +8,7 @@
 pub mod definition;
 pub mod engine;
 pub mod model;
+pub mod plan;
 pub mod sop_2025;
 pub mod uploads;
 
@@ -17,7 +18,9 @@ pub use engine::{
     asks_team_membership, decide,
 };
 pub use model::{
-    Actor, Disposition, DispositionInstruction, DocumentKind, EventKind, Flow, IntegrationRecord, OutputError, Role,
-    Status, StepCode, StructuredOutput, StructuredOutputKind, TeamList, TestOutcome, TestResult, UnknownName,
+    Actor, CurrentActor, Disposition, DispositionInstruction, DocumentKind, EventKind, Flow, IntegrationRecord,
+    OutputError, Role, Status, StepCode, StepOutcome, StructuredOutput, StructuredOutputKind, TeamList, TestOutcome,
+    TestResult, UnknownName,
 };
+pub use plan::{Plan, Standing, plan};
 pub use uploads::{UploadParty, UploadRefusal};

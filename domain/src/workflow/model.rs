@@ -179,6 +179,17 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// How a step instance ended, as its row records it.
+    StepOutcome ("step outcome") {
+        Completed = "completed",
+        /// Testing found faults; the request went back (a new round of the failure loop).
+        TestFailed = "test_failed",
+        Rejected = "rejected",
+        Withdrawn = "withdrawn",
+    }
+}
+
+vocabulary! {
     /// What happened in one decision; the audit trail and the timeline record it.
     EventKind ("event kind") {
         Submitted = "submitted",
@@ -611,5 +622,65 @@ mod tests {
         assert_eq!(rec("https://a", Some("git@host:x.git")), Err(OutputError::InvalidUrl { field: "repository_url" }));
         let ok = StructuredOutput::<u32>::TestResult(TestResult { result: TestOutcome::Passed });
         assert_eq!(ok.validate(), Ok(()));
+    }
+}
+
+/// Who may act on a request now, as stored with it: `role:<role>`, `team`, or `none` once
+/// the request is closed. The one place that spelling is made and read (worklists filter
+/// on it, the SLA sweeper notifies by it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CurrentActor {
+    Step(Actor),
+    Nobody,
+}
+
+impl From<Actor> for CurrentActor {
+    fn from(actor: Actor) -> Self {
+        CurrentActor::Step(actor)
+    }
+}
+
+impl fmt::Display for CurrentActor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CurrentActor::Step(Actor::Role(r)) => write!(f, "role:{r}"),
+            CurrentActor::Step(Actor::Team) => f.write_str("team"),
+            CurrentActor::Nobody => f.write_str("none"),
+        }
+    }
+}
+
+impl FromStr for CurrentActor {
+    type Err = UnknownName;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "team" => Ok(CurrentActor::Step(Actor::Team)),
+            "none" => Ok(CurrentActor::Nobody),
+            _ => s
+                .strip_prefix("role:")
+                .and_then(|r| r.parse::<Role>().ok())
+                .map(|r| CurrentActor::Step(Actor::Role(r)))
+                .ok_or_else(|| UnknownName { what: "current actor", value: s.to_owned() }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod current_actor_tests {
+    use super::*;
+
+    #[test]
+    fn current_actors_round_trip_and_refuse_the_unknown() {
+        for a in [CurrentActor::Step(Actor::Team), CurrentActor::Nobody]
+            .into_iter()
+            .chain(Role::ALL.iter().map(|r| CurrentActor::Step(Actor::Role(*r))))
+        {
+            assert_eq!(a.to_string().parse::<CurrentActor>().unwrap(), a);
+        }
+        assert_eq!("role:technical_lead".parse::<CurrentActor>().unwrap().to_string(), "role:technical_lead");
+        for bad in ["role:nobody", "role:", "Team", ""] {
+            assert!(bad.parse::<CurrentActor>().is_err(), "{bad}");
+        }
     }
 }

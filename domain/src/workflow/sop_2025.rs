@@ -340,6 +340,7 @@ fn definition(flow: Flow, name: &str, rows: Vec<Row>) -> WorkflowDefinition {
         sop_number: SOP_NUMBER.to_owned(),
         sop_effective_date: sop_effective_date(),
         steps,
+        escalation: super::definition::default_escalation(),
     }
 }
 
