@@ -87,8 +87,8 @@ fn problem(e: ApiError) -> HttpResponse {
 /// or a deactivated account gets no stored response replayed).
 async fn caller_of(req: &ServiceRequest, state: &AppState) -> Option<String> {
     let token = crate::auth::caller::bearer(req.request())?;
-    let presented = crate::auth::caller::presented(state, token).ok()?;
-    let caller = crate::auth::caller::authorize(state, presented).await.ok()?;
+    let presented = crate::auth::caller::presented(&state.keys, token).ok()?;
+    let caller = crate::auth::caller::authorize(&state.principals, &state.db, presented).await.ok()?;
     let kind = match caller.kind {
         crate::auth::CallerKind::User => "user",
         crate::auth::CallerKind::Client => "client",

@@ -113,6 +113,14 @@ fn add_errors(op: &mut Operation, has_path_params: bool) {
     add("503", "Service unavailable: the database is not reachable; retry after the given seconds");
 }
 
+/// The complete OpenAPI document, as served and as committed in `openapi/openapi.json`:
+/// collected from the routes themselves, then completed by `finish`.
+pub fn document() -> utoipa::openapi::OpenApi {
+    use utoipa_actix_web::AppExt;
+    let (_, doc) = actix_web::App::new().into_utoipa_app().configure(crate::routes::register).split_for_parts();
+    finish(doc)
+}
+
 /// Completes the collected document: security scheme (via `ApiDoc`), standard errors.
 pub fn finish(collected: Doc) -> Doc {
     let mut doc = ApiDoc::openapi();
@@ -223,8 +231,7 @@ impl KnownPaths {
     }
 }
 
-static KNOWN_PATHS: std::sync::LazyLock<KnownPaths> =
-    std::sync::LazyLock::new(|| KnownPaths::from_doc(&crate::startup::openapi_document()));
+static KNOWN_PATHS: std::sync::LazyLock<KnownPaths> = std::sync::LazyLock::new(|| KnownPaths::from_doc(&document()));
 
 /// The app's default service: a request that no route took. If its path is one of the
 /// API's, the method is what did not match: 405 with `Allow`; otherwise 404. Both are
@@ -250,7 +257,7 @@ mod tests {
 
     #[test]
     fn known_paths_tell_missing_methods_from_missing_paths() {
-        let known = KnownPaths::from_doc(&crate::startup::openapi_document());
+        let known = KnownPaths::from_doc(&document());
         assert_eq!(known.allowed("/api/v1/users"), Some(vec!["GET", "POST"]));
         assert_eq!(known.allowed("/api/v1/users/0190f1f4-6c1e-7d7a-9a4e-3f1d2c3b4a59"), Some(vec!["GET", "PATCH"]));
         assert_eq!(known.allowed("/health/live"), Some(vec!["GET"]));
@@ -261,7 +268,7 @@ mod tests {
 
     #[test]
     fn operation_ids_are_unique() {
-        let doc = crate::startup::openapi_document();
+        let doc = document();
         let mut seen = std::collections::BTreeMap::new();
         for (path, item) in &doc.paths.paths {
             for op in [&item.get, &item.post, &item.put, &item.patch, &item.delete].into_iter().flatten() {
@@ -279,7 +286,7 @@ mod tests {
     #[test]
     fn spec_patterns_are_the_enforced_ones() {
         use crate::shared::text::{EMAIL_PATTERN, TEXT_PATTERN};
-        let doc = serde_json::to_value(crate::startup::openapi_document()).unwrap();
+        let doc = serde_json::to_value(document()).unwrap();
         let schemas = &doc["components"]["schemas"];
         for (schema, field, pattern) in [
             ("NewOrganization", "name", TEXT_PATTERN),

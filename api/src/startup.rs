@@ -88,17 +88,8 @@ pub async fn prepare(settings: Settings, clock: SharedClock) -> Result<web::Data
     Ok(state)
 }
 
-/// The complete OpenAPI document, as served and as committed in `openapi/openapi.json`.
-pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    let (_, doc) = App::new().into_utoipa_app().configure(register).split_for_parts();
-    openapi::finish(doc)
-}
-
-fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.configure(routes::health::configure)
-        .configure(routes::metrics::configure)
-        .service(utoipa_actix_web::scope::scope("/api/v1").configure(routes::configure_api));
-}
+/// The complete OpenAPI document (kept here for `main` and the tests; built by `openapi`).
+pub use crate::openapi::document as openapi_document;
 
 fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Server> {
     let doc = openapi_document();
@@ -122,7 +113,7 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Ser
                 web::QueryConfig::default()
                     .error_handler(|e, _| ApiError::bad_request(format!("invalid query parameter: {e}")).into()),
             )
-            .configure(register)
+            .configure(routes::register)
             .split_for_parts();
         app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", doc.clone()))
             .default_service(web::to(openapi::unmatched))

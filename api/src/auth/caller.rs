@@ -1,13 +1,15 @@
-//! Who is calling: the verified bearer token, turned into a `Caller`.
+//! Who is calling: the verified bearer token, turned into a `Caller`. The extractor that
+//! does this for every handler lives with the HTTP glue (`routes::caller`); this module
+//! knows tokens and the principal directory, not the application state.
 
+use actix_web::HttpRequest;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use super::Role;
-use super::principals::{Presented, Refusal};
+use super::principals::{Presented, Principals, Refusal};
+use super::{Role, TokenKeys};
 use crate::error::ApiError;
-use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallerKind {
@@ -57,33 +59,10 @@ pub fn bearer(req: &HttpRequest) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
 }
 
-impl FromRequest for Caller {
-    type Error = ApiError;
-    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let verified = verify(req);
-        Box::pin(async move {
-            let (state, presented) = verified?;
-            authorize(&state, presented).await
-        })
-    }
-}
-
-/// The signature and claims, checked without waiting on anything.
-fn verify(req: &HttpRequest) -> Result<(web::Data<AppState>, Presented), ApiError> {
-    let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| ApiError::internal("application state missing"))?;
-    let token = bearer(req).ok_or_else(|| ApiError::Unauthorized("a bearer access token is required".into()))?;
-    let presented = presented(state, token)?;
-    Ok((state.clone(), presented))
-}
-
 /// What a bearer token says about its subject, once its signature and claims are valid.
-pub fn presented(state: &AppState, token: &str) -> Result<Presented, ApiError> {
-    let claims = state
-        .keys
-        .verify(token)
-        .map_err(|_| ApiError::Unauthorized("the access token is invalid or expired".into()))?;
+pub fn presented(keys: &TokenKeys, token: &str) -> Result<Presented, ApiError> {
+    let claims =
+        keys.verify(token).map_err(|_| ApiError::Unauthorized("the access token is invalid or expired".into()))?;
     let id = claims.sub.parse().map_err(|_| ApiError::Unauthorized("the access token is invalid".into()))?;
     let kind = match claims.kind.as_str() {
         "user" => CallerKind::User,
@@ -95,13 +74,13 @@ pub fn presented(state: &AppState, token: &str) -> Result<Presented, ApiError> {
 
 /// Whether the token's subject may still act, and as what: roles and organization come
 /// from the directory, not from the token.
-pub async fn authorize(state: &AppState, token: Presented) -> Result<Caller, ApiError> {
+pub async fn authorize(principals: &Principals, db: &DatabaseConnection, token: Presented) -> Result<Caller, ApiError> {
     let refused = |r: Refusal| ApiError::Unauthorized(r.detail().into());
-    let principal = match state.principals.check(&token).map_err(refused)? {
+    let principal = match principals.check(&token).map_err(refused)? {
         Some(p) => p,
         None => {
-            state.principals.load_one(&state.db, token.kind, token.id).await?;
-            state.principals.check(&token).map_err(refused)?.ok_or_else(|| refused(Refusal::UnknownSubject))?
+            principals.load_one(db, token.kind, token.id).await?;
+            principals.check(&token).map_err(refused)?.ok_or_else(|| refused(Refusal::UnknownSubject))?
         }
     };
     Ok(Caller {

@@ -1,62 +1,20 @@
 //! `/audit`: the hash-chained trail of every change, for admins and auditors.
 
 use actix_web::{HttpResponse, get, web};
-use entity::audit_event;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::extract::PageQuery;
 use crate::auth::policy::{AdminOrAuditor, Authorized};
-use crate::error::{ApiError, ApiResult};
-use crate::service::audit::{self, ChainReport};
+use crate::error::ApiResult;
+use crate::service::audit::{self, AuditEvent, ChainReport};
 use crate::shared::Page;
-use crate::shared::page::{decode_cursor_bytes, encode_cursor_bytes};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(events).service(verify);
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuditEvent {
-    /// Position in the chain, from 1, without gaps.
-    pub seq: i64,
-    pub id: Uuid,
-    pub occurred_at: chrono::DateTime<chrono::Utc>,
-    pub actor_user_id: Option<Uuid>,
-    /// Set when an agency system (API client) acted.
-    pub actor_client_id: Option<Uuid>,
-    #[schema(example = "request.submitted")]
-    pub action: String,
-    #[schema(example = "request")]
-    pub object_type: String,
-    pub object_id: Uuid,
-    #[schema(value_type = Object)]
-    pub details: serde_json::Value,
-    pub prev_hash: String,
-    /// SHA-256 over this event's content and `prev_hash`.
-    pub hash: String,
-}
-
-impl From<audit_event::Model> for AuditEvent {
-    fn from(m: audit_event::Model) -> Self {
-        Self {
-            seq: m.seq,
-            id: m.id,
-            occurred_at: m.occurred_at,
-            actor_user_id: m.actor_user_id,
-            actor_client_id: m.actor_client_id,
-            action: m.action,
-            object_type: m.object_type,
-            object_id: m.object_id,
-            details: m.details,
-            prev_hash: m.prev_hash,
-            hash: m.hash,
-        }
-    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -68,17 +26,6 @@ pub struct AuditFilter {
     pub actor_user_id: Option<Uuid>,
     /// Only this action, e.g. `request.submitted`.
     pub action: Option<String>,
-}
-
-/// The audit cursor is the last `seq` seen, as 16 big-endian bytes: the same shape as
-/// every other cursor, so any cursor the spec allows decodes (out-of-range values clamp).
-fn encode_seq(seq: i64) -> String {
-    encode_cursor_bytes(i128::from(seq).to_be_bytes())
-}
-
-fn decode_seq(cursor: &str) -> Result<i64, ApiError> {
-    let n = i128::from_be_bytes(decode_cursor_bytes(cursor)?);
-    Ok(n.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
 }
 
 /// Admin and auditor. Newest first.
@@ -97,21 +44,10 @@ async fn events(
     filter: web::Query<AuditFilter>,
 ) -> ApiResult<HttpResponse> {
     let limit = page.limit()?;
-    let mut q = audit_event::Entity::find().order_by_desc(audit_event::Column::Seq).limit(limit + 1);
-    if let Some(c) = &page.cursor {
-        q = q.filter(audit_event::Column::Seq.lt(decode_seq(c)?));
-    }
-    if let Some(o) = filter.object_id {
-        q = q.filter(audit_event::Column::ObjectId.eq(o));
-    }
-    if let Some(u) = filter.actor_user_id {
-        q = q.filter(audit_event::Column::ActorUserId.eq(u));
-    }
-    if let Some(a) = &filter.action {
-        q = q.filter(audit_event::Column::Action.eq(a.as_str()));
-    }
-    let rows = q.all(&state.db).await?;
-    Ok(HttpResponse::Ok().json(Page::from_rows_by(rows, limit, |r| encode_seq(r.seq), AuditEvent::from)))
+    let after = page.cursor.as_deref().map(audit::decode_seq).transpose()?;
+    let f = filter.into_inner();
+    let events = audit::list_events(&state.db, f.object_id, f.actor_user_id, f.action.as_deref(), limit, after).await?;
+    Ok(HttpResponse::Ok().json(events))
 }
 
 /// Admin and auditor. Recomputes every hash; reports the first break, if any.

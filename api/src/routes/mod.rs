@@ -6,6 +6,7 @@ pub mod api_clients;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
+pub mod caller;
 pub mod documents;
 pub mod extract;
 pub mod health;
@@ -23,6 +24,13 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Every route the server answers (and the OpenAPI document describes).
+pub fn register(cfg: &mut ServiceConfig) {
+    cfg.configure(health::configure)
+        .configure(metrics::configure)
+        .service(utoipa_actix_web::scope::scope("/api/v1").configure(configure_api));
+}
 
 /// Everything under `/api/v1`.
 pub fn configure_api(cfg: &mut ServiceConfig) {

@@ -11,6 +11,7 @@ use super::organizations;
 use crate::auth::tokens;
 use crate::error::{ApiError, ApiResult};
 use crate::shared::Page;
+use crate::shared::Text;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -75,10 +76,11 @@ pub async fn find<C: sea_orm::ConnectionTrait>(db: &C, id: Uuid) -> ApiResult<ap
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(state: &AppState, actor: Actor, input: NewApiClient) -> ApiResult<ApiClientWithSecret> {
-    if let Err(m) = crate::shared::text::check_text(&input.name, 200) {
-        return Err(ApiError::invalid("name", m));
-    }
-    let name = input.name.trim().to_owned();
+    let mut errors = crate::error::FieldErrors::new();
+    let Some(name) = Text::<200>::parse_field(&input.name, "name", &mut errors) else {
+        return Err(ApiError::invalid_fields(errors));
+    };
+    let name = name.trimmed().to_owned();
     match organizations::find(&state.db, input.organization_id).await {
         Ok(o) if o.active => {}
         _ => return Err(ApiError::invalid("organization_id", "must be an existing, active organization")),

@@ -8,10 +8,12 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::shared::page::{decode_cursor_bytes, encode_cursor_bytes};
 
 /// Who did it: a user, an agency system, or the service itself (jobs, bootstrap).
 #[derive(Debug, Clone, Copy, Default)]
@@ -182,4 +184,82 @@ pub async fn verify<C: ConnectionTrait>(db: &C) -> ApiResult<ChainReport> {
         return Ok(broken(after + 1, "events after the last one found are missing", checked));
     }
     Ok(ChainReport { intact: true, events_checked: checked, first_broken_seq: None, problem: None, head_seq: head.seq })
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEvent {
+    /// Position in the chain, from 1, without gaps.
+    pub seq: i64,
+    pub id: Uuid,
+    pub occurred_at: chrono::DateTime<chrono::Utc>,
+    pub actor_user_id: Option<Uuid>,
+    /// Set when an agency system (API client) acted.
+    pub actor_client_id: Option<Uuid>,
+    #[schema(example = "request.submitted")]
+    pub action: String,
+    #[schema(example = "request")]
+    pub object_type: String,
+    pub object_id: Uuid,
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+    pub prev_hash: String,
+    /// SHA-256 over this event's content and `prev_hash`.
+    pub hash: String,
+}
+
+impl From<audit_event::Model> for AuditEvent {
+    fn from(m: audit_event::Model) -> Self {
+        Self {
+            seq: m.seq,
+            id: m.id,
+            occurred_at: m.occurred_at,
+            actor_user_id: m.actor_user_id,
+            actor_client_id: m.actor_client_id,
+            action: m.action,
+            object_type: m.object_type,
+            object_id: m.object_id,
+            details: m.details,
+            prev_hash: m.prev_hash,
+            hash: m.hash,
+        }
+    }
+}
+
+/// The audit cursor is the last `seq` seen, as 16 big-endian bytes: the same shape as
+/// every other cursor, so any cursor the spec allows decodes (out-of-range values clamp).
+pub fn encode_seq(seq: i64) -> String {
+    encode_cursor_bytes(i128::from(seq).to_be_bytes())
+}
+
+pub fn decode_seq(cursor: &str) -> Result<i64, ApiError> {
+    let n = i128::from_be_bytes(decode_cursor_bytes(cursor)?);
+    Ok(n.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
+}
+
+/// Audit events, newest first, after the cursor's `seq`, optionally about one object, by
+/// one user, or of one action.
+pub async fn list_events<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    object_id: Option<Uuid>,
+    actor_user_id: Option<Uuid>,
+    action: Option<&str>,
+    limit: u64,
+    after: Option<i64>,
+) -> ApiResult<crate::shared::Page<AuditEvent>> {
+    use sea_orm::ColumnTrait;
+    let mut q = audit_event::Entity::find().order_by_desc(audit_event::Column::Seq).limit(limit + 1);
+    if let Some(seq) = after {
+        q = q.filter(audit_event::Column::Seq.lt(seq));
+    }
+    if let Some(o) = object_id {
+        q = q.filter(audit_event::Column::ObjectId.eq(o));
+    }
+    if let Some(u) = actor_user_id {
+        q = q.filter(audit_event::Column::ActorUserId.eq(u));
+    }
+    if let Some(a) = action {
+        q = q.filter(audit_event::Column::Action.eq(a));
+    }
+    let rows = q.all(db).await?;
+    Ok(crate::shared::Page::from_rows_by(rows, limit, |r| encode_seq(r.seq), AuditEvent::from))
 }

@@ -163,7 +163,10 @@ mod tests {
             flow: crate::workflow::Flow::External.into(),
             step_code: crate::workflow::StepCode::Discussion.into(),
             round: 1,
-            actor: "role:technical_lead".into(),
+            actor: crate::workflow::CurrentActor::Step(crate::workflow::Actor::Role(
+                crate::workflow::Role::TechnicalLead,
+            ))
+            .to_string(),
             time_standard: standard.into(),
             started_at,
             clock_started_at: due.clock_started_at,

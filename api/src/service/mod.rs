@@ -33,6 +33,9 @@ pub fn check_preconditions(
     if_match: Option<i32>,
     body_version: Option<i32>,
 ) -> crate::error::ApiResult<()> {
+    // The body's version first: a body naming a version that cannot be current (0, a
+    // negative number, an old one) is a conflict of the body itself, whatever the header.
+    check_version(current, body_version)?;
     if let Some(v) = if_match
         && v != current
     {
@@ -40,5 +43,5 @@ pub fn check_preconditions(
             "If-Match names version {v}, but the resource is at version {current}; reload and retry"
         )));
     }
-    check_version(current, body_version)
+    Ok(())
 }

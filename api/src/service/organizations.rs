@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::audit::{self, Actor};
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::shared::Page;
+use crate::shared::Text;
 use crate::shared::cas::compare_and_set;
 use crate::state::AppState;
 
@@ -107,12 +108,6 @@ fn check_code(code: &str, errors: &mut FieldErrors) {
     }
 }
 
-fn check_name(name: &str, errors: &mut FieldErrors) {
-    if let Err(m) = crate::shared::text::check_text(name, 200) {
-        errors.entry("name".into()).or_default().push(m);
-    }
-}
-
 async fn code_taken<C: sea_orm::ConnectionTrait>(db: &C, code: &str, except: Option<Uuid>) -> ApiResult<bool> {
     let mut q = organization::Entity::find().filter(organization::Column::Code.eq(code));
     if let Some(id) = except {
@@ -157,16 +152,16 @@ pub async fn insert<C: ConnectionTrait>(
 pub async fn create(state: &AppState, actor: Actor, input: NewOrganization) -> ApiResult<Organization> {
     let mut errors = FieldErrors::new();
     check_code(&input.code, &mut errors);
-    check_name(&input.name, &mut errors);
-    if !errors.is_empty() {
+    let name = Text::<200>::parse_field(&input.name, "name", &mut errors);
+    let Some(name) = name.filter(|_| errors.is_empty()) else {
         return Err(ApiError::invalid_fields(errors));
-    }
+    };
     let now = state.now();
     let txn = crate::db::begin_write(&state.db).await?;
     if code_taken(&txn, &input.code, None).await? {
         return Err(ApiError::Conflict(format!("an organization with code `{}` already exists", input.code)));
     }
-    let model = insert(&txn, now, actor, &input.code, input.name.trim(), input.kind.as_str(), None).await?;
+    let model = insert(&txn, now, actor, &input.code, name.trimmed(), input.kind.as_str(), None).await?;
     txn.commit().await?;
     Ok(model.into())
 }
@@ -215,9 +210,7 @@ pub async fn update(
     if let Some(c) = &input.code {
         check_code(c, &mut errors);
     }
-    if let Some(n) = &input.name {
-        check_name(n, &mut errors);
-    }
+    let name = input.name.as_deref().map(|n| Text::<200>::parse_field(n, "name", &mut errors));
     if !errors.is_empty() {
         return Err(ApiError::invalid_fields(errors));
     }
@@ -235,8 +228,8 @@ pub async fn update(
     if let Some(c) = input.code {
         am.code = Set(c);
     }
-    if let Some(n) = input.name {
-        am.name = Set(n.trim().to_owned());
+    if let Some(Some(n)) = name {
+        am.name = Set(n.trimmed().to_owned());
     }
     am.version = Set(current.version + 1);
     am.updated_at = Set(now);

@@ -36,7 +36,7 @@ use super::workflows;
 use crate::calendar::WorkDuration;
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::state::AppState;
-use crate::workflow::{Flow, Status};
+use crate::workflow::{Flow, Status, StepOutcome};
 
 /// The length of a standard working day for reports: 7 h 45 min, a Monday (–Thursday) of
 /// the regency's default week (07:30–12:00 and 12:15–15:30). Friday is shorter (6.5 h),
@@ -298,8 +298,9 @@ fn steps_of(f: &ReportFilter) -> Select<step_instance::Entity> {
 }
 
 /// Outcomes that count as the step being done (see the module documentation). The same
-/// list is in the migration's `SLA_INDEX_CONDITION`, which the queries below use.
-pub const COUNTED_OUTCOMES: [&str; 3] = ["completed", "test_failed", "rejected"];
+/// list is written out in the migration's `SLA_INDEX_CONDITION`, which the queries below
+/// use; a test keeps the two together.
+pub const COUNTED_OUTCOMES: [StepOutcome; 3] = [StepOutcome::Completed, StepOutcome::TestFailed, StepOutcome::Rejected];
 
 /// The counted finished steps matching the filter, on `step_instances` alone (its `flow`
 /// is the request's): the condition is the partial index's, written out literally so
@@ -681,6 +682,15 @@ pub async fn summary(state: &AppState, f: &ReportFilter) -> ApiResult<Summary> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_index_condition_counts_exactly_the_counted_outcomes() {
+        let condition = migration::SLA_INDEX_CONDITION;
+        for o in crate::workflow::StepOutcome::ALL {
+            let quoted = format!("'{o}'");
+            assert_eq!(condition.contains(&quoted), COUNTED_OUTCOMES.contains(o), "{o} in {condition}");
+        }
+    }
 
     #[test]
     fn percentiles_interpolate_between_closest_ranks_as_postgresql_does() {

@@ -537,6 +537,22 @@ pub async fn update(
     Ok(view(&updated, &def, now))
 }
 
+/// The limits the spec states for a transition's body, checked before anything else: a
+/// body outside them is 422, whatever the request's state or the caller's preconditions.
+fn check_transition_input(input: &TransitionInput) -> ApiResult<()> {
+    const TEXT_MAX: usize = 4000;
+    let mut errors = FieldErrors::new();
+    for (field, value) in [("note", &input.note), ("reason", &input.reason)] {
+        if value.as_deref().is_some_and(|v| v.chars().count() > TEXT_MAX) {
+            errors.entry(field.into()).or_default().push(format!("must be at most {TEXT_MAX} characters"));
+        }
+    }
+    if input.reason.as_deref().is_some_and(str::is_empty) {
+        errors.entry("reason".into()).or_default().push("must not be empty".into());
+    }
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::invalid_fields(errors)) }
+}
+
 /// What a transition call brought, already parsed by the route.
 #[derive(Debug, Default)]
 pub struct TransitionInput {
@@ -606,6 +622,7 @@ pub async fn transition(
     input: TransitionInput,
     if_match: Option<i32>,
 ) -> ApiResult<RequestView> {
+    check_transition_input(&input)?;
     let now = state.now();
     let calendar = state.calendar();
     let txn = crate::db::begin_write(&state.db).await?;
@@ -638,10 +655,14 @@ pub async fn transition(
     let standing = Standing { state: before, test_rounds: r.test_rounds };
     let plan = workflow::plan(&def, &standing, &action, &wf_caller(caller, &r, team), &evidence).map_err(wf_error)?;
     let decision = plan.decision;
-    // Only now, once the caller is known to be allowed: a stale version is a conflict.
-    super::check_preconditions(r.version, if_match, input.version)?;
+    // The body's own rules, once the caller is known to be allowed, before any
+    // precondition: an invalid body is 422 whatever version it names.
     if let Some(o) = &input.output {
         o.validate().map_err(|e| ApiError::invalid(output_field(o.kind()), e.to_string()))?;
+    }
+    // Only now: a stale version is a conflict.
+    super::check_preconditions(r.version, if_match, input.version)?;
+    if let Some(o) = &input.output {
         check_output_people(&txn, o).await?;
     }
     if plan.reason_required && input.reason.as_deref().is_none_or(|s| s.trim().is_empty()) {

@@ -14,6 +14,7 @@ use super::organizations::{self, OrganizationKind};
 use crate::auth::{Role, password};
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::shared::Page;
+use crate::shared::Text;
 use crate::shared::cas::compare_and_set;
 use crate::state::AppState;
 
@@ -124,12 +125,7 @@ fn check_username(u: &str, errors: &mut FieldErrors) {
     }
 }
 
-fn check_profile(full_name: Option<&str>, nip: Option<&str>, email: Option<&str>, errors: &mut FieldErrors) {
-    if let Some(n) = full_name
-        && let Err(m) = crate::shared::text::check_text(n, 200)
-    {
-        push(errors, "full_name", &m);
-    }
+fn check_profile(nip: Option<&str>, email: Option<&str>, errors: &mut FieldErrors) {
     if let Some(nip) = nip
         && (nip.len() != 18 || !nip.chars().all(|c| c.is_ascii_digit()))
     {
@@ -179,7 +175,8 @@ pub async fn create(state: &AppState, actor: Actor, input: NewUser) -> ApiResult
     let username = input.username.clone();
     let mut errors = FieldErrors::new();
     check_username(&username, &mut errors);
-    check_profile(Some(&input.full_name), input.nip.as_deref(), input.email.as_deref(), &mut errors);
+    let full_name = Text::<200>::parse_field(&input.full_name, "full_name", &mut errors);
+    check_profile(input.nip.as_deref(), input.email.as_deref(), &mut errors);
     if let Err(m) = password::check_policy(&input.password, &username) {
         push(&mut errors, "password", &m);
     }
@@ -193,12 +190,22 @@ pub async fn create(state: &AppState, actor: Actor, input: NewUser) -> ApiResult
     if let Some(o) = &org {
         check_roles(&input.roles, OrganizationKind::parse(&o.kind), &mut errors);
     }
-    if !errors.is_empty() {
+    let Some(full_name) = full_name.filter(|_| errors.is_empty()) else {
         return Err(ApiError::invalid_fields(errors));
-    }
+    };
     let hash = password::hash(input.password).await?;
-    insert(state, actor, username, input.full_name, hash, input.organization_id, input.roles, input.nip, input.email)
-        .await
+    insert(
+        state,
+        actor,
+        username,
+        full_name.trimmed().to_owned(),
+        hash,
+        input.organization_id,
+        input.roles,
+        input.nip,
+        input.email,
+    )
+    .await
 }
 
 /// Inserts a user whose input was already checked (also used by bootstrap and the demo).
@@ -298,7 +305,8 @@ pub async fn update(
     if_match: Option<i32>,
 ) -> ApiResult<User> {
     let mut errors = FieldErrors::new();
-    check_profile(input.full_name.as_deref(), input.nip.as_deref(), input.email.as_deref(), &mut errors);
+    let full_name = input.full_name.as_deref().map(|n| Text::<200>::parse_field(n, "full_name", &mut errors));
+    check_profile(input.nip.as_deref(), input.email.as_deref(), &mut errors);
     let now = state.now();
     let txn = crate::db::begin_write(&state.db).await?;
     let current = lock(&txn, id).await?;
@@ -328,8 +336,8 @@ pub async fn update(
     let before = User::from(current.clone());
     let version = current.version;
     let mut am: user::ActiveModel = current.into();
-    if let Some(n) = input.full_name {
-        am.full_name = Set(n.trim().to_owned());
+    if let Some(Some(n)) = full_name {
+        am.full_name = Set(n.trimmed().to_owned());
     }
     am.organization_id = Set(org_id);
     am.roles = Set(serde_json::to_value(&roles).map_err(ApiError::internal)?);

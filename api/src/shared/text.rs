@@ -29,13 +29,21 @@ pub fn check_text(value: &str, max_chars: usize) -> Result<(), String> {
 }
 
 /// A line of text that passed `check_text` with limit `MAX`: once parsed at the edge, it
-/// cannot be invalid further in.
+/// cannot be invalid further in. Services parse the body's names into it (collecting every
+/// field's error); the spec documents those fields with `min_length = 1`, `max_length` and
+/// `TEXT_PATTERN` (an `openapi` test checks the pattern).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Text<const MAX: usize>(String);
 
 impl<const MAX: usize> Text<MAX> {
     pub fn parse(value: &str) -> Result<Self, String> {
         check_text(value, MAX).map(|()| Text(value.to_owned()))
+    }
+
+    /// Parses `value`, or adds the reason to `errors` under `field` (so every field of a
+    /// body is reported at once).
+    pub fn parse_field(value: &str, field: &str, errors: &mut FieldErrors) -> Option<Self> {
+        Self::parse(value).map_err(|m| errors.entry(field.to_owned()).or_default().push(m)).ok()
     }
 
     /// The value with surrounding white space removed, as stored.
