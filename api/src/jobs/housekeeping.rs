@@ -9,25 +9,19 @@ use crate::state::AppState;
 
 /// Re-reads the principal directory every `auth_refresh_secs`.
 pub fn spawn_principal_refresh(state: web::Data<AppState>) -> tokio::task::JoinHandle<()> {
-    let period = Duration::from_secs(state.settings.auth_refresh_secs.max(1));
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            state.principals_changed().await;
-        }
+    let period = Duration::from_secs(state.settings.auth_refresh_secs);
+    super::every(period, move || {
+        let state = state.clone();
+        async move { state.principals_changed().await }
     })
 }
 
 /// Deletes idempotency keys past their replay window every `housekeeping_interval_secs`.
 pub fn spawn_idempotency_purge(state: web::Data<AppState>) -> tokio::task::JoinHandle<()> {
-    let period = Duration::from_secs(state.settings.housekeeping_interval_secs.max(1));
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
+    let period = Duration::from_secs(state.settings.housekeeping_interval_secs);
+    super::every(period, move || {
+        let state = state.clone();
+        async move {
             // Forget addresses whose token-rate budget is full again.
             state.client_token_limiter.retain_recent();
             match crate::idempotency::purge_expired(&state).await {

@@ -3,3 +3,24 @@
 
 pub mod housekeeping;
 pub mod sla_sweeper;
+
+use std::future::Future;
+use std::time::Duration;
+
+/// Runs `job` every `period`, the first time one period after start, for ever; a run
+/// that overruns delays the next instead of bunching them up.
+pub fn every<F, Fut>(period: Duration, mut job: F) -> tokio::task::JoinHandle<()>
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    let period = period.max(Duration::from_secs(1));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            job().await;
+        }
+    })
+}

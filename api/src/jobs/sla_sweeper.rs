@@ -69,12 +69,10 @@ impl SweepReport {
 /// start), for ever. A failed or even panicking sweep is logged and the next tick runs
 /// as usual; the job itself never ends the process.
 pub fn spawn(state: web::Data<AppState>) -> tokio::task::JoinHandle<()> {
-    let period = Duration::from_secs(state.settings.sweep_interval_secs.max(1));
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
+    let period = Duration::from_secs(state.settings.sweep_interval_secs);
+    super::every(period, move || {
+        let state = state.clone();
+        async move {
             // Another replica may have changed the calendar: install the stored one first.
             if let Err(e) = crate::service::calendar::refresh(&state).await {
                 tracing::warn!(error = %e, "cannot refresh the office calendar");
