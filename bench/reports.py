@@ -120,7 +120,7 @@ INSERT INTO requests (id, number, flow, definition_id, organization_id, title, p
     office_has_acted, test_rounds, version, created_at, updated_at, submitted_at, closed_at, working_seconds)
 SELECT r.id, 'BENCH/' || r.g, r.flow, r.definition_id, r.organization_id, 'Bench request ' || r.g,
        'Benchmark data', 'SIMPUS', 'Satu Data', 'records', 'B/' || r.g, r.submitted_at::date,
-       'completed', 'report', 'nobody', true, 0, 12, r.submitted_at, t.closed_at, r.submitted_at,
+       'completed', 'report', 'none', true, 0, 12, r.submitted_at, t.closed_at, r.submitted_at,
        t.closed_at, t.working
 FROM bench_requests r
 JOIN (SELECT request_id, max(completed_at) AS closed_at, sum(working) AS working

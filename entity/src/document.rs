@@ -1,4 +1,4 @@
-use jembatan_domain::workflow::{DocumentKind, StepCode};
+use jembatan_domain::workflow::{DocumentKind, StepCode, UploadParty};
 use sea_orm::entity::prelude::*;
 
 use crate::Stored;
@@ -30,7 +30,7 @@ pub struct Model {
     pub uploaded_by_client: Option<Uuid>,
     /// `actor` (the step's actor, or the applicant on a draft) or `applicant` (revising a
     /// returned request). A step's required documents count only the actor's.
-    pub uploaded_as: String,
+    pub uploaded_as: Stored<UploadParty>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

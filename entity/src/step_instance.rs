@@ -1,4 +1,4 @@
-use jembatan_domain::workflow::{Flow, StepCode, StepOutcome};
+use jembatan_domain::workflow::{CurrentActor, Flow, StepCode, StepOutcome};
 use sea_orm::entity::prelude::*;
 
 use crate::Stored;
@@ -16,7 +16,7 @@ pub struct Model {
     pub flow: Stored<Flow>,
     pub step_code: Stored<StepCode>,
     pub round: i32,
-    pub actor: String,
+    pub actor: Stored<CurrentActor>,
     /// The time standard in force when the step started, e.g. `1-2d`.
     pub time_standard: String,
     pub started_at: DateTimeUtc,

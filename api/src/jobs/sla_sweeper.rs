@@ -197,10 +197,9 @@ struct Done {
     notifications: u64,
 }
 
-/// `role:<role>` or `team`, as stored on step instances and requests.
-/// A step instance's stored actor (`role:<role>` or `team`), through the one parser.
-fn parse_actor(key: &str) -> Option<StepActor> {
-    match key.parse::<CurrentActor>().ok()? {
+/// A step instance's actor; an open step always has one (`none` marks closed requests).
+fn step_actor(actor: CurrentActor) -> Option<StepActor> {
+    match actor {
         CurrentActor::Step(actor) => Some(actor),
         CurrentActor::Nobody => None,
     }
@@ -260,7 +259,7 @@ async fn sweep_one(state: &AppState, now: DateTime<Utc>, id: Uuid, ctx: &mut Con
     }
 
     let Some(directory) = ctx.directory.as_ref() else { return Ok(None) };
-    let actor = parse_actor(&inst.actor);
+    let actor = step_actor(inst.actor.0);
     let actors: Vec<Uuid> = match actor {
         Some(StepActor::Role(role)) => directory.holders(role),
         Some(StepActor::Team) => {
@@ -296,7 +295,7 @@ async fn sweep_one(state: &AppState, now: DateTime<Utc>, id: Uuid, ctx: &mut Con
     let actor_text = match actor {
         Some(StepActor::Team) => "the integration team".to_owned(),
         Some(StepActor::Role(role)) => role.to_string(),
-        None => inst.actor.clone(),
+        None => inst.actor.to_string(),
     };
     let what = format!("Request {number} \"{}\", step {} ({label})", r.title, inst.step_code);
     let standard = &inst.time_standard;
@@ -314,7 +313,7 @@ async fn sweep_one(state: &AppState, now: DateTime<Utc>, id: Uuid, ctx: &mut Con
         "step": inst.step_code,
         "step_instance_id": inst.id,
         "round": inst.round,
-        "actor": inst.actor,
+        "actor": inst.actor.to_string(),
         "time_standard": inst.time_standard,
         "clock_started_at": inst.clock_started_at,
         "warning_at": inst.warning_at,
@@ -381,10 +380,8 @@ mod tests {
     }
 
     #[test]
-    fn stored_actor_keys_parse() {
-        assert_eq!(parse_actor("team"), Some(StepActor::Team));
-        assert_eq!(parse_actor("role:technical_lead"), Some(StepActor::Role(Role::TechnicalLead)));
-        assert_eq!(parse_actor("none"), None);
-        assert_eq!(parse_actor("role:nobody"), None);
+    fn a_closed_marker_is_nobody_to_notify() {
+        assert_eq!(step_actor(CurrentActor::Step(StepActor::Team)), Some(StepActor::Team));
+        assert_eq!(step_actor(CurrentActor::Nobody), None);
     }
 }

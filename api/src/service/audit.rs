@@ -238,6 +238,7 @@ pub fn decode_seq(cursor: &str) -> Result<i64, ApiError> {
 
 /// Audit events, newest first, after the cursor's `seq`, optionally about one object, by
 /// one user, or of one action.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_events<C: sea_orm::ConnectionTrait>(
     db: &C,
     object_id: Option<Uuid>,

@@ -208,7 +208,7 @@ pub async fn record(state: &AppState, caller: &Caller, request_id: Uuid, up: Upl
             uploaded_at: Set(now),
             uploaded_by_user: Set(caller.user_id()),
             uploaded_by_client: Set(caller.client_id()),
-            uploaded_as: Set(party.as_str().into()),
+            uploaded_as: Set(party.into()),
         }
         .insert(&txn)
         .await?;
@@ -219,7 +219,7 @@ pub async fn record(state: &AppState, caller: &Caller, request_id: Uuid, up: Upl
             "request.document_uploaded",
             "request",
             request_id,
-            serde_json::json!({"document_id": m.id, "kind": m.kind, "kind_version": m.kind_version, "step": m.step_code, "uploaded_as": m.uploaded_as,
+            serde_json::json!({"document_id": m.id, "kind": m.kind, "kind_version": m.kind_version, "step": m.step_code, "uploaded_as": m.uploaded_as.to_string(),
                                "filename": m.filename, "size": m.size, "sha256": m.sha256, "content_type": m.content_type}),
         )
         .await?;
@@ -263,6 +263,7 @@ async fn scalar<C: ConnectionTrait>(db: &C, sql: &str, values: Vec<sea_orm::Valu
 /// before the body is read (with `size` 1: is there room at all?) and again, with the
 /// real size, in the transaction that records the document, under the request's row lock
 /// and (on PostgreSQL) a lock on the organization's daily total.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn check_quotas<C: ConnectionTrait>(
     db: &C,
     state: &AppState,
@@ -368,7 +369,11 @@ pub async fn list(state: &AppState, caller: &Caller, request_id: Uuid) -> ApiRes
 #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn find_visible(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<document::Model> {
     let d = document::Entity::find_by_id(id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("document"))?;
-    requests::load_visible(&state.db, caller, d.request_id).await.map_err(|_| ApiError::not_found("document"))?;
+    // An invisible request hides its documents too (404); any other failure stays what it is.
+    requests::load_visible(&state.db, caller, d.request_id).await.map_err(|e| match e {
+        ApiError::NotFound(_) => ApiError::not_found("document"),
+        other => other,
+    })?;
     Ok(d)
 }
 

@@ -166,7 +166,7 @@ mod tests {
             actor: crate::workflow::CurrentActor::Step(crate::workflow::Actor::Role(
                 crate::workflow::Role::TechnicalLead,
             ))
-            .to_string(),
+            .into(),
             time_standard: standard.into(),
             started_at,
             clock_started_at: due.clock_started_at,

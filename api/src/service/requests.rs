@@ -307,7 +307,7 @@ async fn open_step<C: ConnectionTrait>(
         flow: Set(flow.into()),
         step_code: Set(step.code.into()),
         round: Set(round),
-        actor: Set(CurrentActor::from(step.actor).to_string()),
+        actor: Set(CurrentActor::from(step.actor).into()),
         time_standard: Set(step.time_standard.to_string()),
         started_at: Set(now),
         clock_started_at: Set(due.clock_started_at),
@@ -548,7 +548,7 @@ fn check_transition_input(input: &TransitionInput) -> ApiResult<()> {
         }
     }
     if input.reason.as_deref().is_some_and(str::is_empty) {
-        errors.entry("reason".into()).or_default().push("must not be empty".into());
+        errors.entry("reason".into()).or_default().push("say why, for the applicant and the record".into());
     }
     if errors.is_empty() { Ok(()) } else { Err(ApiError::invalid_fields(errors)) }
 }
@@ -622,6 +622,9 @@ pub async fn transition(
     input: TransitionInput,
     if_match: Option<i32>,
 ) -> ApiResult<RequestView> {
+    if action == Action::Edit {
+        return Err(ApiError::internal("an edit is not a transition; use `update`"));
+    }
     check_transition_input(&input)?;
     let now = state.now();
     let calendar = state.calendar();

@@ -135,7 +135,7 @@ pub async fn timeline(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<
                 id: i.id,
                 step_code: i.step_code.to_string(),
                 round: i.round,
-                actor: i.actor,
+                actor: i.actor.to_string(),
                 time_standard: i.time_standard,
                 started_at: i.started_at,
                 due_at: i.due_at,

@@ -120,6 +120,23 @@ impl WorkflowDefinition {
         self.escalation.iter().find(|e| e.from == actor).map(|e| e.to)
     }
 
+    /// The escalation chain: each actor at most once, never to itself, never to the
+    /// applicant or the auditor (they must not hear of other agencies' late requests). An
+    /// actor without an entry is not escalated (like `admin` in version 1): a revision
+    /// may choose that.
+    fn validate_escalation(&self, errors: &mut Vec<DefinitionError>) {
+        let mut seen = Vec::new();
+        for e in &self.escalation {
+            if seen.contains(&e.from) {
+                errors.push(DefinitionError::EscalationTwice { from: e.from });
+            }
+            seen.push(e.from);
+            if e.from == Actor::Role(e.to) || matches!(e.to, Role::Applicant | Role::Auditor) {
+                errors.push(DefinitionError::EscalationTarget { from: e.from, to: e.to });
+            }
+        }
+    }
+
     /// The step with this code, if the flow has it.
     pub fn step(&self, code: StepCode) -> Option<&StepDefinition> {
         self.steps.iter().find(|s| s.code == code)
@@ -180,6 +197,7 @@ impl WorkflowDefinition {
             reachable &= someone_can_act;
             team_formed |= step.structured_outputs.contains(&StructuredOutputKind::Team);
         }
+        self.validate_escalation(&mut errors);
 
         if errors.is_empty() { Ok(()) } else { Err(errors) }
     }
@@ -291,6 +309,10 @@ pub enum DefinitionError {
     TestResultWithoutOnFailure { step: StepCode },
     #[error("step `{step}` can never be reached: no one can act on an earlier step")]
     Unreachable { step: StepCode },
+    #[error("escalation: `{from}` is listed more than once")]
+    EscalationTwice { from: Actor },
+    #[error("escalation: `{from}` cannot escalate to `{to}` (not itself, the applicant or the auditor)")]
+    EscalationTarget { from: Actor, to: Role },
 }
 
 impl DefinitionError {
@@ -298,7 +320,11 @@ impl DefinitionError {
     pub fn step(&self) -> Option<StepCode> {
         use DefinitionError::*;
         match *self {
-            InvalidVersion { .. } | EmptyField { .. } | TooFewSteps { .. } => None,
+            InvalidVersion { .. }
+            | EmptyField { .. }
+            | TooFewSteps { .. }
+            | EscalationTwice { .. }
+            | EscalationTarget { .. } => None,
             FirstStepNotSubmit { step }
             | FirstStepNotApplicant { step, .. }
             | DuplicateStep { step }
@@ -669,5 +695,24 @@ mod tests {
         v.as_object_mut().unwrap().remove("escalation");
         let def: WorkflowDefinition = serde_json::from_value(v).unwrap();
         assert_eq!(def.escalation, default_escalation());
+    }
+
+    #[test]
+    fn a_revision_cannot_break_the_escalation_chain() {
+        let mut def = sop_2025::external();
+        assert!(def.validate().is_ok());
+        def.escalation.push(Escalation { from: Actor::Team, to: Role::HeadOfAgency });
+        def.escalation[1].to = Role::Applicant;
+        def.escalation.retain(|e| e.from != Actor::Role(Role::HeadOfDivision));
+        let errs = def.validate().unwrap_err();
+        assert!(errs.contains(&E::EscalationTwice { from: Actor::Team }), "{errs:?}");
+        assert!(
+            errs.contains(&E::EscalationTarget { from: Actor::Role(Role::TechnicalStaff), to: Role::Applicant }),
+            "{errs:?}"
+        );
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        let mut none = sop_2025::internal();
+        none.escalation.clear();
+        assert!(none.validate().is_ok(), "a revision may choose not to escalate");
     }
 }

@@ -6,7 +6,7 @@
 //! and decides nothing itself.
 
 use super::definition::WorkflowDefinition;
-use super::engine::{Action, Caller, Decision, Evidence, RequestState, WorkflowError, decide};
+use super::engine::{Action, Caller, ConflictReason, Decision, Evidence, RequestState, WorkflowError, decide};
 use super::model::{CurrentActor, EventKind, StepOutcome};
 
 /// Where a request stands, with the counters a plan updates.
@@ -63,12 +63,20 @@ pub fn plan(
     let test_rounds = standing.test_rounds + i32::from(test_failed);
     // The loop's next round is the one after the rounds failed so far (the first is 1).
     let opens_round = decision.started_step.map(|_| if test_failed { test_rounds + 1 } else { 1 });
-    // Everything except the applicant's own moves is the office acting.
-    let applicants_move = matches!(action, Action::Submit | Action::Resubmit | Action::Withdraw | Action::Edit);
+    // Everything except the applicant's own moves is the office acting; read from what
+    // happened, so `Complete { step: submit }` counts as the submission it is.
+    let applicants_move =
+        matches!(decision.event, EventKind::Submitted | EventKind::Resubmitted | EventKind::Withdrawn);
     let next_actor = if decision.status.is_final() {
         CurrentActor::Nobody
     } else {
-        def.step(decision.current_step).map_or(CurrentActor::Nobody, |s| CurrentActor::from(s.actor))
+        // `decide` only names steps of the definition; anything else is a broken state.
+        let step = def.step(decision.current_step).ok_or(WorkflowError::Conflict {
+            status: decision.status,
+            step: decision.current_step,
+            reason: ConflictReason::BrokenState,
+        })?;
+        CurrentActor::from(step.actor)
     };
     Ok(Plan {
         decision,
@@ -77,7 +85,7 @@ pub fn plan(
         test_rounds,
         office_has_acted: standing.state.office_has_acted || !applicants_move,
         reason_required: matches!(action, Action::Return | Action::Reject),
-        assigns_number: matches!(action, Action::Submit),
+        assigns_number: decision.event == EventKind::Submitted,
         pauses_clock: decision.event == EventKind::Returned,
         resumes_clock: decision.event == EventKind::Resubmitted,
         next_actor,
@@ -185,6 +193,20 @@ mod tests {
         .unwrap();
         assert_eq!(withdrawn.closes_step, Some(StepOutcome::Withdrawn));
         assert!(!withdrawn.office_has_acted && !withdrawn.assigns_number);
+    }
+
+    #[test]
+    fn completing_the_first_step_by_name_is_a_submission() {
+        let def = sop_2025::external();
+        let p = plan(
+            &def,
+            &standing(Status::Draft, StepCode::Submit, false, 0),
+            &Action::complete(StepCode::Submit),
+            &caller(&[Role::Applicant], true, false),
+            &evidence(&[DocumentKind::RequestLetter], &[]),
+        )
+        .unwrap();
+        assert!(p.assigns_number && !p.office_has_acted);
     }
 
     #[test]

@@ -32,6 +32,24 @@ impl UploadParty {
     }
 }
 
+impl std::fmt::Display for UploadParty {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for UploadParty {
+    type Err = super::model::UnknownName;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "actor" => Ok(UploadParty::Actor),
+            "applicant" => Ok(UploadParty::Applicant),
+            _ => Err(super::model::UnknownName { what: "upload party", value: s.to_owned() }),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UploadRefusal {
     /// The request is final.
