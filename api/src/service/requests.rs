@@ -25,7 +25,7 @@ use crate::calendar::{Due, SlaState, WorkingCalendar};
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::shared::Page;
 use crate::shared::cas::compare_and_set;
-use crate::shared::text::check_passage;
+use crate::shared::text::{check_note, check_passage};
 use crate::state::AppState;
 use crate::workflow::Standing;
 use crate::workflow::uploads::UploadParty;
@@ -542,11 +542,8 @@ pub async fn update(
 fn check_transition_input(input: &TransitionInput) -> ApiResult<()> {
     const TEXT_MAX: usize = 4000;
     let mut errors = FieldErrors::new();
-    for (field, value) in [("note", &input.note), ("reason", &input.reason)] {
-        if value.as_deref().is_some_and(|v| v.chars().count() > TEXT_MAX) {
-            errors.entry(field.into()).or_default().push(format!("must be at most {TEXT_MAX} characters"));
-        }
-    }
+    check_note(&mut errors, "note", input.note.as_deref(), TEXT_MAX);
+    check_note(&mut errors, "reason", input.reason.as_deref(), TEXT_MAX);
     if input.reason.as_deref().is_some_and(str::is_empty) {
         errors.entry("reason".into()).or_default().push("say why, for the applicant and the record".into());
     }

@@ -1,8 +1,9 @@
-//! Text fields, one module for their two rules:
+//! Text fields, one module for their rules:
 //! - a *line* (names, titles of directory entries): not blank, no control characters, at
 //!   most N characters — `Text<N>` and `check_text`, matching `TEXT_PATTERN` in the spec;
 //! - a *passage* (a request's purpose, a holiday's source): 1–N characters once trimmed,
-//!   line breaks allowed — `check_passage`.
+//!   line breaks allowed — `check_passage`;
+//! - a *note* (on a transition): optional, any text up to N characters — `check_note`.
 
 use std::fmt;
 
@@ -63,6 +64,13 @@ pub fn check_passage(errors: &mut FieldErrors, field: &str, value: &str, max: us
     let n = value.trim().chars().count();
     if n == 0 || n > max {
         errors.entry(field.to_owned()).or_default().push(format!("must be 1–{max} characters"));
+    }
+}
+
+/// A note: may be absent or empty, at most `max` characters.
+pub fn check_note(errors: &mut FieldErrors, field: &str, value: Option<&str>, max: usize) {
+    if value.is_some_and(|v| v.chars().count() > max) {
+        errors.entry(field.to_owned()).or_default().push(format!("must be at most {max} characters"));
     }
 }
 
