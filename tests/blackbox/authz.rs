@@ -302,6 +302,7 @@ const RULES: &[Rule] = &[
     rule("GET /api/v1/workflows", SIGNED_IN),
     rule("GET /api/v1/workflows/disposition-instructions", SIGNED_IN),
     rule("GET /api/v1/workflows/{key}", SIGNED_IN),
+    rule("GET /api/v1/workflows/{key}/versions", SIGNED_IN),
     rule("POST /api/v1/workflows/{key}/versions", ADMIN),
     // Requests: lists are filtered (see the leak test), objects are 404 to outsiders.
     rule("GET /api/v1/requests", SIGNED_IN),

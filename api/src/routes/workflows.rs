@@ -5,16 +5,17 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::extract::ApiJson;
+use super::extract::{ApiJson, PageQuery};
 use crate::auth::policy::{AdminOnly, Authorized, SignedIn};
 use crate::error::ApiResult;
 use crate::service::audit::Actor;
-use crate::service::workflows::{self as svc, PublishedDefinition};
+use crate::service::workflows::{self as svc, PublishedDefinition, WorkflowVersion};
+use crate::shared::Page;
 use crate::state::AppState;
 use crate::workflow::{DispositionInstruction, Flow, WorkflowDefinition};
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list).service(instructions).service(get_one).service(publish);
+    cfg.service(list).service(instructions).service(get_one).service(list_versions).service(publish);
 }
 
 #[derive(Serialize, ToSchema)]
@@ -67,6 +68,26 @@ async fn get_one(
         None => svc::latest(&state.db, *key).await?,
     };
     Ok(HttpResponse::Ok().json(def))
+}
+
+/// Any signed-in caller. Newest first; each revision's whole definition is
+/// `GET /workflows/{key}?version=N`.
+#[utoipa::path(
+    tag = "workflows",
+    summary = "List a flow's published revisions",
+    params(("key" = Flow, Path, description = "`external` or `internal`"), PageQuery),
+    responses((status = 200, body = Page<WorkflowVersion>)),
+    security(("bearer" = []))
+)]
+#[get("/workflows/{key}/versions")]
+async fn list_versions(
+    state: web::Data<AppState>,
+    _who: Authorized<SignedIn>,
+    key: web::Path<Flow>,
+    page: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let before = page.cursor.as_deref().map(svc::decode_version).transpose()?;
+    Ok(HttpResponse::Ok().json(svc::versions(&state, *key, page.limit()?, before).await?))
 }
 
 /// Admin only. Validated (unique codes, an actor per step, every step reachable, …);

@@ -39,7 +39,9 @@ pub struct StepRecord {
     /// `completed`, `test_failed`, `rejected`, `withdrawn`; null while open.
     pub outcome: Option<String>,
     pub note: Option<String>,
-    /// Working seconds from the step's clock start to its end (or now), less pauses.
+    /// Working seconds from the step's clock start to its end, less pauses: for a
+    /// finished step the figure measured when it finished (the one the SLA report uses),
+    /// for an open one the time so far.
     pub working_seconds: i64,
     pub paused_seconds: i64,
     /// For an open step: its SLA state now; for a finished one: the state it finished in.
@@ -128,7 +130,11 @@ pub async fn timeline(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<
                     .cloned()
                     .map(DocumentMeta::from)
                     .collect(),
-                working_seconds: (calendar.elapsed_seconds(i.clock_started_at, end) - i.paused_seconds).max(0),
+                // A finished step's working time is the one measured when it finished (the
+                // figure the SLA report uses), not a recomputation with today's calendar.
+                working_seconds: i
+                    .working_seconds
+                    .unwrap_or_else(|| (calendar.elapsed_seconds(i.clock_started_at, end) - i.paused_seconds).max(0)),
                 sla_state: due.sla_state(end),
                 completed_by: i.completed_by_user.and_then(|u| people.get(&u).cloned()),
                 completed_by_client_id: i.completed_by_client,

@@ -156,17 +156,72 @@ pub async fn version(state: &AppState, flow: Flow, version: i32) -> ApiResult<Pu
     parse(m)
 }
 
-/// Every published version of a flow, newest first.
+/// One published revision of a flow, in a list: what it is and when it took effect. The
+/// whole definition is `GET /workflows/{key}?version=N`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"id": "01936f5e-0000-7000-8000-0000000000f1", "flow": "external", "version": 2,
+    "name": "Integrasi Sistem Informasi dari Eksternal", "sop_number": "000.8.3.3/027/SOP/406.020/2025",
+    "sop_effective_date": "2025-01-07", "steps": 10, "published_at": "2026-11-20T03:00:00Z",
+    "published_by": "01936f5e-0000-7000-8000-0000000000a1"}))]
+pub struct WorkflowVersion {
+    pub id: Uuid,
+    pub flow: Flow,
+    pub version: i32,
+    pub name: String,
+    pub sop_number: String,
+    pub sop_effective_date: chrono::NaiveDate,
+    /// How many steps the revision has.
+    pub steps: usize,
+    pub published_at: chrono::DateTime<chrono::Utc>,
+    /// The admin who published it; null for the versions seeded at start.
+    pub published_by: Option<Uuid>,
+}
+
+/// The published revisions of a flow, newest first, a page at a time (the cursor is the
+/// last version seen).
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn versions(state: &AppState, flow: Flow) -> ApiResult<Vec<PublishedDefinition>> {
-    workflow_definition::Entity::find()
+pub async fn versions(
+    state: &AppState,
+    flow: Flow,
+    limit: u64,
+    before: Option<i32>,
+) -> ApiResult<crate::shared::Page<WorkflowVersion>> {
+    use sea_orm::QuerySelect;
+    let mut q = workflow_definition::Entity::find()
         .filter(workflow_definition::Column::Flow.eq(flow.as_str()))
         .order_by_desc(workflow_definition::Column::Version)
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(parse)
-        .collect()
+        .limit(limit + 1);
+    if let Some(v) = before {
+        q = q.filter(workflow_definition::Column::Version.lt(v));
+    }
+    let rows = q.all(&state.db).await?.into_iter().map(parse).collect::<ApiResult<Vec<_>>>()?;
+    Ok(crate::shared::Page::from_rows_by(
+        rows,
+        limit,
+        |p| encode_version(p.definition.version),
+        |p| WorkflowVersion {
+            id: p.id,
+            flow: p.definition.flow,
+            version: p.definition.version,
+            name: p.definition.name,
+            sop_number: p.definition.sop_number,
+            sop_effective_date: p.definition.sop_effective_date,
+            steps: p.definition.steps.len(),
+            published_at: p.published_at,
+            published_by: p.published_by,
+        },
+    ))
+}
+
+/// A version as a cursor: 16 big-endian bytes, the shape every cursor has.
+pub fn encode_version(version: i32) -> String {
+    crate::shared::page::encode_cursor_bytes(i128::from(version).to_be_bytes())
+}
+
+/// Any cursor of the documented shape decodes; out-of-range values clamp.
+pub fn decode_version(cursor: &str) -> ApiResult<i32> {
+    let n = i128::from_be_bytes(crate::shared::page::decode_cursor_bytes(cursor)?);
+    Ok(n.clamp(i128::from(i32::MIN), i128::from(i32::MAX)) as i32)
 }
 
 /// Publishes a revision: validated, numbered latest + 1 (the body's `version` is
