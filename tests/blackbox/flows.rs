@@ -627,3 +627,22 @@ async fn a_request_shows_on_time_then_warning_then_overdue_as_working_time_passe
     let overdue = o.app.get("/requests?overdue=true", &o.kabid).await;
     assert_eq!(overdue.assert_status(200)["items"][0]["id"], id.as_str());
 }
+
+/// Issue 12, item 4: a division user who is both applicant and technical lead does not act
+/// on the office's steps of their own division's request; another lead does.
+#[tokio::test]
+async fn whoever_applies_does_not_also_decide_as_the_office() {
+    let o = Office::new().await;
+    let aptika = o.app.get("/auth/me", &o.kasi).await.body["organization_id"].clone();
+    let (_, dual) = o.app.user(&o.admin, "dual", &aptika, &["applicant", "technical_lead"]).await;
+    let id = o.create(&dual).await["id"].as_str().unwrap().to_owned();
+    o.attach(&dual, &id, "application_document").await;
+    o.attach(&dual, &id, "meeting_minutes").await;
+    o.act(&dual, &id, "submit", json!({})).await.assert_status(200);
+    o.attach(&o.kabid, &id, "request_letter").await;
+    o.act(&o.kabid, &id, "disposition", json!({"instructions": ["tindak_lanjuti"]})).await.assert_status(200);
+    let r = o.act(&dual, &id, "follow-up", json!({})).await;
+    assert!(r.assert_problem(403)["detail"].as_str().unwrap().contains("applicant role"), "{}", r.text);
+    o.act(&dual, &id, "return", json!({"reason": "Saya sendiri"})).await.assert_problem(403);
+    o.act(&o.kasi, &id, "follow-up", json!({})).await.assert_status(200);
+}

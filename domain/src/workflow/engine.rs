@@ -177,6 +177,9 @@ pub enum ForbiddenReason {
     NotApplicant,
     /// Only this actor acts on the step.
     NotActor { actor: Actor },
+    /// The caller applies for this request (applicant of its organization) and would
+    /// decide on it as the office too.
+    ConflictOfInterest,
 }
 
 impl fmt::Display for ForbiddenReason {
@@ -188,6 +191,10 @@ impl fmt::Display for ForbiddenReason {
                 f.write_str("only the request's integration team acts on this step")
             }
             Self::NotActor { actor } => write!(f, "only `{actor}` acts on this step"),
+            Self::ConflictOfInterest => f.write_str(
+                "you hold the applicant role in the organization that made this request; \
+                 someone else in the office must act on it",
+            ),
         }
     }
 }
@@ -344,6 +351,11 @@ impl Ctx<'_> {
         if !self.caller.may_act_as(step.actor) {
             let reason = ForbiddenReason::NotActor { actor: step.actor };
             return Err(self.forbidden(step, reason));
+        }
+        // Nobody decides on their own organization's request as the office while also
+        // holding its applicant role (a division user who is applicant and lead at once).
+        if self.caller.in_applicant_organization && self.caller.has_role(Role::Applicant) {
+            return Err(self.forbidden(step, ForbiddenReason::ConflictOfInterest));
         }
         Ok(())
     }

@@ -86,10 +86,12 @@ fn expected(spec: &[Spec], state: RequestState, action: Action, caller: &Caller,
     }
     let auditor = caller.roles.contains(&Auditor);
     let applicant = !auditor && caller.in_applicant_organization && caller.roles.contains(&Applicant);
+    // Whoever applies for the request does not also decide on it as the office.
+    let conflicted = caller.in_applicant_organization && caller.roles.contains(&Applicant);
     let may = |who: Who| match who {
         Who::Applicant => applicant,
-        Who::Office(role) => !auditor && caller.roles.contains(&role),
-        Who::Team => !auditor && caller.on_team,
+        Who::Office(role) => !auditor && !conflicted && caller.roles.contains(&role),
+        Who::Team => !auditor && !conflicted && caller.on_team,
     };
     let index = |code: StepCode| spec.iter().position(|s| s.0 == code);
     let Some(cur) = index(state.current_step) else {
@@ -194,6 +196,7 @@ fn all_callers() -> Vec<Caller> {
         vec![Applicant, Auditor],
         vec![HeadOfAgency, Admin],
         vec![TechnicalStaff, TechnicalLead],
+        vec![Applicant, TechnicalLead, HeadOfDivision],
     ]);
     let mut callers = Vec::new();
     for roles in role_sets {
@@ -852,4 +855,23 @@ fn random_walks_keep_the_invariants() {
             assert!(events.get(event).copied().unwrap_or(0) > 0, "{:?}: no {event}", def.flow);
         }
     }
+}
+
+#[test]
+fn an_applicant_does_not_decide_on_their_own_organizations_request() {
+    let both = Caller { roles: vec![Applicant, TechnicalLead], in_applicant_organization: true, on_team: false };
+    let def = sop_2025::internal();
+    let state = RequestState { status: Status::InProgress, current_step: FollowUp, office_has_acted: true };
+    for action in [Action::complete(FollowUp), Action::Return, Action::Reject] {
+        assert_eq!(
+            decide(&def, &state, &action, &both, &Evidence::default()),
+            Err(WorkflowError::Forbidden { step: FollowUp, reason: ForbiddenReason::ConflictOfInterest }),
+            "{action:?}"
+        );
+    }
+    // The same person may act on another organization's request, and a colleague may act on theirs.
+    let elsewhere = Caller { in_applicant_organization: false, ..both.clone() };
+    assert!(decide(&def, &state, &Action::complete(FollowUp), &elsewhere, &Evidence::default()).is_ok());
+    let colleague = Caller { roles: vec![TechnicalLead], in_applicant_organization: true, on_team: false };
+    assert!(decide(&def, &state, &Action::complete(FollowUp), &colleague, &Evidence::default()).is_ok());
 }
