@@ -81,9 +81,12 @@ pub async fn prepare(settings: Settings, clock: SharedClock) -> Result<web::Data
         ))),
     });
     crate::service::calendar::startup(&state).await.map_err(|e| format!("cannot load the office calendar: {e}"))?;
-    crate::service::working_time::measure_unmeasured(&state)
-        .await
-        .map_err(|e| format!("cannot measure the working time of finished steps: {e}"))?;
+    // Legacy rows only (finished before durations were stored): a row that cannot be read
+    // (a value the domain does not know) must not keep the office's service down. It is
+    // logged, `jembatan check` names it, and the next start tries again.
+    if let Err(e) = crate::service::working_time::measure_unmeasured(&state).await {
+        tracing::error!(error = %e, "cannot measure the working time of finished steps; run `jembatan check`");
+    }
     crate::service::workflows::seed(&state).await.map_err(|e| format!("cannot seed the workflow definitions: {e}"))?;
     Ok(state)
 }

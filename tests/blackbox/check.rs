@@ -199,3 +199,22 @@ async fn a_corrupt_status_is_an_error_never_an_editable_draft() {
     let report = run(&checker, false).await;
     assert!(report.request_problems.iter().any(|p| p.problem.contains("unknown status `archived`")), "{report}");
 }
+
+/// A legacy finished step that cannot be read (an outcome the domain does not know) does
+/// not keep the service from starting: it is logged, and the rest starts as usual.
+#[tokio::test]
+async fn an_unreadable_legacy_step_does_not_keep_the_service_down() {
+    let o = Office::new().await;
+    let id = submitted(&o).await;
+    let first = checker(&o.app).await;
+    let mut q = Query::update();
+    q.table(Alias::new("step_instances"))
+        .value(Alias::new("outcome"), "misplaced")
+        .value(Alias::new("working_seconds"), Option::<i64>::None)
+        .and_where(Expr::col(Alias::new("request_id")).eq(uuid::Uuid::parse_str(&id).expect("uuid")))
+        .and_where(Expr::col(Alias::new("completed_at")).is_not_null());
+    first.state().db.execute(&q).await.expect("update");
+    let again = checker(&o.app).await;
+    assert!(again.port() > 0, "the service started");
+    o.app.get(&format!("/requests/{id}"), &o.budi).await.assert_status(200);
+}
