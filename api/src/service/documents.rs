@@ -2,10 +2,11 @@
 //! immutable. A new upload of a kind is a new version, never an overwrite.
 
 use chrono::{DateTime, Utc};
-use entity::document;
+use entity::{api_client, document, user};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    Set, Statement,
+    QuerySelect, Set, Statement,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -237,27 +238,6 @@ pub async fn record(state: &AppState, caller: &Caller, request_id: Uuid, up: Upl
     }
 }
 
-/// One number from a query with `?` placeholders, on either backend.
-async fn scalar<C: ConnectionTrait>(db: &C, sql: &str, values: Vec<sea_orm::Value>) -> ApiResult<i64> {
-    let backend = db.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => {
-            let mut n = 0;
-            sql.split('?').enumerate().fold(String::new(), |mut out, (i, part)| {
-                if i > 0 {
-                    n += 1;
-                    out.push_str(&format!("${n}"));
-                }
-                out.push_str(part);
-                out
-            })
-        }
-        _ => sql.to_owned(),
-    };
-    let row = db.query_one_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
-    Ok(row.map(|r| r.try_get::<i64>("", "n")).transpose()?.unwrap_or(0))
-}
-
 /// Per request: how many documents and how many bytes; per organization of the uploader:
 /// how many bytes a day (Asia/Jakarta). Over → 413 or 429, and nothing is kept. Asked
 /// before the body is read (with `size` 1: is there room at all?) and again, with the
@@ -272,18 +252,23 @@ pub async fn check_quotas<C: ConnectionTrait>(
     size: u64,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    let request_id = request.id;
     let s = &state.settings;
-    let id = sea_orm::Value::from(request_id);
-    let held = scalar(db, "SELECT COUNT(*) AS n FROM documents WHERE request_id = ?", vec![id.clone()]).await?;
+    // How many documents the request holds and their bytes, in one statement.
+    let bytes_sum = || Expr::cust("CAST(COALESCE(SUM(documents.size), 0) AS BIGINT)");
+    let (held, bytes): (i64, i64) = document::Entity::find()
+        .select_only()
+        .column_as(document::Column::Id.count(), "held")
+        .column_as(bytes_sum(), "bytes")
+        .filter(document::Column::RequestId.eq(request.id))
+        .into_tuple()
+        .one(db)
+        .await?
+        .unwrap_or((0, 0));
     if held >= i64::from(s.max_documents_per_request) {
         return Err(ApiError::PayloadTooLarge(format!(
             "this request already holds {held} documents, the most one request may hold"
         )));
     }
-    let bytes =
-        scalar(db, "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS n FROM documents WHERE request_id = ?", vec![id])
-            .await?;
     if bytes as u64 + size > s.max_request_document_bytes {
         return Err(ApiError::PayloadTooLarge(format!(
             "this request's documents would come to {} bytes; one request may hold {}",
@@ -291,23 +276,39 @@ pub async fn check_quotas<C: ConnectionTrait>(
             s.max_request_document_bytes
         )));
     }
+    // What the uploader's organization (its people and its systems) added today.
     let (day_start, next_day) = jakarta_day(now);
-    let org = sea_orm::Value::from(caller.organization_id);
-    let today = scalar(
-        db,
-        "SELECT CAST(COALESCE(SUM(d.size), 0) AS BIGINT) AS n FROM documents d \
-         LEFT JOIN users u ON u.id = d.uploaded_by_user LEFT JOIN api_clients c ON c.id = d.uploaded_by_client \
-         WHERE d.uploaded_at >= ? AND (u.organization_id = ? OR c.organization_id = ?)",
-        vec![day_start.into(), org.clone(), org],
-    )
-    .await?;
+    let org = caller.organization_id;
+    let today_q = Query::select()
+        .expr_as(bytes_sum(), Alias::new("bytes"))
+        .from(document::Entity)
+        .left_join(
+            user::Entity,
+            Expr::col((user::Entity, user::Column::Id)).equals((document::Entity, document::Column::UploadedByUser)),
+        )
+        .left_join(
+            api_client::Entity,
+            Expr::col((api_client::Entity, api_client::Column::Id))
+                .equals((document::Entity, document::Column::UploadedByClient)),
+        )
+        .and_where(Expr::col((document::Entity, document::Column::UploadedAt)).gte(day_start))
+        .cond_where(
+            Condition::any()
+                .add(Expr::col((user::Entity, user::Column::OrganizationId)).eq(org))
+                .add(Expr::col((api_client::Entity, api_client::Column::OrganizationId)).eq(org)),
+        )
+        .to_owned();
+    let today: i64 = match db.query_one(&today_q).await? {
+        Some(row) => row.try_get("", "bytes")?,
+        None => 0,
+    };
     if today as u64 + size > s.max_organization_bytes_per_day {
         return Err(ApiError::TooManyRequests {
             detail: format!(
                 "your organization has uploaded {today} bytes today; the daily allowance is {} bytes",
                 s.max_organization_bytes_per_day
             ),
-            retry_after_secs: (next_day - now).num_seconds().max(1) as u64,
+            retry_after_secs: std::cmp::Ord::max((next_day - now).num_seconds(), 1) as u64,
         });
     }
     Ok(())
