@@ -66,15 +66,7 @@ pub async fn guard(state: &AppState) -> Result<(), String> {
         .map_err(fail)?;
     // ... and, in a database an older demo made before accounts were marked, the demo's
     // usernames with the published password (at most one Argon2 check each).
-    let mut legacy = 0;
-    for (username, ..) in USERS {
-        let found = user::Entity::find().filter(user::Column::Username.eq(*username)).one(db).await.map_err(fail)?;
-        if let Some(u) = found.filter(|u| !u.demo)
-            && password::verify(Some(u.password_hash), DEMO_PASSWORD.into()).await.map_err(|e| e.to_string())?
-        {
-            legacy += 1;
-        }
-    }
+    let legacy = legacy_demo_accounts(state).await.map_err(|e| e.to_string())?.len() as u64;
     let live = marked + legacy;
     if live > 0 {
         return Err(format!(
@@ -83,6 +75,21 @@ pub async fn guard(state: &AppState) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Accounts an older demo made before accounts were marked: a demo username, unmarked,
+/// whose password is the published one (at most one Argon2 check per demo username).
+async fn legacy_demo_accounts(state: &AppState) -> ApiResult<Vec<Uuid>> {
+    let mut found = Vec::new();
+    for (username, ..) in USERS {
+        let account = user::Entity::find().filter(user::Column::Username.eq(*username)).one(&state.db).await?;
+        if let Some(u) = account.filter(|u| !u.demo && u.password_hash != REMOVED_PASSWORD)
+            && password::verify(Some(u.password_hash), DEMO_PASSWORD.into()).await?
+        {
+            found.push(u.id);
+        }
+    }
+    Ok(found)
 }
 
 /// The password hash of an ended demo account: not a PHC string, so nothing verifies.
@@ -95,15 +102,7 @@ const REMOVED_PASSWORD: &str = "!demo-account-removed";
 /// Returns how many accounts were ended.
 pub async fn remove_accounts(state: &AppState) -> ApiResult<u64> {
     let now = state.now();
-    let mut legacy = Vec::new();
-    for (username, ..) in USERS {
-        let found = user::Entity::find().filter(user::Column::Username.eq(*username)).one(&state.db).await?;
-        if let Some(u) = found.filter(|u| !u.demo && u.password_hash != REMOVED_PASSWORD)
-            && password::verify(Some(u.password_hash), DEMO_PASSWORD.into()).await?
-        {
-            legacy.push(u.id);
-        }
-    }
+    let legacy = legacy_demo_accounts(state).await?;
     let txn = crate::db::begin_write(&state.db).await?;
     let demo_users = user::Entity::find()
         .filter(sea_orm::Condition::any().add(user::Column::Demo.eq(true)).add(user::Column::Id.is_in(legacy)))
