@@ -36,7 +36,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[post("/auth/login")]
 async fn login(state: web::Data<AppState>, req: HttpRequest, body: ApiJson<LoginRequest>) -> ApiResult<HttpResponse> {
     let res = sessions::login(&state, body.0, &super::client_address(&req)).await?;
-    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(res))
+    Ok(HttpResponse::Ok().json(res))
 }
 
 /// Public (the refresh token is the credential). Rotates the token; presenting a used one
@@ -52,8 +52,7 @@ async fn login(state: web::Data<AppState>, req: HttpRequest, body: ApiJson<Login
 )]
 #[post("/auth/refresh")]
 async fn refresh(state: web::Data<AppState>, body: ApiJson<RefreshRequest>) -> ApiResult<HttpResponse> {
-    let res = sessions::refresh(&state, &body.0.refresh_token).await?;
-    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(res))
+    Ok(HttpResponse::Ok().json(sessions::refresh(&state, &body.0.refresh_token).await?))
 }
 
 /// Public (the refresh token is the credential). Ends the session; idempotent.

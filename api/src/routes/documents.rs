@@ -216,6 +216,5 @@ async fn content(
         .insert_header(("Repr-Digest", format!("sha-256=:{b64}:")))
         .insert_header((header::ETAG, format!("\"{}\"", d.sha256)))
         .insert_header((header::CONTENT_LENGTH, d.size.to_string()))
-        .insert_header(("X-Content-Type-Options", "nosniff"))
         .streaming(tokio_util::io::ReaderStream::new(file)))
 }
