@@ -409,6 +409,18 @@ async fn another_start(
     jembatan::startup::Application::build(s, std::sync::Arc::new(jembatan::clock::SystemClock)).await
 }
 
+/// The state a maintenance command (`remove-demo-accounts`, `check`) works on, for `app`'s
+/// database and store: prepared, not serving.
+async fn maintenance_state(app: &TestApp) -> std::sync::Arc<jembatan::state::AppState> {
+    let settings = jembatan::config::Settings {
+        database_url: app.database_url.clone(),
+        storage_dir: app.storage_dir.clone(),
+        jwt_secret: Some("x".repeat(40)),
+        ..Default::default()
+    };
+    jembatan::startup::prepare(settings, std::sync::Arc::new(jembatan::clock::SystemClock)).await.unwrap().into_inner()
+}
+
 /// Item 1: demo mode starts only on an empty or demo database; a normal start refuses a
 /// database whose demo accounts can still sign in, naming the command that ends them.
 #[tokio::test]
@@ -429,17 +441,7 @@ async fn demo_accounts_never_reach_a_real_server() {
     another_start(&demo, true, |_| {}).await.expect("demo restarts on its own database");
 
     // The command ends them; then the database may be served, and they cannot sign in.
-    let state = jembatan::startup::prepare(
-        jembatan::config::Settings {
-            database_url: demo.database_url.clone(),
-            storage_dir: demo.storage_dir.clone(),
-            jwt_secret: Some("x".repeat(40)),
-            ..Default::default()
-        },
-        std::sync::Arc::new(jembatan::clock::SystemClock),
-    )
-    .await
-    .unwrap();
+    let state = maintenance_state(&demo).await;
     assert_eq!(jembatan::demo::remove_accounts(&state).await.unwrap(), 2);
     another_start(&demo, false, |_| {}).await.expect("no live demo accounts are left");
     demo.login("budi", PASSWORD).await.assert_problem(401);
@@ -719,17 +721,7 @@ async fn an_older_demo_database_and_ended_demo_accounts_stay_off_a_real_server()
     let admin = real.admin_token().await;
     let office = real.get("/auth/me", &admin).await.body["organization_id"].clone();
     // What an older `serve --demo` left: the demo's admin, unmarked, with the published password.
-    let state = jembatan::startup::prepare(
-        jembatan::config::Settings {
-            database_url: real.database_url.clone(),
-            storage_dir: real.storage_dir.clone(),
-            jwt_secret: Some("x".repeat(40)),
-            ..Default::default()
-        },
-        std::sync::Arc::new(jembatan::clock::SystemClock),
-    )
-    .await
-    .unwrap();
+    let state = maintenance_state(&real).await;
     let hash = jembatan::auth::password::hash(jembatan::demo::DEMO_PASSWORD.into()).await.unwrap();
     let org = serde_json::from_value(office).unwrap();
     let legacy = jembatan::service::users::insert(
