@@ -56,6 +56,16 @@ pub struct Settings {
     pub max_organization_bytes_per_day: u64,
     /// How often expired idempotency keys are deleted.
     pub housekeeping_interval_secs: u64,
+    /// The address people reach this service at, for links in e-mail.
+    pub public_url: String,
+    /// `smtp://host:port` (plain, for a relay on the same network), `smtp://…?tls=required`
+    /// (STARTTLS) or `smtps://host:port`, with `user:password@` if the server asks. Unset:
+    /// in-app notifications only, no mail.
+    pub smtp_url: Option<String>,
+    /// The sender of e-mail.
+    pub mail_from: String,
+    /// How often the mailer looks for mail to send.
+    pub mail_interval_secs: u64,
     /// Set by `serve --demo`, never from a file or the environment.
     #[serde(skip)]
     pub demo: bool,
@@ -96,6 +106,10 @@ impl Default for Settings {
             max_request_document_bytes: 200 * 1024 * 1024,
             max_organization_bytes_per_day: 1024 * 1024 * 1024,
             housekeeping_interval_secs: 600,
+            public_url: "http://127.0.0.1:8080".into(),
+            smtp_url: None,
+            mail_from: "Jembatan Diskominfo Trenggalek <jembatan@trenggalekkab.go.id>".into(),
+            mail_interval_secs: 5,
             demo: false,
             trusted_proxy_nets: Vec::new(),
         }
@@ -134,6 +148,18 @@ impl Settings {
                 problems.push(format!("JEMBATAN_JWT_SECRET is {} bytes; it must be at least 32", s.len()))
             }
             Some(_) => {}
+        }
+        if let Some(url) = self.smtp_url.as_deref().filter(|u| !u.is_empty()) {
+            if let Err(e) = crate::jobs::mailer::transport(url) {
+                problems.push(format!("JEMBATAN_SMTP_URL is not usable: {e}"));
+            }
+            if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
+                problems
+                    .push(format!("JEMBATAN_MAIL_FROM `{}` is not an address like Name <a@b.go.id>", self.mail_from));
+            }
+        }
+        if !(1..=3600).contains(&self.mail_interval_secs) {
+            problems.push("JEMBATAN_MAIL_INTERVAL_SECS must be 1–3600".into());
         }
         match self.listen.parse::<std::net::SocketAddr>() {
             Err(_) => problems.push(format!("JEMBATAN_LISTEN `{}` is not an address like 127.0.0.1:8080", self.listen)),

@@ -17,11 +17,11 @@ use crate::bootstrap;
 use crate::error::{ApiError, ApiResult};
 use crate::service::audit::Actor;
 use crate::service::requests::{self, NewRequest, TransitionInput};
-use crate::service::{documents, organizations, users};
+use crate::service::{acting, comments, documents, organizations, users};
 use crate::state::AppState;
 use crate::workflow::{
-    Action, Disposition, DispositionInstruction, DocumentKind, Flow, IntegrationRecord, StepCode, StructuredOutput,
-    TeamList, TestOutcome, TestResult,
+    ActingKind, Action, Disposition, DispositionInstruction, DocumentKind, Flow, IntegrationRecord, StepCode,
+    StructuredOutput, TeamList, TestOutcome, TestResult, Visibility,
 };
 
 pub const DEMO_PASSWORD: &str = "jembatan-demo-2026";
@@ -165,6 +165,7 @@ const USERS: &[(&str, &str, &str, Role)] = &[
     ("kadis", "Kepala Dinas Kominfo", bootstrap::OFFICE_CODE, Role::HeadOfAgency),
     ("kabid.aptika", "Kepala Bidang Aptika", "APTIKA", Role::HeadOfDivision),
     ("kasi.teknis", "Kepala Seksi / Ketua Tim Teknis IT", "APTIKA", Role::TechnicalLead),
+    ("kasi.infra", "Kepala Seksi Infrastruktur TIK", "APTIKA", Role::TechnicalLead),
     ("teknisi.andi", "Andi Pratama (Tim Teknis IT)", "APTIKA", Role::TechnicalStaff),
     ("teknisi.sari", "Sari Wulandari (Tim Teknis IT)", "APTIKA", Role::TechnicalStaff),
     ("pemohon.dinkes", "Staf Dinas Kesehatan", "DINKES", Role::Applicant),
@@ -241,13 +242,14 @@ async fn attach(state: &AppState, who: &Caller, id: Uuid, kind: DocumentKind) ->
 struct Cast {
     kabid: Caller,
     kasi: Caller,
+    kasi_infra: Caller,
     kadis: Caller,
     andi: Caller,
     sari: Caller,
 }
 
-/// Walks a new request of `applicant` through `steps` (endpoint-like names).
-async fn demo_request(state: &AppState, cast: &Cast, applicant: &str, title: &str, steps: &[&str]) -> ApiResult<()> {
+/// Walks a new request of `applicant` through `steps` (endpoint-like names); its id.
+async fn demo_request(state: &AppState, cast: &Cast, applicant: &str, title: &str, steps: &[&str]) -> ApiResult<Uuid> {
     let who = caller(state, applicant).await?;
     let r = requests::create(
         state,
@@ -275,7 +277,7 @@ async fn demo_request(state: &AppState, cast: &Cast, applicant: &str, title: &st
             "disposition" => {
                 let output = StructuredOutput::Disposition(Disposition {
                     instructions: vec![DispositionInstruction::TindakLanjuti, DispositionInstruction::Koordinasikan],
-                    to_user_id: Some(cast.kasi.id),
+                    to_user_ids: vec![cast.kasi.id],
                 });
                 let docs = if internal { vec![DocumentKind::RequestLetter] } else { vec![] };
                 (&cast.kabid, Action::complete(StepCode::Disposition), with(output), docs)
@@ -285,6 +287,21 @@ async fn demo_request(state: &AppState, cast: &Cast, applicant: &str, title: &st
                 (&cast.kasi, Action::complete(StepCode::Discussion), plain(), vec![DocumentKind::Formulation])
             }
             "approval" => (&cast.kadis, Action::complete(StepCode::Approval), plain(), vec![]),
+            // The head of division, as Plh of the Kepala Dinas (see `seed_requests`).
+            "approval_by_plh" => (&cast.kabid, Action::complete(StepCode::Approval), plain(), vec![]),
+            // The Kasi Teknis is away: the disposition goes to the Kasi Infrastruktur.
+            "redispose" => {
+                let output = StructuredOutput::Disposition(Disposition {
+                    instructions: vec![DispositionInstruction::TindakLanjuti],
+                    to_user_ids: vec![cast.kasi_infra.id],
+                });
+                let input = TransitionInput {
+                    reason: Some("Kasi Teknis sedang dinas luar".into()),
+                    output: Some(output),
+                    ..plain()
+                };
+                (&cast.kabid, Action::Redispose, input, vec![])
+            }
             "team" => {
                 let output = StructuredOutput::Team(TeamList {
                     lead_user_id: cast.andi.id,
@@ -326,7 +343,7 @@ async fn demo_request(state: &AppState, cast: &Cast, applicant: &str, title: &st
         }
         requests::transition(state, actor, r.id, t, input, None).await?;
     }
-    Ok(())
+    Ok(r.id)
 }
 
 /// Requests standing at different steps of both flows, so the API shows a living system.
@@ -345,7 +362,7 @@ async fn seed_requests(state: &AppState) -> ApiResult<()> {
         (
             "pemohon.dinkes",
             "Integrasi SIKDA dengan BPJS",
-            &["submit", "disposition", "follow_up", "discussion", "approval", "team", "integration"],
+            &["submit", "disposition", "follow_up", "discussion", "approval_by_plh", "team", "integration"],
         ),
         (
             "pemohon.dukcapil",
@@ -369,12 +386,53 @@ async fn seed_requests(state: &AppState) -> ApiResult<()> {
     let cast = Cast {
         kabid: caller(state, "kabid.aptika").await?,
         kasi: caller(state, "kasi.teknis").await?,
+        kasi_infra: caller(state, "kasi.infra").await?,
         kadis: caller(state, "kadis").await?,
         andi: caller(state, "teknisi.andi").await?,
         sari: caller(state, "teknisi.sari").await?,
     };
+    // The head of division stands in for the Kepala Dinas this week (Plh).
+    let admin = caller(state, "admin").await?;
+    let today = state.now().with_timezone(&chrono_tz::Asia::Jakarta).date_naive();
+    acting::create(
+        state,
+        &admin,
+        acting::NewActingAssignment {
+            acting_user_id: cast.kabid.id,
+            for_user_id: Some(cast.kadis.id),
+            for_role: None,
+            for_organization_id: None,
+            kind: ActingKind::Plh,
+            letter_number: "800.1.11.1/012/406.020/2026".into(),
+            starts_on: today,
+            ends_on: today + chrono::Days::new(6),
+        },
+    )
+    .await?;
     for (applicant, title, steps) in walks {
         demo_request(state, &cast, applicant, title, steps).await?;
+    }
+    // A reassigned disposition with a comment thread: public questions and answers, and
+    // the office's internal note the applicant never sees.
+    let id = demo_request(
+        state,
+        &cast,
+        "pemohon.dinkes",
+        "Integrasi e-Puskesmas dengan SatuSehat",
+        &["submit", "disposition", "redispose"],
+    )
+    .await?;
+    let applicant = caller(state, "pemohon.dinkes").await?;
+    for (who, body, visibility) in [
+        (
+            &cast.kasi_infra,
+            "@pemohon.dinkes mohon lampirkan contoh payload FHIR yang akan dikirim.",
+            Visibility::Public,
+        ),
+        (&applicant, "Baik, contoh payload kami unggah besok pagi.", Visibility::Public),
+        (&cast.kabid, "@kasi.infra cek juga kapasitas VPN ke server Kemenkes.", Visibility::Internal),
+    ] {
+        comments::post(state, who, id, comments::NewComment { body: body.into(), visibility }).await?;
     }
     Ok(())
 }

@@ -3,18 +3,22 @@
 
 pub use stored::Stored;
 
+pub mod acting_assignment;
 pub mod api_client;
 pub mod audit_event;
 pub mod audit_head;
 pub mod calendar_setting;
 pub mod closed_date;
+pub mod comment;
 pub mod document;
 pub mod idempotency_key;
 pub mod installation_fact;
+pub mod mail_outbox;
 pub mod notification;
 pub mod organization;
 pub mod refresh_token;
 pub mod request;
+pub mod request_addressee;
 pub mod special_schedule;
 pub mod step_instance;
 pub mod stored;

@@ -26,7 +26,7 @@ pub struct Model {
     pub letter_date: Date,
     pub status: Stored<Status>,
     pub current_step: Stored<StepCode>,
-    /// `role:<role>`, `team` or `none`: who acts on the current step, from the definition.
+    /// `role:<role>`, `team`, `addressees` or `none`: who acts on the current step.
     pub current_actor: Stored<CurrentActor>,
     pub current_step_instance_id: Option<Uuid>,
     pub current_step_started_at: Option<DateTimeUtc>,
@@ -47,6 +47,10 @@ pub struct Model {
     /// Working seconds from `submitted_at` to `closed_at`, less the time the request waited
     /// on the applicant, measured once when it ends (null before).
     pub working_seconds: Option<i64>,
+    /// A completed integration taken out of service (the catalogue shows it `retired`).
+    pub retired_at: Option<DateTimeUtc>,
+    pub retired_by: Option<Uuid>,
+    pub retired_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

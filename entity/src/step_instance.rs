@@ -1,4 +1,4 @@
-use jembatan_domain::workflow::{CurrentActor, Flow, StepCode, StepOutcome};
+use jembatan_domain::workflow::{CurrentActor, Flow, StepCode, StepOutcome, Visibility};
 use sea_orm::entity::prelude::*;
 
 use crate::Stored;
@@ -31,6 +31,8 @@ pub struct Model {
     pub completed_by_client: Option<Uuid>,
     pub outcome: Option<Stored<StepOutcome>>,
     pub note: Option<String>,
+    /// Who may read `note`: `internal` notes are never shown to the applicant.
+    pub note_visibility: Stored<Visibility>,
     pub warning_notified_at: Option<DateTimeUtc>,
     pub overdue_notified_at: Option<DateTimeUtc>,
     /// Working seconds from `clock_started_at` to `completed_at`, less `paused_seconds`,

@@ -23,6 +23,8 @@ pub struct Model {
     pub auth_version: i32,
     /// Created by `serve --demo`, with the published demo password.
     pub demo: bool,
+    /// The user asked for no e-mail (in-app notifications still arrive).
+    pub email_opt_out: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

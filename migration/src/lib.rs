@@ -14,6 +14,7 @@ mod m0006_request_warning;
 mod m0007_working_seconds;
 mod m0008_list_and_worklist_indexes;
 mod m0009_security;
+mod m0010_office_work;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_working_seconds::Migration),
             Box::new(m0008_list_and_worklist_indexes::Migration),
             Box::new(m0009_security::Migration),
+            Box::new(m0010_office_work::Migration),
         ]
     }
 }

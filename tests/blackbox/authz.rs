@@ -261,6 +261,20 @@ const HEAD_OF_AGENCY: &[Who] = &[HeadOfAgency];
 /// The fixture request's integration team (its actor for the team steps and, standing at
 /// `integration`, for return/reject and uploads).
 const TEAM: &[Who] = &[TechnicalStaff];
+/// Whoever sees a request may comment on it, except the auditor (read-only).
+const COMMENTERS: &[Who] = &[
+    Applicant,
+    HeadOfDivision,
+    TechnicalLead,
+    TechnicalStaff,
+    StaffOffTeam,
+    HeadOfAgency,
+    Admin,
+    OtherApplicant,
+    DivisionApplicant,
+    Client,
+    OtherClient,
+];
 
 /// THE policy table. Every operation of the OpenAPI document must have exactly one row.
 const RULES: &[Rule] = &[
@@ -275,16 +289,18 @@ const RULES: &[Rule] = &[
     rule("POST /api/v1/auth/logout", EVERYONE),
     rule("POST /api/v1/auth/token", EVERYONE),
     rule("GET /api/v1/auth/me", SIGNED_IN),
+    rule("PATCH /api/v1/auth/me", USERS),
     rule("POST /api/v1/auth/password", USERS),
     // Directory: organization names are not secret (front-ends need them); changes are
-    // the admin's; people are for admin and auditor (anyone else: 404, not 403).
+    // the admin's; people are for admin and auditor (anyone else: 404, not 403), and the
+    // heads list them to address dispositions and form teams.
     rule("GET /api/v1/organizations", SIGNED_IN),
     rule("POST /api/v1/organizations", ADMIN),
     rule("GET /api/v1/organizations/{id}", SIGNED_IN),
     rule("PATCH /api/v1/organizations/{id}", ADMIN),
     rule("POST /api/v1/organizations/{id}/deactivate", ADMIN).fresh(),
     rule("POST /api/v1/organizations/{id}/activate", ADMIN),
-    rule("GET /api/v1/users", ADMIN_AUDITOR),
+    rule("GET /api/v1/users", OVERSIGHT),
     rule("POST /api/v1/users", ADMIN),
     rule("GET /api/v1/users/{id}", ADMIN_AUDITOR).others(NotFound),
     rule("PATCH /api/v1/users/{id}", ADMIN),
@@ -311,7 +327,10 @@ const RULES: &[Rule] = &[
     rule("PATCH /api/v1/requests/{id}", DINKES_APPLICANT).dinkes(),
     rule("GET /api/v1/requests/{id}/timeline", SIGNED_IN).dinkes(),
     rule("GET /api/v1/tasks", SIGNED_IN),
+    // The catalogue is the regency's inventory: every signed-in caller reads all of it;
+    // retiring an entry is an admin's or a head of division's.
     rule("GET /api/v1/integrations", SIGNED_IN),
+    rule("POST /api/v1/integrations/{id}/retire", &[Admin, HeadOfDivision]),
     // Transitions at R (`integration`, team = andi). The auditor and the admin are nobody's
     // actor; an outsider never learns the request exists.
     rule("POST /api/v1/requests/{id}/submit", DINKES_APPLICANT).dinkes(),
@@ -328,6 +347,19 @@ const RULES: &[Rule] = &[
     rule("POST /api/v1/requests/{id}/report", TECHNICAL_LEAD).dinkes(),
     rule("POST /api/v1/requests/{id}/return", TEAM).dinkes(),
     rule("POST /api/v1/requests/{id}/reject", TEAM).dinkes(),
+    // Closing at any step: the definition's `may_cancel` (v1: the heads). Passing closes R,
+    // so passers get a fresh request.
+    rule("POST /api/v1/requests/{id}/cancel", &[HeadOfDivision, HeadOfAgency]).dinkes().fresh_when_passing(),
+    // Sending back: the current step's actor (at R the team; integration has no
+    // `send_back_to`, so it passes to 409).
+    rule("POST /api/v1/requests/{id}/send-back", TEAM).dinkes(),
+    // The team is changed by the actor of the step that formed it; the disposition's
+    // addressees by the disposition's actor.
+    rule("PUT /api/v1/requests/{id}/team", HEAD_OF_DIVISION).dinkes(),
+    rule("POST /api/v1/requests/{id}/redispose", HEAD_OF_DIVISION).dinkes(),
+    // Comments: whoever sees the request, except the read-only auditor.
+    rule("GET /api/v1/requests/{id}/comments", SIGNED_IN).dinkes(),
+    rule("POST /api/v1/requests/{id}/comments", COMMENTERS).dinkes(),
     // Documents: read by whoever sees the request; added by the current step's actor (or
     // the applicant while draft/returned — R is neither).
     rule("GET /api/v1/requests/{id}/documents", SIGNED_IN).dinkes(),
@@ -355,13 +387,29 @@ const RULES: &[Rule] = &[
     rule("POST /api/v1/notifications/{id}/read", HEAD_OF_DIVISION)
         .others(NotFound)
         .except(&[(Client, Forbidden), (OtherClient, Forbidden)]),
+    // Acting officials: people only. Anyone reads their own appointments (admin and
+    // auditor all); only an admin appoints a Plt/Plh (the fixture body) or ends one. The
+    // fixture's (sari Plh for kadis, from tomorrow) is 404 to people it does not concern.
+    rule("GET /api/v1/acting-assignments", USERS),
+    rule("POST /api/v1/acting-assignments", ADMIN),
+    rule("POST /api/v1/acting-assignments/{id}/end", ADMIN).others(NotFound).except(&[
+        (StaffOffTeam, Forbidden),
+        (HeadOfAgency, Forbidden),
+        (Auditor, Forbidden),
+        (Client, Forbidden),
+        (OtherClient, Forbidden),
+    ]),
     // Oversight reports: the office's heads, admin and auditor (people only).
     rule("GET /api/v1/reports/sla", OVERSIGHT),
     rule("GET /api/v1/reports/summary", OVERSIGHT),
 ];
 
-/// Lists where DINKES's organization id may appear to anyone: the directory itself.
-const DIRECTORY_PATHS: &[&str] = &["/api/v1/organizations"];
+/// Lists where DINKES's data may appear to anyone: the directory itself, and the catalogue
+/// of completed integrations (the regency's SPBE inventory, readable by every signed-in
+/// caller by design: issue 12, item 9). Drafts and open requests never appear there.
+const DIRECTORY_PATHS: &[&str] = &["/api/v1/organizations", CATALOGUE_PATH];
+/// Where a completed request of DINKES's may appear to anyone (its id, number, agency).
+const CATALOGUE_PATH: &str = "/api/v1/integrations";
 
 // ---- The OpenAPI document ---------------------------------------------------------------
 
@@ -476,6 +524,10 @@ struct Fixture {
     special_schedule: Option<String>,
     /// The head of division's notification about R (and budi has one too).
     notification: Option<String>,
+    /// A completed DINKES request (the catalogue's entry).
+    done: String,
+    /// sari, Plh for kadis from tomorrow (not in force during the matrix).
+    acting: String,
     counter: AtomicUsize,
 }
 
@@ -584,6 +636,19 @@ impl Fixture {
         let done = to_integration(&o, &dinkes_client, &andi_id).await;
         complete(&o, &done).await;
         let rina_request = s(&o.create(&o.rina).await["id"]);
+        // WIB is UTC+7 all year.
+        let tomorrow =
+            ((chrono::Utc::now() + chrono::Duration::hours(7)).date_naive() + chrono::Days::new(1)).to_string();
+        let kadis_id = s(&app.get("/auth/me", &o.kadis).await.body["id"]);
+        let acting = s(&app
+            .post(
+                "/acting-assignments",
+                &admin,
+                json!({"acting_user_id": o.sari_id, "for_user_id": kadis_id, "kind": "plh",
+                       "letter_number": "800/1/2026", "starts_on": tomorrow, "ends_on": tomorrow}),
+            )
+            .await
+            .assert_status(201)["id"]);
 
         let mut workflow_body = app.get("/workflows/internal", &admin).await.assert_status(200).clone();
         for k in ["id", "published_at", "published_by"] {
@@ -638,6 +703,8 @@ impl Fixture {
             closed_date: None,
             special_schedule: None,
             notification: None,
+            done,
+            acting,
             counter: AtomicUsize::new(0),
             spec,
         };
@@ -750,6 +817,8 @@ impl Fixture {
                 }
             }
             "id" if under("/api/v1/documents/") && !fresh => self.doc.clone(),
+            "id" if under("/api/v1/integrations/") && !fresh => self.done.clone(),
+            "id" if under("/api/v1/acting-assignments/") && !fresh => self.acting.clone(),
             "id" if under("/api/v1/organizations/") => {
                 if fresh {
                     self.fresh_org().await
@@ -829,6 +898,11 @@ impl Fixture {
                 "source_system": "A", "target_system": "B", "data_exchanged": "C",
                 "letter_number": "000/1/2026", "letter_date": "2026-01-05"})),
             "PATCH /api/v1/requests/{id}" => j(json!({"purpose": "Uji otorisasi"})),
+            "PUT /api/v1/requests/{id}/team" => {
+                j(json!({"lead_user_id": self.andi_id, "member_user_ids": [], "reason": "authorization matrix"}))
+            }
+            "PATCH /api/v1/auth/me" => j(json!({"email_opt_out": false})),
+            "POST /api/v1/integrations/{id}/retire" => j(json!({"reason": "authorization matrix"})),
             "PUT /api/v1/calendar/weekly-schedule" => j(json!({"hours": self.weekly_hours})),
             "POST /api/v1/calendar/closed-dates" => j(self.closed_date_body()),
             "PUT /api/v1/calendar/closed-dates/{date}" => {
@@ -842,7 +916,9 @@ impl Fixture {
                     "team" => j(json!({"lead_user_id": self.andi_id, "member_user_ids": []})),
                     "integration" => j(json!({"base_url": "https://api.trenggalekkab.go.id/matrix/v1"})),
                     "testing" => j(json!({"result": "passed"})),
-                    "return" | "reject" => j(json!({"reason": "authorization matrix"})),
+                    "return" | "reject" | "cancel" | "send-back" => j(json!({"reason": "authorization matrix"})),
+                    "redispose" => j(json!({"instructions": ["tindak_lanjuti"], "to_user_ids": [self.andi_id]})),
+                    "comments" => j(json!({"body": "authorization matrix"})),
                     _ => j(json!({})),
                 }
             }
@@ -1086,6 +1162,11 @@ async fn authz_no_list_leaks_another_agencys_data() {
                 for (what, value) in &secrets {
                     let directory = DIRECTORY_PATHS.iter().any(|d| op.path.starts_with(d));
                     if directory && *value == fx.dinkes {
+                        continue;
+                    }
+                    // The catalogue lists DINKES's completed integration (and nothing else).
+                    let catalogue = op.path.starts_with(CATALOGUE_PATH);
+                    if catalogue && (*value == fx.done || what.contains(fx.done.as_str())) {
                         continue;
                     }
                     if resp.text.contains(value.as_str()) {

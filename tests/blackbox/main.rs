@@ -11,6 +11,8 @@ mod documents;
 mod errors;
 mod flows;
 mod idempotency;
+mod mail;
+mod office;
 mod operations;
 mod races;
 mod reports;

@@ -409,7 +409,7 @@ async fn the_summary_counts_the_register_and_end_to_end_working_days() {
     assert_eq!(s["total"], 10);
     assert_eq!(
         s["by_status"],
-        json!({"draft": 1, "in_progress": 6, "returned": 0, "rejected": 0, "withdrawn": 1, "completed": 2})
+        json!({"draft": 1, "in_progress": 6, "returned": 0, "rejected": 0, "withdrawn": 1, "completed": 2, "cancelled": 0})
     );
     let orgs: Vec<(String, u64)> = s["by_organization"]
         .as_array()

@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+pub mod smtp;
+
 use jembatan::clock::ShiftedClock;
 use jembatan::config::Settings;
 use jembatan::startup::Application;

@@ -2,6 +2,7 @@
 //! replicas at once: work is claimed row by row in the database, never by the process.
 
 pub mod housekeeping;
+pub mod mailer;
 pub mod sla_sweeper;
 
 use std::future::Future;

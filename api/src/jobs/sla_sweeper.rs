@@ -36,7 +36,7 @@ use crate::auth::Role;
 use crate::error::ApiResult;
 use crate::service::audit::{self, Actor};
 use crate::service::notifications::{self, NewNotification, NotificationKind};
-use crate::service::{users, workflows};
+use crate::service::{acting, requests, users, workflows};
 use crate::state::AppState;
 use crate::workflow::{Actor as StepActor, CurrentActor, Status, WorkflowDefinition};
 
@@ -197,14 +197,6 @@ struct Done {
     notifications: u64,
 }
 
-/// A step instance's actor; an open step always has one (`none` marks closed requests).
-fn step_actor(actor: CurrentActor) -> Option<StepActor> {
-    match actor {
-        CurrentActor::Step(actor) => Some(actor),
-        CurrentActor::Nobody => None,
-    }
-}
-
 fn wib(t: DateTime<Utc>) -> String {
     t.with_timezone(&chrono_tz::Asia::Jakarta).format("%Y-%m-%d %H:%M WIB").to_string()
 }
@@ -259,29 +251,40 @@ async fn sweep_one(state: &AppState, now: DateTime<Utc>, id: Uuid, ctx: &mut Con
     }
 
     let Some(directory) = ctx.directory.as_ref() else { return Ok(None) };
-    let actor = step_actor(inst.actor.0);
-    let actors: Vec<Uuid> = match actor {
-        Some(StepActor::Role(role)) => directory.holders(role),
-        Some(StepActor::Team) => {
-            let mut ids: Vec<Uuid> = team_member::Entity::find()
-                .filter(team_member::Column::RequestId.eq(r.id))
-                .all(&txn)
-                .await?
-                .into_iter()
-                .map(|m| m.user_id)
-                .filter(|u| directory.is_active(*u))
-                .collect();
-            ids.sort();
-            ids
-        }
-        None => Vec::new(),
-    };
     let def = match ctx.definitions.entry(r.definition_id) {
         std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
         std::collections::hash_map::Entry::Vacant(e) => {
             e.insert(workflows::by_id(&txn, r.definition_id).await?.definition)
         }
     };
+    // The addressees' step escalates like its role's.
+    let actor = match inst.actor.0 {
+        CurrentActor::Step(actor) => Some(actor),
+        CurrentActor::Addressees => def.step(inst.step_code.0).map(|s| s.actor),
+        CurrentActor::Nobody => None,
+    };
+    let mut actors: Vec<Uuid> = match inst.actor.0 {
+        CurrentActor::Step(StepActor::Role(role)) => directory.holders(role),
+        CurrentActor::Step(StepActor::Team) => team_member::Entity::find()
+            .filter(team_member::Column::RequestId.eq(r.id))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|m| m.user_id)
+            .collect(),
+        CurrentActor::Addressees => requests::addressees_of(&txn, r.id).await?,
+        CurrentActor::Nobody => Vec::new(),
+    };
+    // Whoever acts for them now (Plt, Plh, delegation) is told as well.
+    let mut stand_ins: Vec<Uuid> =
+        acting::acting_for_users(&txn, &actors, now).await?.into_iter().map(|(b, _)| b).collect();
+    if let CurrentActor::Step(StepActor::Role(role)) = inst.actor.0 {
+        stand_ins.extend(acting::acting_for_role(&txn, role, now).await?);
+    }
+    actors.extend(stand_ins);
+    actors.retain(|u| directory.is_active(*u));
+    actors.sort();
+    actors.dedup();
     // One level up, as the request's definition says.
     let escalation = actor.and_then(|a| def.escalates_to(a));
     let escalated: Vec<Uuid> = match escalation {
@@ -300,11 +303,12 @@ async fn sweep_one(state: &AppState, now: DateTime<Utc>, id: Uuid, ctx: &mut Con
     let what = format!("Request {number} \"{}\", step {} ({label})", r.title, inst.step_code);
     let standard = &inst.time_standard;
     let mut notifications = 0u64;
+    let link = format!("{}/api/v1/requests/{}", state.settings.public_url.trim_end_matches('/'), r.id);
     let mut notify = async |users: &[Uuid], kind: NotificationKind, title: &str, body: &str| -> ApiResult<()> {
         for u in users {
             let n =
                 NewNotification { user_id: *u, request_id: r.id, step_instance_id: Some(inst.id), kind, title, body };
-            notifications::insert(&txn, now, n).await?;
+            notifications::deliver(&txn, state, now, n, &link).await?;
             notifications += 1;
         }
         Ok(())
@@ -377,11 +381,5 @@ mod tests {
         assert!(pg.ends_with("FOR UPDATE SKIP LOCKED"), "{pg}");
         let sqlite = lock_open(id, DbBackend::Sqlite).build(DbBackend::Sqlite).to_string();
         assert!(!sqlite.contains("FOR UPDATE"), "{sqlite}");
-    }
-
-    #[test]
-    fn a_closed_marker_is_nobody_to_notify() {
-        assert_eq!(step_actor(CurrentActor::Step(StepActor::Team)), Some(StepActor::Team));
-        assert_eq!(step_actor(CurrentActor::Nobody), None);
     }
 }

@@ -1,7 +1,7 @@
 //! `/auth`: sign in, refresh, sign out, who am I, change password, machine tokens.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -17,7 +17,14 @@ use crate::service::{api_clients, users};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(login).service(refresh).service(logout).service(me).service(change_password).service(token);
+    cfg.service(login)
+        .service(refresh)
+        .service(logout)
+        .service(me)
+        .service(update_me)
+        .service(update_me)
+        .service(change_password)
+        .service(token);
 }
 
 /// Public. Wrong username and wrong password answer the same 401; repeated failures per
@@ -91,6 +98,33 @@ async fn me(state: web::Data<AppState>, who: Authorized<SignedIn>) -> ApiResult<
         CallerKind::Client => Me::Client(api_clients::find(&state.db, who.id).await?.into()),
     };
     Ok(HttpResponse::Ok().json(me))
+}
+
+/// What a user may change about themselves here.
+#[derive(Debug, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"email_opt_out": true}))]
+pub struct MyPreferences {
+    /// true: no e-mail (in-app notifications still arrive).
+    pub email_opt_out: bool,
+}
+
+/// Any signed-in user (not an API client): their own preferences.
+#[utoipa::path(
+    tag = "auth",
+    summary = "Change my preferences (e-mail)",
+    request_body = MyPreferences,
+    responses((status = 200, body = Me)),
+    security(("bearer" = []))
+)]
+#[patch("/auth/me")]
+async fn update_me(
+    state: web::Data<AppState>,
+    who: Authorized<SignedInUser>,
+    body: ApiJson<MyPreferences>,
+) -> ApiResult<HttpResponse> {
+    let user = users::set_email_opt_out(&state, who.id, body.0.email_opt_out).await?;
+    Ok(HttpResponse::Ok().json(Me::User(user)))
 }
 
 /// Any signed-in user (not an API client). Other sessions of the user are revoked.

@@ -81,7 +81,7 @@ async fn upload(
     }
     // Refuse before reading the body: unknown request → 404, not allowed → 403.
     let r = requests::load_visible(&state.db, &who, *id).await?;
-    svc::upload_party(&state.db, &who, &r, None).await?;
+    svc::upload_party(&state.db, &who, &r, None, state.now()).await?;
     // No room left at all: refuse before 20 MiB arrive (the transaction checks again).
     svc::check_quotas(&state.db, &state, &who, &r, 1, state.now()).await?;
 

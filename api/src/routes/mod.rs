@@ -2,11 +2,13 @@
 //! Each resource module has `configure()`, registered through utoipa-actix-web so the
 //! OpenAPI document is collected from the handlers themselves.
 
+pub mod acting;
 pub mod api_clients;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod caller;
+pub mod comments;
 pub mod documents;
 pub mod extract;
 pub mod health;
@@ -46,6 +48,8 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
         .configure(tasks::configure)
         .configure(calendar::configure)
         .configure(notifications::configure)
+        .configure(comments::configure)
+        .configure(acting::configure)
         .configure(reports::configure);
 }
 

@@ -70,7 +70,7 @@ impl ReportQuery {
 
 /// Whether the `Accept` header prefers CSV to JSON: the media range with the highest
 /// q-value wins, the first listed on a tie; without a header, JSON.
-fn wants_csv(req: &HttpRequest) -> bool {
+pub(crate) fn wants_csv(req: &HttpRequest) -> bool {
     let Some(accept) = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()) else { return false };
     let mut best: Option<(f32, bool)> = None;
     for item in accept.split(',') {

@@ -2,7 +2,7 @@
 //! `service::requests::transition`; which role may act is the definition's business.
 //! Every body accepts `note` and `version` (the version you saw; stale → 409).
 
-use actix_web::{HttpRequest, HttpResponse, post, web};
+use actix_web::{HttpRequest, HttpResponse, post, put, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -10,12 +10,12 @@ use uuid::Uuid;
 
 use super::extract::{ApiJson, IfMatch, OptionalJson};
 use crate::auth::policy::{Authorized, SignedIn};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::service::requests::{self as svc, RequestView, TransitionInput};
 use crate::state::AppState;
 use crate::workflow::{
     Action, Disposition, DispositionInstruction, IntegrationRecord, StepCode, StructuredOutput, TeamList, TestOutcome,
-    TestResult,
+    TestResult, Visibility,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -32,7 +32,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(return_to_applicant)
         .service(resubmit)
         .service(reject)
-        .service(withdraw);
+        .service(withdraw)
+        .service(cancel)
+        .service(send_back)
+        .service(change_team)
+        .service(redispose);
 }
 
 /// A transition with nothing but a note.
@@ -42,6 +46,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
 pub struct StepBody {
     #[schema(max_length = 4000)]
     pub note: Option<String>,
+    /// Who may read `note`: `public` (the default; the applicant too) or `internal` (the
+    /// office only).
+    #[serde(default)]
+    pub note_visibility: Visibility,
     #[serde(default, deserialize_with = "crate::shared::integral::integral_i32")]
     #[schema(minimum = 1, maximum = 2147483647)]
     pub version: Option<i32>,
@@ -49,14 +57,28 @@ pub struct StepBody {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"instructions": ["tindak_lanjuti", "koordinasikan"], "note": "Mohon dikaji bersama Dinkes", "to_user_id": "01936f5e-0000-7000-8000-0000000000c1", "version": 2}))]
+#[schema(example = json!({"instructions": ["tindak_lanjuti", "koordinasikan"], "note": "Mohon dikaji bersama Dinkes", "to_user_ids": ["01936f5e-0000-7000-8000-0000000000c1"], "version": 2}))]
 pub struct DispositionBody {
     #[schema(min_items = 1)]
     pub instructions: Vec<DispositionInstruction>,
-    /// Who the disposition is addressed to (a technical lead, staff, or head of division).
+    /// Who the disposition is addressed to (technical leads, staff, or heads of division):
+    /// they, and nobody else, act on the steps it addresses (v1: follow-up and
+    /// discussion). Left out: every holder of those steps' role may act.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub to_user_ids: Vec<Uuid>,
+    /// One addressee; the same as a one-item `to_user_ids` (kept for earlier clients).
+    #[schema(deprecated)]
     pub to_user_id: Option<Uuid>,
+    /// Why the addressees change (re-disposition only; optional).
+    #[schema(max_length = 4000)]
+    pub reason: Option<String>,
     #[schema(max_length = 4000)]
     pub note: Option<String>,
+    /// Who may read `note`: `public` (the default; the applicant too) or `internal` (the
+    /// office only).
+    #[serde(default)]
+    pub note_visibility: Visibility,
     #[serde(default, deserialize_with = "crate::shared::integral::integral_i32")]
     #[schema(minimum = 1, maximum = 2147483647)]
     pub version: Option<i32>,
@@ -70,6 +92,10 @@ pub struct TeamBody {
     pub member_user_ids: Vec<Uuid>,
     #[schema(max_length = 4000)]
     pub note: Option<String>,
+    /// Who may read `note`: `public` (the default; the applicant too) or `internal` (the
+    /// office only).
+    #[serde(default)]
+    pub note_visibility: Visibility,
     #[serde(default, deserialize_with = "crate::shared::integral::integral_i32")]
     #[schema(minimum = 1, maximum = 2147483647)]
     pub version: Option<i32>,
@@ -86,6 +112,10 @@ pub struct IntegrationBody {
     pub repository_url: Option<String>,
     #[schema(max_length = 4000)]
     pub note: Option<String>,
+    /// Who may read `note`: `public` (the default; the applicant too) or `internal` (the
+    /// office only).
+    #[serde(default)]
+    pub note_visibility: Visibility,
     #[serde(default, deserialize_with = "crate::shared::integral::integral_i32")]
     #[schema(minimum = 1, maximum = 2147483647)]
     pub version: Option<i32>,
@@ -99,6 +129,10 @@ pub struct TestingBody {
     pub result: TestOutcome,
     #[schema(max_length = 4000)]
     pub note: Option<String>,
+    /// Who may read `note`: `public` (the default; the applicant too) or `internal` (the
+    /// office only).
+    #[serde(default)]
+    pub note_visibility: Visibility,
     #[serde(default, deserialize_with = "crate::shared::integral::integral_i32")]
     #[schema(minimum = 1, maximum = 2147483647)]
     pub version: Option<i32>,
@@ -113,6 +147,10 @@ pub struct ReasonBody {
     pub reason: String,
     #[schema(max_length = 4000)]
     pub note: Option<String>,
+    /// Who may read `note`: `public` (the default; the applicant too) or `internal` (the
+    /// office only).
+    #[serde(default)]
+    pub note_visibility: Visibility,
     #[serde(default, deserialize_with = "crate::shared::integral::integral_i32")]
     #[schema(minimum = 1, maximum = 2147483647)]
     pub version: Option<i32>,
@@ -131,7 +169,7 @@ async fn run(
 }
 
 fn plain(b: StepBody) -> TransitionInput {
-    TransitionInput { note: b.note, version: b.version, ..Default::default() }
+    TransitionInput { note: b.note, note_visibility: b.note_visibility, version: b.version, ..Default::default() }
 }
 
 macro_rules! simple_transition {
@@ -241,10 +279,29 @@ async fn disposition(
     id: web::Path<Uuid>,
     body: ApiJson<DispositionBody>,
 ) -> ApiResult<HttpResponse> {
-    let b = body.0;
-    let output = StructuredOutput::Disposition(Disposition { instructions: b.instructions, to_user_id: b.to_user_id });
-    let input = TransitionInput { note: b.note, version: b.version, output: Some(output), ..Default::default() };
-    run(&state, &who, &req, *id, Action::complete(StepCode::Disposition), input).await
+    run(&state, &who, &req, *id, Action::complete(StepCode::Disposition), disposed(body.0)?).await
+}
+
+/// The disposition's structured output: `to_user_id` is folded into `to_user_ids`.
+fn disposed(b: DispositionBody) -> ApiResult<TransitionInput> {
+    let mut to = b.to_user_ids;
+    if let Some(one) = b.to_user_id {
+        if !to.is_empty() {
+            return Err(ApiError::invalid("to_user_id", "give `to_user_ids` or `to_user_id`, not both"));
+        }
+        to.push(one);
+    }
+    if to.len() > 20 {
+        return Err(ApiError::invalid("to_user_ids", "at most 20 addressees"));
+    }
+    let output = StructuredOutput::Disposition(Disposition { instructions: b.instructions, to_user_ids: to });
+    Ok(TransitionInput {
+        note: b.note,
+        note_visibility: b.note_visibility,
+        reason: b.reason,
+        version: b.version,
+        output: Some(output),
+    })
 }
 
 /// The head of division (per the definition) names the team. Requires an `api_document`.
@@ -270,7 +327,13 @@ async fn team(
 ) -> ApiResult<HttpResponse> {
     let b = body.0;
     let output = StructuredOutput::Team(TeamList { lead_user_id: b.lead_user_id, member_user_ids: b.member_user_ids });
-    let input = TransitionInput { note: b.note, version: b.version, output: Some(output), ..Default::default() };
+    let input = TransitionInput {
+        note: b.note,
+        note_visibility: b.note_visibility,
+        version: b.version,
+        output: Some(output),
+        ..Default::default()
+    };
     run(&state, &who, &req, *id, Action::complete(StepCode::Team), input).await
 }
 
@@ -300,7 +363,13 @@ async fn integration(
         base_url: b.base_url,
         repository_url: b.repository_url,
     });
-    let input = TransitionInput { note: b.note, version: b.version, output: Some(output), ..Default::default() };
+    let input = TransitionInput {
+        note: b.note,
+        note_visibility: b.note_visibility,
+        version: b.version,
+        output: Some(output),
+        ..Default::default()
+    };
     run(&state, &who, &req, *id, Action::complete(StepCode::Integration), input).await
 }
 
@@ -328,7 +397,13 @@ async fn testing(
 ) -> ApiResult<HttpResponse> {
     let b = body.0;
     let output = StructuredOutput::TestResult(TestResult { result: b.result });
-    let input = TransitionInput { note: b.note, version: b.version, output: Some(output), ..Default::default() };
+    let input = TransitionInput {
+        note: b.note,
+        note_visibility: b.note_visibility,
+        version: b.version,
+        output: Some(output),
+        ..Default::default()
+    };
     run(&state, &who, &req, *id, Action::complete(StepCode::Testing), input).await
 }
 
@@ -354,7 +429,13 @@ async fn return_to_applicant(
     body: ApiJson<ReasonBody>,
 ) -> ApiResult<HttpResponse> {
     let b = body.0;
-    let input = TransitionInput { note: b.note, reason: Some(b.reason), version: b.version, ..Default::default() };
+    let input = TransitionInput {
+        note: b.note,
+        note_visibility: b.note_visibility,
+        reason: Some(b.reason),
+        version: b.version,
+        ..Default::default()
+    };
     run(&state, &who, &req, *id, Action::Return, input).await
 }
 
@@ -380,6 +461,158 @@ async fn reject(
     body: ApiJson<ReasonBody>,
 ) -> ApiResult<HttpResponse> {
     let b = body.0;
-    let input = TransitionInput { note: b.note, reason: Some(b.reason), version: b.version, ..Default::default() };
+    let input = TransitionInput {
+        note: b.note,
+        note_visibility: b.note_visibility,
+        reason: Some(b.reason),
+        version: b.version,
+        ..Default::default()
+    };
     run(&state, &who, &req, *id, Action::Reject, input).await
+}
+
+/// A role the definition's `may_cancel` names (v1: head of division, head of agency), at
+/// any open step (in progress or returned). Final: status `cancelled`.
+#[utoipa::path(
+    tag = "transitions",
+    summary = "Close the request (cancelled, final)",
+    description = "E.g. when the target system is retired. A draft is the applicant's own to withdraw (409 here).",
+    params(("id" = Uuid, Path), IfMatch),
+    request_body = ReasonBody,
+    responses(
+        (status = 200, body = RequestView),
+        (status = 409, description = "The request is a draft or already closed, or stale", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match names a version the request is no longer at", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/requests/{id}/cancel")]
+async fn cancel(
+    state: web::Data<AppState>,
+    who: Authorized<SignedIn>,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: ApiJson<ReasonBody>,
+) -> ApiResult<HttpResponse> {
+    let b = body.0;
+    let input = TransitionInput {
+        note: b.note,
+        note_visibility: b.note_visibility,
+        reason: Some(b.reason),
+        version: b.version,
+        ..Default::default()
+    };
+    run(&state, &who, &req, *id, Action::Cancel, input).await
+}
+
+/// The current step's actor, at a step whose definition names `send_back_to` (v1: the
+/// approval goes back to the discussion; a failed implementation back to integration).
+/// The step closes `sent_back`; the earlier step opens in a new round with a fresh due time.
+#[utoipa::path(
+    tag = "transitions",
+    summary = "Send the request back to an earlier step",
+    params(("id" = Uuid, Path), IfMatch),
+    request_body = ReasonBody,
+    responses(
+        (status = 200, body = RequestView),
+        (status = 409, description = "This step cannot send back, or stale", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match names a version the request is no longer at", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/requests/{id}/send-back")]
+async fn send_back(
+    state: web::Data<AppState>,
+    who: Authorized<SignedIn>,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: ApiJson<ReasonBody>,
+) -> ApiResult<HttpResponse> {
+    let b = body.0;
+    let input = TransitionInput {
+        note: b.note,
+        note_visibility: b.note_visibility,
+        reason: Some(b.reason),
+        version: b.version,
+        ..Default::default()
+    };
+    run(&state, &who, &req, *id, Action::SendBack, input).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"lead_user_id": "01936f5e-0000-7000-8000-0000000000c1", "member_user_ids": ["01936f5e-0000-7000-8000-0000000000c3"], "reason": "Andi dimutasi ke Bagian Umum", "version": 9}))]
+pub struct TeamChangeBody {
+    pub lead_user_id: Uuid,
+    pub member_user_ids: Vec<Uuid>,
+    /// Why the team changes; the timeline shows it.
+    #[schema(min_length = 1, max_length = 4000)]
+    pub reason: String,
+    #[schema(max_length = 4000)]
+    pub note: Option<String>,
+    /// Who may read `note`.
+    #[serde(default)]
+    pub note_visibility: Visibility,
+    #[serde(default, deserialize_with = "crate::shared::integral::integral_i32")]
+    #[schema(minimum = 1, maximum = 2147483647)]
+    pub version: Option<i32>,
+}
+
+/// The actor of the step that formed the team (v1: head of division), while the request
+/// is open after the team was formed. Replaces the whole team (lead and members).
+#[utoipa::path(
+    tag = "transitions",
+    summary = "Change the integration team",
+    params(("id" = Uuid, Path), IfMatch),
+    request_body = TeamChangeBody,
+    responses(
+        (status = 200, body = RequestView),
+        (status = 409, description = "No team yet, the request is closed, or stale", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match names a version the request is no longer at", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[put("/requests/{id}/team")]
+async fn change_team(
+    state: web::Data<AppState>,
+    who: Authorized<SignedIn>,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: ApiJson<TeamChangeBody>,
+) -> ApiResult<HttpResponse> {
+    let b = body.0;
+    let output = StructuredOutput::Team(TeamList { lead_user_id: b.lead_user_id, member_user_ids: b.member_user_ids });
+    let input = TransitionInput {
+        note: b.note,
+        note_visibility: b.note_visibility,
+        reason: Some(b.reason),
+        version: b.version,
+        output: Some(output),
+    };
+    run(&state, &who, &req, *id, Action::ChangeTeam, input).await
+}
+
+/// The actor of the disposition step (v1: head of division), while a step the
+/// disposition addresses is open: new addressees (at least one) and instructions.
+#[utoipa::path(
+    tag = "transitions",
+    summary = "Re-dispose: change the disposition's addressees",
+    params(("id" = Uuid, Path), IfMatch),
+    request_body = DispositionBody,
+    responses(
+        (status = 200, body = RequestView),
+        (status = 409, description = "The current step is not one the disposition addresses, or stale", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match names a version the request is no longer at", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/requests/{id}/redispose")]
+async fn redispose(
+    state: web::Data<AppState>,
+    who: Authorized<SignedIn>,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: ApiJson<DispositionBody>,
+) -> ApiResult<HttpResponse> {
+    run(&state, &who, &req, *id, Action::Redispose, disposed(body.0)?).await
 }

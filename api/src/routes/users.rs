@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::extract::{ApiJson, IfMatch, PageQuery};
 use crate::auth::Role;
-use crate::auth::policy::{AdminOnly, AdminOrAuditor, Authorized, SignedIn};
+use crate::auth::policy::{AdminOnly, Authorized, Oversight, SignedIn};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::service::audit::Actor;
 use crate::service::users::{self as svc, NewUser, User, UserFilter, UserUpdate};
@@ -48,7 +48,8 @@ async fn create(
     Ok(super::created(format!("/api/v1/users/{}", user.id), user.version, &user))
 }
 
-/// Admin and auditor.
+/// Admin, auditor and the office's heads (who address dispositions and form teams by
+/// naming people: `?role=technical_lead&active=true`).
 #[utoipa::path(
     tag = "directory",
     summary = "List users",
@@ -59,7 +60,7 @@ async fn create(
 #[get("/users")]
 async fn list(
     state: web::Data<AppState>,
-    _who: Authorized<AdminOrAuditor>,
+    _who: Authorized<Oversight>,
     page: web::Query<PageQuery>,
     filter: web::Query<UserListFilter>,
 ) -> ApiResult<HttpResponse> {

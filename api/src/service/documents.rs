@@ -80,13 +80,20 @@ pub async fn upload_party<C: ConnectionTrait>(
     caller: &Caller,
     r: &VisibleRequest,
     kind: Option<DocumentKind>,
+    now: DateTime<Utc>,
 ) -> ApiResult<UploadParty> {
     let status = status_of(r);
     let step = r.current_step.0;
     let def = workflows::by_id(db, r.definition_id).await?.definition;
-    let team = requests::on_team(db, r.id, caller).await?;
-    workflow::uploads::may_upload(&def, status, step, &requests::wf_caller(caller, r, team), kind)
-        .map_err(upload_refusal)
+    let addressees = match def.step(step) {
+        Some(s) if s.actor_from_disposition => requests::addressees_of(db, r.id).await?,
+        _ => Vec::new(),
+    };
+    let may = |who: &workflow::Caller| workflow::uploads::may_upload(&def, status, step, who, kind);
+    let not_theirs = |e: &UploadRefusal| matches!(e, UploadRefusal::NotYourTurn { .. });
+    let (party, _) =
+        requests::judged(db, caller, r, true, &addressees, now, may, not_theirs).await?.map_err(upload_refusal)?;
+    Ok(party)
 }
 
 fn upload_refusal(refusal: UploadRefusal) -> ApiError {
@@ -179,7 +186,7 @@ pub async fn record(state: &AppState, caller: &Caller, request_id: Uuid, up: Upl
         // Re-read and re-check under the row lock: the step may have moved on while the
         // bytes arrived, and two uploads must not both fit into the last of a quota.
         let r = requests::load_for_update(&txn, caller, request_id).await?;
-        let party = upload_party(&txn, caller, &r, Some(up.kind)).await?;
+        let party = upload_party(&txn, caller, &r, Some(up.kind), state.now()).await?;
         let inst = r.current_step_instance_id.ok_or_else(|| ApiError::Conflict("the request is closed".into()))?;
         if txn.get_database_backend() == DbBackend::Postgres {
             // Uploads to different requests of one organization take different row locks;

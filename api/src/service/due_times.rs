@@ -179,6 +179,7 @@ mod tests {
             completed_by_client: None,
             outcome: None,
             note: None,
+            note_visibility: crate::workflow::Visibility::Public.into(),
             warning_notified_at: None,
             overdue_notified_at: None,
             working_seconds: None,

@@ -1,12 +1,16 @@
 //! The application layer: one transaction per use case (load → decide → write state and
 //! audit → commit). Routes call these; nothing here knows about HTTP.
 
+pub mod acting;
 pub mod api_clients;
 pub mod audit;
 pub mod calendar;
+pub mod comments;
 pub mod documents;
 pub mod due_times;
+pub mod integrations;
 pub mod notifications;
+pub mod notify;
 pub mod organizations;
 pub mod reports;
 pub mod requests;

@@ -29,22 +29,75 @@ pub enum NotificationKind {
     SlaOverdue,
     /// A step one level below you passed its limit (see `docs/sla.md`).
     Escalation,
+    /// A step is now yours to act on (your role, your team, addressed to you, or to
+    /// someone you act for).
+    TaskArrived,
+    /// A request you submitted was returned to you for revision.
+    RequestReturned,
+    RequestRejected,
+    RequestCancelled,
+    RequestCompleted,
+    /// A request you submitted moved to another step.
+    RequestMoved,
+    /// You were added to a request's integration team.
+    TeamAdded,
+    /// You were removed from a request's integration team.
+    TeamRemoved,
+    /// A comment mentions you.
+    Mentioned,
+    /// A comment was posted on a request you submitted.
+    CommentPosted,
 }
 
 impl NotificationKind {
+    pub const ALL: [NotificationKind; 13] = [
+        Self::SlaWarning,
+        Self::SlaOverdue,
+        Self::Escalation,
+        Self::TaskArrived,
+        Self::RequestReturned,
+        Self::RequestRejected,
+        Self::RequestCancelled,
+        Self::RequestCompleted,
+        Self::RequestMoved,
+        Self::TeamAdded,
+        Self::TeamRemoved,
+        Self::Mentioned,
+        Self::CommentPosted,
+    ];
+
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::SlaWarning => "sla_warning",
             Self::SlaOverdue => "sla_overdue",
             Self::Escalation => "escalation",
+            Self::TaskArrived => "task_arrived",
+            Self::RequestReturned => "request_returned",
+            Self::RequestRejected => "request_rejected",
+            Self::RequestCancelled => "request_cancelled",
+            Self::RequestCompleted => "request_completed",
+            Self::RequestMoved => "request_moved",
+            Self::TeamAdded => "team_added",
+            Self::TeamRemoved => "team_removed",
+            Self::Mentioned => "mentioned",
+            Self::CommentPosted => "comment_posted",
         }
     }
 
     fn parse(s: &str) -> Self {
-        match s {
-            "sla_warning" => Self::SlaWarning,
-            "sla_overdue" => Self::SlaOverdue,
-            _ => Self::Escalation,
+        Self::ALL.into_iter().find(|k| k.as_str() == s).unwrap_or(Self::Escalation)
+    }
+
+    /// When one event concerns a person twice, the notice they get is the kind that
+    /// asks the most of them: lower first.
+    pub const fn precedence(self) -> u8 {
+        match self {
+            Self::TaskArrived => 0,
+            Self::Mentioned => 1,
+            Self::TeamAdded | Self::TeamRemoved => 2,
+            Self::RequestReturned | Self::RequestRejected | Self::RequestCancelled | Self::RequestCompleted => 3,
+            Self::RequestMoved | Self::CommentPosted => 4,
+            Self::SlaWarning | Self::SlaOverdue | Self::Escalation => 5,
         }
     }
 }
@@ -139,6 +192,49 @@ pub async fn insert<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, n: NewNotifi
     }
     .insert(db)
     .await?;
+    Ok(id)
+}
+
+/// Writes a notification and, when mail is configured and the person has an address and
+/// has not opted out, queues the same message as e-mail (Indonesian, with `link`) in the
+/// same transaction.
+pub async fn deliver<C: ConnectionTrait>(
+    db: &C,
+    state: &AppState,
+    now: DateTime<Utc>,
+    n: NewNotification<'_>,
+    link: &str,
+) -> ApiResult<Uuid> {
+    let (user_id, title, body) = (n.user_id, n.title.to_owned(), n.body.to_owned());
+    let id = insert(db, now, n).await?;
+    if state.settings.smtp_url.as_deref().is_some_and(|u| !u.is_empty()) {
+        let person = entity::user::Entity::find_by_id(user_id).one(db).await?;
+        if let Some(p) = person.filter(|p| p.active && !p.email_opt_out)
+            && let Some(to) = p.email.filter(|e| !e.trim().is_empty())
+        {
+            let text = format!(
+                "Yth. {},\n\n{body}\n\nBuka permohonan: {link}\n\n-- \nJembatan, Diskominfo Kabupaten Trenggalek.\n\
+                 Pesan ini dikirim otomatis; atur e-mail di profil Anda (PATCH /api/v1/auth/me).\n",
+                p.full_name
+            );
+            entity::mail_outbox::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                notification_id: Set(Some(id)),
+                user_id: Set(user_id),
+                to_address: Set(to),
+                subject: Set(format!("[Jembatan] {title}").chars().take(300).collect()),
+                body: Set(text),
+                created_at: Set(now),
+                attempts: Set(0),
+                next_attempt_at: Set(now),
+                sent_at: Set(None),
+                failed_at: Set(None),
+                last_error: Set(None),
+            }
+            .insert(db)
+            .await?;
+        }
+    }
     Ok(id)
 }
 

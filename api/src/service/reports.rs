@@ -228,7 +228,7 @@ pub const SLA_CSV_HEADER: &[&str] = &[
     "overdue_now",
 ];
 
-fn csv_field(s: &str) -> String {
+pub(crate) fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
 }
 
@@ -532,6 +532,7 @@ pub struct StatusCounts {
     pub rejected: u64,
     pub withdrawn: u64,
     pub completed: u64,
+    pub cancelled: u64,
 }
 
 impl StatusCounts {
@@ -543,6 +544,7 @@ impl StatusCounts {
             Ok(Status::Rejected) => self.rejected += n,
             Ok(Status::Withdrawn) => self.withdrawn += n,
             Ok(Status::Completed) => self.completed += n,
+            Ok(Status::Cancelled) => self.cancelled += n,
             Err(_) => {}
         }
     }

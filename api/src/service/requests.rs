@@ -8,15 +8,17 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use entity::{document, request, step_instance, team_member, user};
+use entity::{document, request, request_addressee, step_instance, team_member, user};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::acting::{self, Capacity};
 use super::audit::{self, Actor};
 use super::organizations::{self, OrganizationKind};
 use super::{workflows, working_time};
@@ -30,8 +32,8 @@ use crate::state::AppState;
 use crate::workflow::Standing;
 use crate::workflow::uploads::UploadParty;
 use crate::workflow::{
-    self, Action, Actor as StepActor, CurrentActor, Flow, RequestState, Status, StepCode, StepDefinition,
-    StructuredOutput, StructuredOutputKind, TestOutcome, WorkflowDefinition, WorkflowError,
+    self, Action, Actor as StepActor, CurrentActor, Flow, RequestState, Round, Status, StepCode, StepDefinition,
+    StructuredOutput, StructuredOutputKind, TestOutcome, Visibility, WorkflowDefinition, WorkflowError,
 };
 
 /// The request fields an applicant fills in (the letter's content).
@@ -97,8 +99,11 @@ pub struct CurrentStep {
     pub sop_activity: String,
     /// The role that acts, or null when the request's integration team acts.
     pub actor_role: Option<Role>,
-    /// `team`, or the role's name.
+    /// `team`, `addressees` (the people the disposition named: `addressee_ids`), or the
+    /// role's name.
     pub actor: String,
+    /// Who the disposition addressed this step to; empty when every holder of the role acts.
+    pub addressee_ids: Vec<Uuid>,
     pub started_at: DateTime<Utc>,
     /// From here the step shows `warning` (the target for a ranged standard; 80 % of the
     /// working time to the limit for a single one).
@@ -129,7 +134,7 @@ pub struct IntegrationInfo {
     "letter_date": "2026-11-20",
     "current_step": {"code": "follow_up", "label": "Review the letter and act on the disposition",
         "sop_activity": "Menelaah surat permohonan dan menindaklanjuti Disposisi", "actor_role": "technical_lead",
-        "actor": "technical_lead", "started_at": "2026-11-23T02:10:00Z", "warning_at": "2026-11-23T02:22:00Z", "due_at": "2026-11-23T02:25:00Z",
+        "actor": "addressees", "addressee_ids": ["01936f5e-0000-7000-8000-0000000000c1"], "started_at": "2026-11-23T02:10:00Z", "warning_at": "2026-11-23T02:22:00Z", "due_at": "2026-11-23T02:25:00Z",
         "limit_at": "2026-11-23T02:25:00Z", "sla_state": "on_time", "paused": false},
     "test_rounds": 0, "integration": null, "created_at": "2026-11-23T01:00:00Z", "updated_at": "2026-11-23T02:10:00Z",
     "submitted_at": "2026-11-23T01:30:00Z", "closed_at": null
@@ -186,12 +191,14 @@ pub fn view(r: &request::Model, def: &WorkflowDefinition, now: DateTime<Utc>) ->
             let at = r.returned_at.unwrap_or(now);
             let warning_at = r.current_warning_at.unwrap_or(due_at);
             let due = Due { clock_started_at: started_at, warning_at, target_at: due_at, limit_at };
+            let addressed = r.current_actor.0 == CurrentActor::Addressees;
             Some(CurrentStep {
                 code: step.code,
                 label: step.label.clone(),
                 sop_activity: step.sop_activity.clone(),
                 actor_role: step.actor.role(),
-                actor: step.actor.to_string(),
+                actor: if addressed { "addressees".to_owned() } else { step.actor.to_string() },
+                addressee_ids: Vec::new(),
                 started_at,
                 warning_at,
                 due_at,
@@ -289,12 +296,14 @@ pub async fn load_visible<C: ConnectionTrait>(db: &C, caller: &Caller, id: Uuid)
 }
 
 /// Opens a step instance with its due times from the calendar in force.
+#[allow(clippy::too_many_arguments)]
 async fn open_step<C: ConnectionTrait>(
     db: &C,
     calendar: &WorkingCalendar,
     request_id: Uuid,
     flow: Flow,
     step: &StepDefinition,
+    actor: CurrentActor,
     round: i32,
     now: DateTime<Utc>,
 ) -> ApiResult<step_instance::Model> {
@@ -307,7 +316,7 @@ async fn open_step<C: ConnectionTrait>(
         flow: Set(flow.into()),
         step_code: Set(step.code.into()),
         round: Set(round),
-        actor: Set(CurrentActor::from(step.actor).into()),
+        actor: Set(actor.into()),
         time_standard: Set(step.time_standard.to_string()),
         started_at: Set(now),
         clock_started_at: Set(due.clock_started_at),
@@ -320,6 +329,7 @@ async fn open_step<C: ConnectionTrait>(
         completed_by_client: Set(None),
         outcome: Set(None),
         note: Set(None),
+        note_visibility: Set(Visibility::Public.into()),
         warning_notified_at: Set(None),
         overdue_notified_at: Set(None),
         working_seconds: Set(None),
@@ -396,11 +406,14 @@ pub async fn create(state: &AppState, caller: &Caller, input: NewRequest) -> Api
         submitted_at: Set(None),
         closed_at: Set(None),
         working_seconds: Set(None),
+        retired_at: Set(None),
+        retired_by: Set(None),
+        retired_reason: Set(None),
     }
     .insert(&txn)
     .await?
     .into_active_model();
-    let inst = open_step(&txn, &calendar, id, flow, first, 1, now).await?;
+    let inst = open_step(&txn, &calendar, id, flow, first, CurrentActor::from(first.actor), 1, now).await?;
     r.current_step_instance_id = Set(Some(inst.id));
     r.current_step_started_at = Set(Some(inst.started_at));
     r.current_warning_at = Set(Some(inst.warning_at));
@@ -453,17 +466,87 @@ fn output_field(kind: StructuredOutputKind) -> &'static str {
     }
 }
 
-pub(crate) async fn on_team<C: ConnectionTrait>(db: &C, request_id: Uuid, caller: &Caller) -> ApiResult<bool> {
-    let Some(uid) = caller.user_id() else { return Ok(false) };
+/// Someone whose standing the workflow judges: the caller, or an official they act for.
+struct Subject {
+    user_id: Option<Uuid>,
+    roles: Vec<Role>,
+    organization_id: Uuid,
+}
+
+impl Subject {
+    fn of(caller: &Caller) -> Self {
+        Subject { user_id: caller.user_id(), roles: caller.roles.clone(), organization_id: caller.organization_id }
+    }
+
+    fn acting(c: &Capacity) -> Self {
+        Subject { user_id: c.for_user_id, roles: c.roles.clone(), organization_id: c.organization_id }
+    }
+}
+
+/// The people a request's disposition is addressed to (empty: nobody by name).
+pub(crate) async fn addressees_of<C: ConnectionTrait>(db: &C, request_id: Uuid) -> ApiResult<Vec<Uuid>> {
+    Ok(request_addressee::Entity::find()
+        .filter(request_addressee::Column::RequestId.eq(request_id))
+        .order_by_asc(request_addressee::Column::UserId)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| a.user_id)
+        .collect())
+}
+
+async fn on_team<C: ConnectionTrait>(db: &C, request_id: Uuid, user_id: Option<Uuid>) -> ApiResult<bool> {
+    let Some(uid) = user_id else { return Ok(false) };
     Ok(team_member::Entity::find_by_id((request_id, uid)).one(db).await?.is_some())
 }
 
-pub(crate) fn wf_caller(caller: &Caller, r: &request::Model, on_team: bool) -> workflow::Caller {
-    workflow::Caller {
-        roles: caller.roles.clone(),
-        in_applicant_organization: caller.organization_id == r.organization_id,
-        on_team,
+async fn standing_of<C: ConnectionTrait>(
+    db: &C,
+    r: &request::Model,
+    subject: &Subject,
+    asks_team: bool,
+    addressees: &[Uuid],
+) -> ApiResult<workflow::Caller> {
+    Ok(workflow::Caller {
+        roles: subject.roles.clone(),
+        in_applicant_organization: subject.organization_id == r.organization_id,
+        on_team: asks_team && on_team(db, r.id, subject.user_id).await?,
+        addressee: (!addressees.is_empty()).then(|| subject.user_id.is_some_and(|u| addressees.contains(&u))),
+    })
+}
+
+/// What the workflow says about the caller: `judge` as themselves, then, if that is
+/// refused as not theirs (`refused`), as each official they act for now (Plt, Plh,
+/// delegation): the first capacity that is allowed wins and is returned for the record.
+/// Someone applying for the request never acts on it for anyone (conflict of interest).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn judged<C: ConnectionTrait, T, E>(
+    db: &C,
+    caller: &Caller,
+    r: &request::Model,
+    asks_team: bool,
+    addressees: &[Uuid],
+    now: DateTime<Utc>,
+    judge: impl Fn(&workflow::Caller) -> Result<T, E>,
+    refused: impl Fn(&E) -> bool,
+) -> ApiResult<Result<(T, Option<Capacity>), E>> {
+    let own = standing_of(db, r, &Subject::of(caller), asks_team, addressees).await?;
+    let first = match judge(&own) {
+        Ok(t) => return Ok(Ok((t, None))),
+        Err(e) => e,
+    };
+    let applies = own.in_applicant_organization && caller.has(Role::Applicant);
+    if !refused(&first) || applies {
+        return Ok(Err(first));
     }
+    let Some(uid) = caller.user_id() else { return Ok(Err(first)) };
+    for capacity in acting::capacities(db, uid, now).await? {
+        let standing = standing_of(db, r, &Subject::acting(&capacity), asks_team, addressees).await?;
+        if let Ok(t) = judge(&standing) {
+            return Ok(Ok((t, Some(capacity))));
+        }
+    }
+    Ok(Err(first))
 }
 
 fn state_of(r: &request::Model) -> RequestState {
@@ -498,9 +581,9 @@ pub async fn update(
     let txn = crate::db::begin_write(&state.db).await?;
     let r = load_for_update(&txn, caller, id).await?;
     let def = workflows::by_id(&txn, r.definition_id).await?.definition;
-    let team = workflow::asks_team_membership(&def, &state_of(&r), &Action::Edit) && on_team(&txn, id, caller).await?;
-    workflow::decide(&def, &state_of(&r), &Action::Edit, &wf_caller(caller, &r, team), &Default::default())
-        .map_err(wf_error)?;
+    let asks_team = workflow::asks_team_membership(&def, &state_of(&r), &Action::Edit);
+    let edit = |who: &workflow::Caller| workflow::decide(&def, &state_of(&r), &Action::Edit, who, &Default::default());
+    judged(&txn, caller, &r, asks_team, &[], now, edit, |_| false).await?.map_err(wf_error)?;
     super::check_preconditions(r.version, if_match, input.version)?;
     if !errors.is_empty() {
         return Err(ApiError::invalid_fields(errors));
@@ -554,6 +637,8 @@ fn check_transition_input(input: &TransitionInput) -> ApiResult<()> {
 #[derive(Debug, Default)]
 pub struct TransitionInput {
     pub note: Option<String>,
+    /// Who may read `note` (`reason` is always public: the applicant must learn why).
+    pub note_visibility: Visibility,
     pub reason: Option<String>,
     pub version: Option<i32>,
     pub output: Option<StructuredOutput<Uuid>>,
@@ -585,10 +670,10 @@ async fn next_number<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> ApiResul
 /// Checks what only the database can: the people named in a disposition or a team.
 async fn check_output_people<C: ConnectionTrait>(db: &C, output: &StructuredOutput<Uuid>) -> ApiResult<()> {
     let (ids, field, allowed): (Vec<Uuid>, &str, &[Role]) = match output {
-        StructuredOutput::Disposition(d) => match d.to_user_id {
-            Some(u) => (vec![u], "to_user_id", &[Role::TechnicalLead, Role::TechnicalStaff, Role::HeadOfDivision]),
-            None => return Ok(()),
-        },
+        StructuredOutput::Disposition(d) if d.to_user_ids.is_empty() => return Ok(()),
+        StructuredOutput::Disposition(d) => {
+            (d.to_user_ids.clone(), "to_user_ids", &[Role::TechnicalLead, Role::TechnicalStaff, Role::HeadOfDivision])
+        }
         StructuredOutput::Team(t) => {
             let mut ids = vec![t.lead_user_id];
             ids.extend(&t.member_user_ids);
@@ -649,11 +734,37 @@ pub async fn transition(
         _ => None,
     };
     let action = action.with_test_verdict(test_passed);
-    let evidence = workflow::Evidence::new(current_docs.iter().map(|d| d.kind.0), outputs);
     let before = state_of(&r);
-    let team = workflow::asks_team_membership(&def, &before, &action) && on_team(&txn, id, caller).await?;
-    let standing = Standing { state: before, test_rounds: r.test_rounds };
-    let plan = workflow::plan(&def, &standing, &action, &wf_caller(caller, &r, team), &evidence).map_err(wf_error)?;
+    let current = def.step(before.current_step);
+    let mut evidence = workflow::Evidence::new(current_docs.iter().map(|d| d.kind.0), outputs);
+    if current.is_some_and(|s| !s.accept_from_earlier.is_empty()) {
+        evidence = evidence.with_earlier(earlier_documents(&txn, &r).await?);
+    }
+    // The addressees matter where a step they act on is current or may open again.
+    let addressees = if current.is_some_and(|s| s.actor_from_disposition)
+        || matches!(action, Action::SendBack | Action::Redispose)
+    {
+        addressees_of(&txn, id).await?
+    } else {
+        Vec::new()
+    };
+    let named = match &input.output {
+        Some(StructuredOutput::Disposition(d)) => Some(d.to_user_ids.as_slice()),
+        _ => None,
+    };
+    if action == Action::Redispose && named.is_none_or(<[Uuid]>::is_empty) {
+        return Err(ApiError::invalid("to_user_ids", "name at least one addressee"));
+    }
+    let standing = Standing {
+        state: before,
+        test_rounds: r.test_rounds,
+        addressed: named.map_or(!addressees.is_empty(), |n| !n.is_empty()),
+    };
+    let asks_team = workflow::asks_team_membership(&def, &before, &action);
+    let judge = |who: &workflow::Caller| workflow::plan(&def, &standing, &action, who, &evidence);
+    let forbidden = |e: &WorkflowError| matches!(e, WorkflowError::Forbidden { .. });
+    let (plan, acting) =
+        judged(&txn, caller, &r, asks_team, &addressees, now, judge, forbidden).await?.map_err(wf_error)?;
     let decision = plan.decision;
     // The body's own rules, once the caller is known to be allowed, before any
     // precondition: an invalid body is 422 whatever version it names.
@@ -676,6 +787,7 @@ pub async fn transition(
         "to": {"status": decision.status, "step": decision.current_step},
         "definition_version": def.version,
         "note": input.note,
+        "note_visibility": input.note_visibility,
         "reason": input.reason,
         "output": input.output,
         "documents": current_docs.iter().map(|d| serde_json::json!({
@@ -683,8 +795,19 @@ pub async fn transition(
         })).collect::<Vec<_>>(),
     });
 
+    if let Some(capacity) = &acting {
+        details["acting_for"] = capacity.record();
+        details["acting_kind"] = serde_json::json!(capacity.kind);
+    }
+
     // A pause still running (the request is with the applicant) when a step or the request ends.
     let waiting = r.returned_at.map_or(0, |t| calendar.elapsed_seconds(t, now));
+    // The step's record keeps the reason when there is one (the applicant must read it),
+    // else the note with its visibility.
+    let (step_note, step_note_visibility) = match (&input.reason, &input.note) {
+        (Some(reason), _) => (Some(reason.clone()), Visibility::Public),
+        (None, note) => (note.clone(), input.note_visibility),
+    };
     // Close the current step instance when the plan ends it, measuring its working
     // duration once, now.
     if let (Some(outcome), Some(inst_id)) = (plan.closes_step, r.current_step_instance_id) {
@@ -698,7 +821,8 @@ pub async fn transition(
             .col_expr(step_instance::Column::CompletedByUser, Expr::value(caller.user_id()))
             .col_expr(step_instance::Column::CompletedByClient, Expr::value(caller.client_id()))
             .col_expr(step_instance::Column::Outcome, Expr::value(outcome.as_str()))
-            .col_expr(step_instance::Column::Note, Expr::value(input.note.clone().or(input.reason.clone())))
+            .col_expr(step_instance::Column::Note, Expr::value(step_note.clone()))
+            .col_expr(step_instance::Column::NoteVisibility, Expr::value(step_note_visibility.as_str()))
             .col_expr(step_instance::Column::WorkingSeconds, Expr::value(working))
             .filter(step_instance::Column::Id.eq(inst_id))
             .exec(&txn)
@@ -745,8 +869,20 @@ pub async fn transition(
         am.submitted_at = Set(Some(now));
     }
     am.office_has_acted = Set(plan.office_has_acted);
+    let mut team_before: Vec<Uuid> = Vec::new();
     match &input.output {
         Some(StructuredOutput::Team(t)) => {
+            if action == Action::ChangeTeam {
+                let before =
+                    team_member::Entity::find().filter(team_member::Column::RequestId.eq(id)).all(&txn).await?;
+                details["team_before"] = before
+                    .iter()
+                    .map(|m| serde_json::json!({"user_id": m.user_id, "is_lead": m.is_lead}))
+                    .collect::<Vec<_>>()
+                    .into();
+                team_before = before.iter().map(|m| m.user_id).collect();
+                team_member::Entity::delete_many().filter(team_member::Column::RequestId.eq(id)).exec(&txn).await?;
+            }
             let mut members = vec![(t.lead_user_id, true)];
             members.extend(t.member_user_ids.iter().map(|u| (*u, false)));
             for (user_id, is_lead) in members {
@@ -764,12 +900,47 @@ pub async fn transition(
             am.base_url = Set(Some(rec.base_url.clone()));
             am.repository_url = Set(rec.repository_url.clone());
         }
+        Some(StructuredOutput::Disposition(d)) => {
+            if action == Action::Redispose {
+                details["addressees_before"] = serde_json::json!(addressees);
+            }
+            request_addressee::Entity::delete_many()
+                .filter(request_addressee::Column::RequestId.eq(id))
+                .exec(&txn)
+                .await?;
+            for &user_id in &d.to_user_ids {
+                request_addressee::ActiveModel { request_id: Set(id), user_id: Set(user_id), added_at: Set(now) }
+                    .insert(&txn)
+                    .await?;
+            }
+        }
         _ => {}
+    }
+    // A re-disposition hands the open step to the new addressees.
+    if decision.event == workflow::EventKind::Redisposed
+        && let Some(inst_id) = r.current_step_instance_id
+    {
+        step_instance::Entity::update_many()
+            .col_expr(step_instance::Column::Actor, Expr::value(plan.next_actor.to_string()))
+            .filter(step_instance::Column::Id.eq(inst_id))
+            .exec(&txn)
+            .await?;
     }
     am.test_rounds = Set(plan.test_rounds);
     if let (Some(started), Some(round)) = (decision.started_step, plan.opens_round) {
         let step = def.step(started).ok_or_else(|| ApiError::internal("decision names an unknown step"))?;
-        let inst = open_step(&txn, &calendar, id, r.flow.0, step, round, now).await?;
+        let round = match round {
+            Round::Number(n) => n,
+            Round::NextOfStep => {
+                let rounds = step_instance::Entity::find()
+                    .filter(step_instance::Column::RequestId.eq(id))
+                    .filter(step_instance::Column::StepCode.eq(started.as_str()))
+                    .count(&txn)
+                    .await?;
+                i32::try_from(rounds).unwrap_or(i32::MAX - 1) + 1
+            }
+        };
+        let inst = open_step(&txn, &calendar, id, r.flow.0, step, plan.next_actor, round, now).await?;
         am.current_step_instance_id = Set(Some(inst.id));
         am.current_step_started_at = Set(Some(inst.started_at));
         am.current_warning_at = Set(Some(inst.warning_at));
@@ -796,15 +967,59 @@ pub async fn transition(
         compare_and_set(&txn, am, (request::Column::Id, id), (request::Column::Version, version), "request").await?;
     audit::append(&txn, now, Actor::from(caller), &format!("request.{}", decision.event), "request", id, details)
         .await?;
+    let team_change = match &input.output {
+        Some(StructuredOutput::Team(t)) => {
+            let after: Vec<Uuid> = std::iter::once(t.lead_user_id).chain(t.member_user_ids.iter().copied()).collect();
+            Some((team_before, after))
+        }
+        _ => None,
+    };
+    super::notify::after_transition(
+        &txn,
+        state,
+        now,
+        &def,
+        &r,
+        &updated,
+        decision.event,
+        caller,
+        input.reason.as_deref(),
+        team_change,
+    )
+    .await?;
     txn.commit().await?;
-    Ok(view(&updated, &def, now))
+    let mut out = view(&updated, &def, now);
+    if let Some(step) = out.current_step.as_mut()
+        && updated.current_actor.0 == CurrentActor::Addressees
+    {
+        step.addressee_ids = named.map_or(addressees, <[Uuid]>::to_vec);
+    }
+    Ok(out)
+}
+
+/// Kinds of the documents uploaded on the request's earlier steps, each by its step's
+/// actor (what `accept_from_earlier` may count).
+async fn earlier_documents<C: ConnectionTrait>(db: &C, r: &request::Model) -> ApiResult<Vec<workflow::DocumentKind>> {
+    let mut q = document::Entity::find()
+        .filter(document::Column::RequestId.eq(r.id))
+        .filter(document::Column::UploadedAs.eq(UploadParty::Actor.as_str()));
+    if let Some(current) = r.current_step_instance_id {
+        q = q.filter(document::Column::StepInstanceId.ne(current));
+    }
+    Ok(q.all(db).await?.into_iter().map(|d| d.kind.0).collect())
 }
 
 #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn get(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<RequestView> {
     let r = load_visible(&state.db, caller, id).await?;
     let def = workflows::by_id(&state.db, r.definition_id).await?.definition;
-    Ok(view(&r, &def, state.now()))
+    let mut out = view(&r, &def, state.now());
+    if r.current_actor.0 == CurrentActor::Addressees
+        && let Some(step) = out.current_step.as_mut()
+    {
+        step.addressee_ids = addressees_of(&state.db, id).await?;
+    }
+    Ok(out)
 }
 
 #[derive(Debug, Default)]
@@ -827,6 +1042,21 @@ async fn views(state: &AppState, rows: Vec<request::Model>) -> ApiResult<Vec<Req
             slot.insert(workflows::by_id(&state.db, r.definition_id).await?.definition);
         }
         out.push(view(&r, &defs[&r.definition_id], now));
+    }
+    // The addressees of the rows whose step is theirs, in one query.
+    let addressed: Vec<Uuid> =
+        out.iter().filter(|v| v.current_step.as_ref().is_some_and(|s| s.actor == "addressees")).map(|v| v.id).collect();
+    if !addressed.is_empty() {
+        let rows = request_addressee::Entity::find()
+            .filter(request_addressee::Column::RequestId.is_in(addressed))
+            .order_by_asc(request_addressee::Column::UserId)
+            .all(&state.db)
+            .await?;
+        for v in &mut out {
+            if let Some(step) = v.current_step.as_mut() {
+                step.addressee_ids.extend(rows.iter().filter(|a| a.request_id == v.id).map(|a| a.user_id));
+            }
+        }
     }
     Ok(out)
 }
@@ -910,87 +1140,51 @@ pub async fn tasks(state: &AppState, caller: &Caller, limit: u64) -> ApiResult<V
             rows.extend(most_urgent(q).all(&state.db).await?);
         }
     }
-    for role in caller.roles.iter().filter(|r| !matches!(r, Role::Applicant | Role::Auditor)) {
+    // The caller's own work, then the work of every official they act for now.
+    let mut subjects = vec![Subject::of(caller)];
+    if let Some(uid) = caller.user_id() {
+        subjects.extend(acting::capacities(&state.db, uid, state.now()).await?.iter().map(Subject::acting));
+    }
+    let mut roles: Vec<Role> = subjects.iter().flat_map(|s| s.roles.iter().copied()).collect();
+    roles.sort();
+    roles.dedup();
+    for role in roles.iter().filter(|r| !matches!(r, Role::Applicant | Role::Auditor)) {
         let q = in_progress()
             .filter(request::Column::CurrentActor.eq(CurrentActor::Step(StepActor::Role(*role)).to_string()));
         rows.extend(most_urgent(q).all(&state.db).await?);
     }
-    if let Some(uid) = caller.user_id() {
-        let on_my_team = Expr::exists(
-            Query::select()
-                .expr(Expr::val(1))
-                .from(team_member::Entity)
-                .and_where(
-                    Expr::col((team_member::Entity, team_member::Column::RequestId))
-                        .equals((request::Entity, request::Column::Id)),
-                )
-                .and_where(Expr::col((team_member::Entity, team_member::Column::UserId)).eq(uid))
-                .to_owned(),
-        );
+    for uid in subjects.iter().filter_map(|s| s.user_id) {
         let q = in_progress()
             .filter(request::Column::CurrentActor.eq(CurrentActor::Step(StepActor::Team).to_string()))
-            .filter(on_my_team);
+            .filter(Expr::exists(
+                Query::select()
+                    .expr(Expr::val(1))
+                    .from(team_member::Entity)
+                    .and_where(
+                        Expr::col((team_member::Entity, team_member::Column::RequestId))
+                            .equals((request::Entity, request::Column::Id)),
+                    )
+                    .and_where(Expr::col((team_member::Entity, team_member::Column::UserId)).eq(uid))
+                    .to_owned(),
+            ));
+        rows.extend(most_urgent(q).all(&state.db).await?);
+        let q = in_progress().filter(request::Column::CurrentActor.eq(CurrentActor::Addressees.to_string())).filter(
+            Expr::exists(
+                Query::select()
+                    .expr(Expr::val(1))
+                    .from(request_addressee::Entity)
+                    .and_where(
+                        Expr::col((request_addressee::Entity, request_addressee::Column::RequestId))
+                            .equals((request::Entity, request::Column::Id)),
+                    )
+                    .and_where(Expr::col((request_addressee::Entity, request_addressee::Column::UserId)).eq(uid))
+                    .to_owned(),
+            ),
+        );
         rows.extend(most_urgent(q).all(&state.db).await?);
     }
     rows.sort_by_key(|r| (r.current_limit_at, r.id));
     rows.dedup_by_key(|r| r.id);
     rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     views(state, rows).await
-}
-
-/// One entry of the catalogue of finished integrations (Satu Data).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CatalogueEntry {
-    pub request_id: Uuid,
-    pub number: Option<String>,
-    pub flow: Flow,
-    pub organization_id: Uuid,
-    pub title: String,
-    pub source_system: String,
-    pub target_system: String,
-    pub data_exchanged: String,
-    pub base_url: Option<String>,
-    pub repository_url: Option<String>,
-    pub submitted_at: Option<DateTime<Utc>>,
-    pub completed_at: Option<DateTime<Utc>>,
-}
-
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn catalogue(
-    state: &AppState,
-    caller: &Caller,
-    limit: u64,
-    after: Option<Uuid>,
-) -> ApiResult<Page<CatalogueEntry>> {
-    let mut q = request::Entity::find()
-        .filter(request::Column::Status.eq(Status::Completed.as_str()))
-        .order_by_desc(request::Column::Id)
-        .limit(limit + 1);
-    if !caller.sees_all_requests() {
-        q = q.filter(request::Column::OrganizationId.eq(caller.organization_id));
-    }
-    if let Some(after) = after {
-        q = q.filter(request::Column::Id.lt(after));
-    }
-    let rows = q.all(&state.db).await?;
-    let page = Page::from_rows(
-        rows,
-        limit,
-        |r| r.id,
-        |r| CatalogueEntry {
-            request_id: r.id,
-            number: r.number,
-            flow: r.flow.0,
-            organization_id: r.organization_id,
-            title: r.title,
-            source_system: r.source_system,
-            target_system: r.target_system,
-            data_exchanged: r.data_exchanged,
-            base_url: r.base_url,
-            repository_url: r.repository_url,
-            submitted_at: r.submitted_at,
-            completed_at: r.closed_at,
-        },
-    );
-    Ok(page)
 }

@@ -18,6 +18,7 @@ use crate::auth::Caller;
 use crate::calendar::{Due, SlaState};
 use crate::error::ApiResult;
 use crate::state::AppState;
+use crate::workflow::{ActingKind, Visibility};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StepRecord {
@@ -38,7 +39,9 @@ pub struct StepRecord {
     pub completed_by_client_id: Option<Uuid>,
     /// `completed`, `test_failed`, `rejected`, `withdrawn`; null while open.
     pub outcome: Option<String>,
+    /// Hidden (null) from the applicant when `note_visibility` is `internal`.
     pub note: Option<String>,
+    pub note_visibility: Visibility,
     /// Working seconds from the step's clock start to its end, less pauses: for a
     /// finished step the figure measured when it finished (the one the SLA report uses),
     /// for an open one the time so far.
@@ -65,6 +68,11 @@ pub struct TimelineEvent {
     pub action: String,
     pub actor: Option<PersonRef>,
     pub actor_client_id: Option<Uuid>,
+    /// The official the actor acted for ("B, Plh for A"): a person, or null for a post
+    /// (then `details.acting_for` names the role and organization).
+    pub acting_for: Option<PersonRef>,
+    /// `plt`, `plh` or `delegation` when the actor acted for someone.
+    pub acting_kind: Option<ActingKind>,
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
     /// This event's link in the audit chain (verify with `GET /audit/verify`).
@@ -100,7 +108,15 @@ pub async fn timeline(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<
         .order_by_asc(audit_event::Column::Seq)
         .all(&state.db)
         .await?;
+    // The applicant (and the agency's systems) never read the office's internal notes
+    // and comments, here or anywhere.
+    let office = caller.sees_all_requests();
+    let events: Vec<audit_event::Model> = events.into_iter().filter(|e| office || !is_internal(&e.details)).collect();
+    let acting_for_of = |e: &audit_event::Model| {
+        e.details.get("acting_for").and_then(|a| a.get("user_id")).and_then(|u| u.as_str()?.parse::<Uuid>().ok())
+    };
     let mut people_ids: Vec<Uuid> = events.iter().filter_map(|e| e.actor_user_id).collect();
+    people_ids.extend(events.iter().filter_map(acting_for_of));
     people_ids.extend(instances.iter().filter_map(|i| i.completed_by_user));
     people_ids.sort();
     people_ids.dedup();
@@ -148,7 +164,8 @@ pub async fn timeline(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<
                 limit_at: i.limit_at,
                 completed_at: i.completed_at,
                 outcome: i.outcome.map(|o| o.to_string()),
-                note: i.note,
+                note: i.note.filter(|_| office || i.note_visibility.0 == Visibility::Public),
+                note_visibility: i.note_visibility.0,
                 paused_seconds: i.paused_seconds,
             }
         })
@@ -158,12 +175,47 @@ pub async fn timeline(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<
         .map(|e| TimelineEvent {
             seq: e.seq,
             at: e.occurred_at,
-            action: e.action,
             actor: e.actor_user_id.and_then(|u| people.get(&u).cloned()),
             actor_client_id: e.actor_client_id,
-            details: e.details,
+            acting_for: acting_for_of(&e).and_then(|u| people.get(&u).cloned()),
+            acting_kind: e.details.get("acting_kind").and_then(|k| serde_json::from_value(k.clone()).ok()),
+            details: if office { e.details } else { without_internal_note(e.details) },
+            action: e.action,
             hash: e.hash,
         })
         .collect();
     Ok(Timeline { request: requests::view(&r, &def, now), steps, events })
+}
+
+/// An event that is internal as a whole (an internal comment).
+fn is_internal(details: &serde_json::Value) -> bool {
+    details.get("visibility").and_then(|v| v.as_str()) == Some(Visibility::Internal.as_str())
+}
+
+/// The event with an internal note blanked: the applicant learns a step moved, not what
+/// the office wrote to itself about it.
+fn without_internal_note(mut details: serde_json::Value) -> serde_json::Value {
+    if details.get("note_visibility").and_then(|v| v.as_str()) == Some(Visibility::Internal.as_str())
+        && let Some(note) = details.get_mut("note")
+    {
+        *note = serde_json::Value::Null;
+    }
+    details
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn internal_notes_and_comments_are_recognised() {
+        assert!(is_internal(&json!({"visibility": "internal", "body": "x"})));
+        assert!(!is_internal(&json!({"visibility": "public", "body": "x"})));
+        assert!(!is_internal(&json!({"note_visibility": "internal"})));
+        let hidden = without_internal_note(json!({"note": "secret", "note_visibility": "internal", "reason": "r"}));
+        assert_eq!(hidden, json!({"note": null, "note_visibility": "internal", "reason": "r"}));
+        let shown = json!({"note": "hi", "note_visibility": "public"});
+        assert_eq!(without_internal_note(shown.clone()), shown);
+    }
 }

@@ -29,6 +29,8 @@ pub struct User {
     /// Civil-servant number (NIP), 18 digits.
     pub nip: Option<String>,
     pub email: Option<String>,
+    /// The user asked for no e-mail; in-app notifications still arrive.
+    pub email_opt_out: bool,
     pub active: bool,
     pub version: i32,
     pub created_at: chrono::DateTime<chrono::Utc>,
@@ -50,6 +52,7 @@ impl From<user::Model> for User {
             roles,
             nip: m.nip,
             email: m.email,
+            email_opt_out: m.email_opt_out,
             active: m.active,
             version: m.version,
             created_at: m.created_at,
@@ -246,6 +249,7 @@ pub async fn insert(
         auth_version: Set(0),
         // Every account made while serving a demo database is a demo account.
         demo: Set(state.settings.demo),
+        email_opt_out: Set(false),
         password_changed_at: Set(now),
         created_at: Set(now),
         updated_at: Set(now),
@@ -426,4 +430,39 @@ pub async fn revoke_sessions<C: ConnectionTrait>(
         q = q.filter(refresh_token::Column::FamilyId.ne(k));
     }
     Ok(q.exec(db).await?.rows_affected)
+}
+
+/// The user's own e-mail preference (`PATCH /auth/me`). Not an audited change of the
+/// record: it concerns only the user's inbox.
+pub async fn set_email_opt_out(state: &AppState, user_id: Uuid, opt_out: bool) -> ApiResult<User> {
+    use sea_orm::sea_query::Expr;
+    user::Entity::update_many()
+        .col_expr(user::Column::EmailOptOut, Expr::value(opt_out))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(&state.db)
+        .await?;
+    Ok(find(&state.db, user_id).await?.into())
+}
+
+/// The people who hold `role` and may sign in (active, in an active organization), in id
+/// order: whom a task for the role reaches. Read from the database, not the principal
+/// directory, which learns of a new account only when it is next used or reloaded.
+pub async fn holders<C: sea_orm::ConnectionTrait>(db: &C, role: Role) -> ApiResult<Vec<Uuid>> {
+    let inactive: Vec<Uuid> = entity::organization::Entity::find()
+        .filter(entity::organization::Column::Active.eq(false))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    let mut ids: Vec<Uuid> = user::Entity::find()
+        .filter(user::Column::Active.eq(true))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|u| !inactive.contains(&u.organization_id) && roles_of(u).contains(&role))
+        .map(|u| u.id)
+        .collect();
+    ids.sort();
+    Ok(ids)
 }

@@ -30,6 +30,16 @@ pub struct WorkflowDefinition {
     /// (`default_escalation`).
     #[serde(default = "default_escalation")]
     pub escalation: Vec<Escalation>,
+    /// Who may close an open request at any step (`cancelled`), with a reason. Left out
+    /// of a published revision, it is version 1's: the head of division and the head of
+    /// agency.
+    #[serde(default = "default_may_cancel")]
+    pub may_cancel: Vec<Role>,
+}
+
+/// Version 1: the Kepala Bidang and the Kepala Dinas may close a request at any step.
+pub fn default_may_cancel() -> Vec<Role> {
+    vec![Role::HeadOfDivision, Role::HeadOfAgency]
 }
 
 /// A late step acted on by `from` is escalated to the holders of role `to`.
@@ -112,6 +122,21 @@ pub struct StepDefinition {
     /// Where a failed `test_result` sends the request (an earlier step).
     #[serde(default)]
     pub on_failure: Option<StepCode>,
+    /// An earlier step the actor may send the request back to, with a reason (the head of
+    /// agency back to the discussion; a failed implementation back to integration). The
+    /// step closes `sent_back` and the earlier one opens in a new round.
+    #[serde(default)]
+    pub send_back_to: Option<StepCode>,
+    /// Required documents that count when they were uploaded on an earlier step of the
+    /// same request by that step's actor (e.g. the request letter a division attached to
+    /// its draft), instead of forcing a second upload. Each must be in
+    /// `required_documents`.
+    #[serde(default)]
+    pub accept_from_earlier: Vec<DocumentKind>,
+    /// When the disposition named addressees, they (and whoever acts for them) act on this
+    /// step instead of every holder of its role. Needs an earlier `disposition` output.
+    #[serde(default)]
+    pub actor_from_disposition: bool,
 }
 
 impl WorkflowDefinition {
@@ -198,6 +223,11 @@ impl WorkflowDefinition {
             team_formed |= step.structured_outputs.contains(&StructuredOutputKind::Team);
         }
         self.validate_escalation(&mut errors);
+        for &role in &self.may_cancel {
+            if matches!(role, Role::Applicant | Role::Auditor) {
+                errors.push(DefinitionError::CancelledBy { role });
+            }
+        }
 
         if errors.is_empty() { Ok(()) } else { Err(errors) }
     }
@@ -262,6 +292,26 @@ impl WorkflowDefinition {
             }
             None => {}
         }
+        if let Some(target) = step.send_back_to {
+            match self.position(target) {
+                None => errors.push(DefinitionError::SendBackUnknown { step: code, target }),
+                Some(0) => errors.push(DefinitionError::SendBackToFirstStep { step: code, target }),
+                Some(t) if t >= i => errors.push(DefinitionError::SendBackNotEarlier { step: code, target }),
+                Some(_) => {}
+            }
+        }
+        for &document in &step.accept_from_earlier {
+            if !step.required_documents.contains(&document) {
+                errors.push(DefinitionError::AcceptedButNotRequired { step: code, document });
+            }
+        }
+        if step.actor_from_disposition {
+            let disposed_earlier =
+                self.steps[..i].iter().any(|s| s.structured_outputs.contains(&StructuredOutputKind::Disposition));
+            if !disposed_earlier || step.actor == Actor::Team {
+                errors.push(DefinitionError::NoDispositionToFollow { step: code });
+            }
+        }
     }
 }
 
@@ -309,6 +359,18 @@ pub enum DefinitionError {
     TestResultWithoutOnFailure { step: StepCode },
     #[error("step `{step}` can never be reached: no one can act on an earlier step")]
     Unreachable { step: StepCode },
+    #[error("step `{step}`: send_back_to names `{target}`, which is not a step of this flow")]
+    SendBackUnknown { step: StepCode, target: StepCode },
+    #[error("step `{step}`: send_back_to must name an earlier step, not `{target}`")]
+    SendBackNotEarlier { step: StepCode, target: StepCode },
+    #[error("step `{step}`: send_back_to cannot go back to `{target}`, the applicant's step (return it instead)")]
+    SendBackToFirstStep { step: StepCode, target: StepCode },
+    #[error("step `{step}`: accept_from_earlier names `{document}`, which the step does not require")]
+    AcceptedButNotRequired { step: StepCode, document: DocumentKind },
+    #[error("step `{step}`: actor_from_disposition needs a role-acted step after one with a `disposition` output")]
+    NoDispositionToFollow { step: StepCode },
+    #[error("may_cancel: `{role}` cannot close requests (not the applicant or the auditor)")]
+    CancelledBy { role: Role },
     #[error("escalation: `{from}` is listed more than once")]
     EscalationTwice { from: Actor },
     #[error("escalation: `{from}` cannot escalate to `{to}` (not itself, the applicant or the auditor)")]
@@ -324,7 +386,8 @@ impl DefinitionError {
             | EmptyField { .. }
             | TooFewSteps { .. }
             | EscalationTwice { .. }
-            | EscalationTarget { .. } => None,
+            | EscalationTarget { .. }
+            | CancelledBy { .. } => None,
             FirstStepNotSubmit { step }
             | FirstStepNotApplicant { step, .. }
             | DuplicateStep { step }
@@ -341,6 +404,11 @@ impl DefinitionError {
             | OnFailureToFirstStep { step, .. }
             | OnFailureWithoutTestResult { step }
             | TestResultWithoutOnFailure { step }
+            | SendBackUnknown { step, .. }
+            | SendBackNotEarlier { step, .. }
+            | SendBackToFirstStep { step, .. }
+            | AcceptedButNotRequired { step, .. }
+            | NoDispositionToFollow { step }
             | Unreachable { step } => Some(step),
         }
     }
@@ -351,6 +419,7 @@ mod tests {
     use super::super::sop_2025;
     use super::*;
     use DefinitionError as E;
+    use DocumentKind as Doc;
     use StepCode::*;
 
     fn errors_of(def: &WorkflowDefinition) -> Vec<DefinitionError> {
@@ -482,11 +551,43 @@ mod tests {
     }
 
     #[test]
+    fn send_back_carry_forward_addressees_and_cancellation_rules() {
+        let mut def = sop_2025::external();
+        step_mut(&mut def, Approval).send_back_to = Some(Approval);
+        step_mut(&mut def, Team).send_back_to = Some(Submit);
+        step_mut(&mut def, Testing).send_back_to = Some(Report);
+        step_mut(&mut def, Report).accept_from_earlier = vec![Doc::Formulation];
+        step_mut(&mut def, Disposition).actor_from_disposition = true;
+        def.may_cancel.push(Role::Auditor);
+        assert_eq!(
+            errors_of(&def),
+            [
+                E::NoDispositionToFollow { step: Disposition },
+                E::SendBackNotEarlier { step: Approval, target: Approval },
+                E::SendBackToFirstStep { step: Team, target: Submit },
+                E::SendBackNotEarlier { step: Testing, target: Report },
+                E::AcceptedButNotRequired { step: Report, document: Doc::Formulation },
+                E::CancelledBy { role: Role::Auditor },
+            ]
+        );
+        let mut def = sop_2025::internal();
+        step_mut(&mut def, Report).send_back_to = Some(Approval);
+        assert_eq!(errors_of(&def), [E::SendBackUnknown { step: Report, target: Approval }]);
+        // Left out of a published revision, cancellation stays with version 1's roles.
+        let mut json = serde_json::to_value(sop_2025::internal()).unwrap();
+        json.as_object_mut().unwrap().remove("may_cancel");
+        let parsed: WorkflowDefinition = serde_json::from_value(json).unwrap();
+        assert_eq!(parsed.may_cancel, [Role::HeadOfDivision, Role::HeadOfAgency]);
+    }
+
+    #[test]
     fn team_step_before_the_team_is_formed() {
         let mut def = sop_2025::external();
         // Discussion by the team, before `team` has named one: unreachable from there on.
         step_mut(&mut def, Discussion).actor = Actor::Team;
-        let mut expected = vec![E::TeamNotYetFormed { step: Discussion }];
+        // (and the disposition's addressees cannot be the team)
+        let mut expected =
+            vec![E::TeamNotYetFormed { step: Discussion }, E::NoDispositionToFollow { step: Discussion }];
         expected
             .extend([Approval, Team, Integration, Testing, Implementation, Report].map(|step| E::Unreachable { step }));
         assert_eq!(errors_of(&def), expected);

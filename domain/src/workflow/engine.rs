@@ -63,6 +63,9 @@ pub struct Caller {
     pub in_applicant_organization: bool,
     /// The caller is the lead or a member of this request's integration team.
     pub on_team: bool,
+    /// Whether the caller is one of the people the disposition was addressed to; `None`
+    /// when it named nobody (then every holder of the step's role may act).
+    pub addressee: Option<bool>,
 }
 
 impl Caller {
@@ -75,6 +78,16 @@ impl Caller {
         match actor {
             Actor::Role(role) => self.has_role(role),
             Actor::Team => self.on_team,
+        }
+    }
+
+    /// Whether the caller acts on `step`: its actor, or, on a step a disposition
+    /// addresses, one of the addressees (whatever their role: the head of division chose
+    /// them by name).
+    pub fn acts_on(&self, step: &StepDefinition) -> bool {
+        match self.addressee {
+            Some(addressed) if step.actor_from_disposition => addressed,
+            _ => self.may_act_as(step.actor),
         }
     }
 }
@@ -97,6 +110,15 @@ pub enum Action {
     Withdraw,
     /// The applicant changes the request's fields.
     Edit,
+    /// The office closes an open request for good (a role in `may_cancel`).
+    Cancel,
+    /// The current step's actor sends the request back to the step's `send_back_to`.
+    SendBack,
+    /// The actor of the step that formed the team changes it while the request is open.
+    ChangeTeam,
+    /// The actor of the disposition step changes its addressees while the step they act
+    /// on is open.
+    Redispose,
 }
 
 impl Action {
@@ -120,6 +142,9 @@ impl Action {
 pub struct Evidence {
     /// Kinds of the documents uploaded while the current step is current.
     pub documents: HashSet<DocumentKind>,
+    /// Kinds uploaded on earlier steps of the request, each by its step's actor: they
+    /// count only for a step's `accept_from_earlier`.
+    pub earlier_documents: HashSet<DocumentKind>,
     /// Structured outputs supplied in this call's body. The test verdict is read from
     /// `Action::Complete::test_passed` instead: a `test_result` here is ignored, since
     /// it could not say whether the test passed.
@@ -131,7 +156,17 @@ impl Evidence {
         documents: impl IntoIterator<Item = DocumentKind>,
         outputs: impl IntoIterator<Item = StructuredOutputKind>,
     ) -> Self {
-        Self { documents: documents.into_iter().collect(), outputs: outputs.into_iter().collect() }
+        Self {
+            documents: documents.into_iter().collect(),
+            earlier_documents: HashSet::new(),
+            outputs: outputs.into_iter().collect(),
+        }
+    }
+
+    /// The same evidence with the kinds uploaded on earlier steps.
+    pub fn with_earlier(mut self, documents: impl IntoIterator<Item = DocumentKind>) -> Self {
+        self.earlier_documents = documents.into_iter().collect();
+        self
     }
 }
 
@@ -180,6 +215,10 @@ pub enum ForbiddenReason {
     /// The caller applies for this request (applicant of its organization) and would
     /// decide on it as the office too.
     ConflictOfInterest,
+    /// The disposition named other people for this step.
+    NotAddressee,
+    /// Only these roles may close a request.
+    MayNotCancel,
 }
 
 impl fmt::Display for ForbiddenReason {
@@ -191,6 +230,8 @@ impl fmt::Display for ForbiddenReason {
                 f.write_str("only the request's integration team acts on this step")
             }
             Self::NotActor { actor } => write!(f, "only `{actor}` acts on this step"),
+            Self::NotAddressee => f.write_str("the disposition addressed this step to other people"),
+            Self::MayNotCancel => f.write_str("only the roles the workflow names may close a request"),
             Self::ConflictOfInterest => f.write_str(
                 "you hold the applicant role in the organization that made this request; \
                  someone else in the office must act on it",
@@ -215,6 +256,12 @@ pub enum ConflictReason {
     NotRejectable,
     /// Withdrawal is only possible before the office acts.
     OfficeHasActed,
+    /// The current step names no earlier step to send the request back to.
+    NoSendBack,
+    /// No team has been formed yet (or the flow forms none).
+    NoTeamYet,
+    /// The current step is not one a disposition addresses.
+    NotAddressed,
     /// The stored state does not fit the definition (a bug or a bad migration).
     BrokenState,
 }
@@ -233,6 +280,9 @@ impl fmt::Display for ConflictReason {
             Self::NotReturnable => f.write_str("this step cannot return the request"),
             Self::NotRejectable => f.write_str("this step cannot reject the request"),
             Self::OfficeHasActed => f.write_str("the office has already acted on it"),
+            Self::NoSendBack => f.write_str("this step cannot send the request back to an earlier step"),
+            Self::NoTeamYet => f.write_str("no integration team has been formed yet"),
+            Self::NotAddressed => f.write_str("the current step is not acted on by the disposition's addressees"),
             Self::BrokenState => f.write_str("the request's state does not fit its workflow"),
         }
     }
@@ -309,6 +359,58 @@ pub fn decide(
             ctx.require_status(&[Status::Draft, Status::Returned])?;
             Ok(ctx.stay(state.status, EventKind::Edited))
         }
+        Action::Cancel => {
+            ctx.authorize_auditor(current)?;
+            if !def.may_cancel.iter().any(|&r| caller.has_role(r)) {
+                return Err(ctx.forbidden(current, ForbiddenReason::MayNotCancel));
+            }
+            ctx.authorize_no_conflict(current)?;
+            // A draft is the applicant's own (they withdraw it); the office closes what
+            // reached it.
+            ctx.require_status(&[Status::InProgress, Status::Returned])?;
+            Ok(ctx.stay(Status::Cancelled, EventKind::Cancelled))
+        }
+        Action::SendBack => {
+            ctx.authorize_actor(current)?;
+            ctx.require_status(&[Status::InProgress])?;
+            let target = current.send_back_to.ok_or_else(|| ctx.conflict(ConflictReason::NoSendBack))?;
+            if def.step(target).is_none() {
+                return Err(ctx.conflict(ConflictReason::BrokenState));
+            }
+            Ok(Decision {
+                status: Status::InProgress,
+                current_step: target,
+                completed_step: Some(current.code),
+                started_step: Some(target),
+                event: EventKind::SentBack,
+            })
+        }
+        Action::ChangeTeam => {
+            let former = def
+                .steps
+                .iter()
+                .find(|s| s.structured_outputs.contains(&StructuredOutputKind::Team))
+                .ok_or_else(|| ctx.conflict(ConflictReason::NoTeamYet))?;
+            ctx.authorize_actor(former)?;
+            ctx.require_status(&[Status::InProgress, Status::Returned])?;
+            if def.position(state.current_step) <= def.position(former.code) {
+                return Err(ctx.conflict(ConflictReason::NoTeamYet));
+            }
+            Ok(ctx.stay(state.status, EventKind::TeamChanged))
+        }
+        Action::Redispose => {
+            let disposer = def
+                .steps
+                .iter()
+                .find(|s| s.structured_outputs.contains(&StructuredOutputKind::Disposition))
+                .ok_or_else(|| ctx.conflict(ConflictReason::NotAddressed))?;
+            ctx.authorize_actor(disposer)?;
+            ctx.require_status(&[Status::InProgress, Status::Returned])?;
+            if !current.actor_from_disposition {
+                return Err(ctx.conflict(ConflictReason::NotAddressed));
+            }
+            Ok(ctx.stay(state.status, EventKind::Redisposed))
+        }
     }
 }
 
@@ -348,12 +450,19 @@ impl Ctx<'_> {
             return self.authorize_applicant(step);
         }
         self.authorize_auditor(step)?;
-        if !self.caller.may_act_as(step.actor) {
-            let reason = ForbiddenReason::NotActor { actor: step.actor };
+        if !self.caller.acts_on(step) {
+            let reason = match self.caller.addressee {
+                Some(false) if step.actor_from_disposition => ForbiddenReason::NotAddressee,
+                _ => ForbiddenReason::NotActor { actor: step.actor },
+            };
             return Err(self.forbidden(step, reason));
         }
-        // Nobody decides on their own organization's request as the office while also
-        // holding its applicant role (a division user who is applicant and lead at once).
+        self.authorize_no_conflict(step)
+    }
+
+    /// Nobody decides on their own organization's request as the office while also
+    /// holding its applicant role (a division user who is applicant and lead at once).
+    fn authorize_no_conflict(&self, step: &StepDefinition) -> Result<(), WorkflowError> {
         if self.caller.in_applicant_organization && self.caller.has_role(Role::Applicant) {
             return Err(self.forbidden(step, ForbiddenReason::ConflictOfInterest));
         }
@@ -418,8 +527,9 @@ impl Ctx<'_> {
 }
 
 fn check_evidence(step: &StepDefinition, test_passed: Option<bool>, evidence: &Evidence) -> Result<(), WorkflowError> {
+    let carried = |d: &DocumentKind| step.accept_from_earlier.contains(d) && evidence.earlier_documents.contains(d);
     let documents: Vec<DocumentKind> =
-        step.required_documents.iter().copied().filter(|d| !evidence.documents.contains(d)).collect();
+        step.required_documents.iter().copied().filter(|d| !evidence.documents.contains(d) && !carried(d)).collect();
     let outputs: Vec<StructuredOutputKind> = step
         .structured_outputs
         .iter()

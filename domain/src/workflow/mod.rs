@@ -18,9 +18,9 @@ pub use engine::{
     asks_team_membership, decide,
 };
 pub use model::{
-    Actor, CurrentActor, Disposition, DispositionInstruction, DocumentKind, EventKind, Flow, IntegrationRecord,
-    OutputError, Role, Status, StepCode, StepOutcome, StructuredOutput, StructuredOutputKind, TeamList, TestOutcome,
-    TestResult, UnknownName,
+    ActingKind, Actor, CurrentActor, Disposition, DispositionInstruction, DocumentKind, EventKind, Flow,
+    IntegrationRecord, OutputError, Role, Status, StepCode, StepOutcome, StructuredOutput, StructuredOutputKind,
+    TeamList, TestOutcome, TestResult, UnknownName, Visibility,
 };
-pub use plan::{Plan, Standing, plan};
+pub use plan::{Plan, Round, Standing, plan};
 pub use uploads::{UploadParty, UploadRefusal};

@@ -153,13 +153,15 @@ vocabulary! {
         Withdrawn = "withdrawn",
         /// Every step done. Final.
         Completed = "completed",
+        /// Closed by the office at an open step (e.g. the target system was retired). Final.
+        Cancelled = "cancelled",
     }
 }
 
 impl Status {
     /// Final statuses admit no action at all.
     pub const fn is_final(self) -> bool {
-        matches!(self, Status::Rejected | Status::Withdrawn | Status::Completed)
+        matches!(self, Status::Rejected | Status::Withdrawn | Status::Completed | Status::Cancelled)
     }
 }
 
@@ -186,6 +188,11 @@ vocabulary! {
         TestFailed = "test_failed",
         Rejected = "rejected",
         Withdrawn = "withdrawn",
+        /// The office closed the request while this step was open.
+        Cancelled = "cancelled",
+        /// The actor sent the request back to an earlier step (`send_back_to`), e.g. the
+        /// head of agency to the discussion, or a failed implementation to integration.
+        SentBack = "sent_back",
     }
 }
 
@@ -201,6 +208,41 @@ vocabulary! {
         TestFailed = "test_failed",
         Completed = "completed",
         Edited = "edited",
+        Cancelled = "cancelled",
+        SentBack = "sent_back",
+        /// The integration team was changed while the request was open.
+        TeamChanged = "team_changed",
+        /// The disposition's addressees were changed while their step was open.
+        Redisposed = "redisposed",
+    }
+}
+
+vocabulary! {
+    /// Who may read a comment or a step's note.
+    Visibility ("visibility") {
+        /// Everyone who sees the request, the applicant included.
+        Public = "public",
+        /// The office only: never shown to the applicant or the agency's systems.
+        Internal = "internal",
+    }
+}
+
+impl Default for Visibility {
+    /// What a note was before it had a visibility: the applicant saw every note.
+    fn default() -> Self {
+        Visibility::Public
+    }
+}
+
+vocabulary! {
+    /// How someone comes to act for another official.
+    ActingKind ("acting kind") {
+        /// Pelaksana Tugas: fills a vacant or long-absent post, by letter.
+        Plt = "plt",
+        /// Pelaksana Harian: stands in for a few days of leave or travel, by letter.
+        Plh = "plh",
+        /// The official hands their own tasks to someone for a while.
+        Delegation = "delegation",
     }
 }
 
@@ -331,15 +373,16 @@ pub enum TestOutcome {
     Failed,
 }
 
-/// A disposition: instructions, and optionally the person it is addressed to.
+/// A disposition: instructions, and the people it is addressed to (none: every holder of
+/// the next step's role; SRIKANDI allows several addressees).
 ///
 /// `U` is the user id type (the service uses `Uuid`); generic so that this module needs
 /// no id crate. Field names follow the transition bodies of `api.md`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Disposition<U> {
     pub instructions: Vec<DispositionInstruction>,
-    /// May be left out (serde reads a missing `Option` as `None`).
-    pub to_user_id: Option<U>,
+    #[serde(default = "Vec::new")]
+    pub to_user_ids: Vec<U>,
 }
 
 /// The integration team ("Daftar Tim"): a lead and the other members.
@@ -381,6 +424,8 @@ pub enum OutputError {
     DuplicateInstruction(DispositionInstruction),
     #[error("a team member is named twice (the lead counts as a member)")]
     DuplicateMember,
+    #[error("an addressee is named twice")]
+    DuplicateAddressee,
     #[error("`{field}` must be an absolute http(s) URL")]
     InvalidUrl { field: &'static str },
 }
@@ -408,6 +453,11 @@ impl<U: PartialEq> StructuredOutput<U> {
                 for (i, ins) in d.instructions.iter().enumerate() {
                     if d.instructions[..i].contains(ins) {
                         return Err(OutputError::DuplicateInstruction(*ins));
+                    }
+                }
+                for (i, u) in d.to_user_ids.iter().enumerate() {
+                    if d.to_user_ids[..i].contains(u) {
+                        return Err(OutputError::DuplicateAddressee);
                     }
                 }
                 Ok(())
@@ -481,6 +531,8 @@ mod tests {
         agrees(StructuredOutputKind::ALL, StructuredOutputKind::as_str);
         agrees(EventKind::ALL, EventKind::as_str);
         agrees(DispositionInstruction::ALL, DispositionInstruction::as_str);
+        agrees(Visibility::ALL, Visibility::as_str);
+        agrees(ActingKind::ALL, ActingKind::as_str);
     }
 
     /// The contract's fixed names, written out: renaming a variant must not rename them.
@@ -503,12 +555,12 @@ mod tests {
         );
         assert_eq!(
             names(Status::ALL.iter().map(|r| r.as_str()).collect()),
-            "draft,in_progress,returned,rejected,withdrawn,completed"
+            "draft,in_progress,returned,rejected,withdrawn,completed,cancelled"
         );
         assert_eq!(
             names(EventKind::ALL.iter().map(|r| r.as_str()).collect()),
             "submitted,step_completed,returned,resubmitted,rejected,withdrawn,test_failed,\
-             completed,edited"
+             completed,edited,cancelled,sent_back,team_changed,redisposed"
         );
         assert_eq!(names(Flow::ALL.iter().map(|r| r.as_str()).collect()), "external,internal");
     }
@@ -521,9 +573,9 @@ mod tests {
     }
 
     #[test]
-    fn only_rejected_withdrawn_completed_are_final() {
+    fn only_rejected_withdrawn_completed_cancelled_are_final() {
         let finals: Vec<Status> = Status::ALL.iter().copied().filter(|s| s.is_final()).collect();
-        assert_eq!(finals, [Status::Rejected, Status::Withdrawn, Status::Completed]);
+        assert_eq!(finals, [Status::Rejected, Status::Withdrawn, Status::Completed, Status::Cancelled]);
     }
 
     #[test]
@@ -569,12 +621,12 @@ mod tests {
     fn structured_outputs_know_their_kind_and_shape() {
         let d: StructuredOutput<u32> = StructuredOutput::Disposition(Disposition {
             instructions: vec![DispositionInstruction::TindakLanjuti],
-            to_user_id: Some(7),
+            to_user_ids: vec![7],
         });
         assert_eq!(d.kind(), StructuredOutputKind::Disposition);
         assert_eq!(
             serde_json::to_value(&d).unwrap(),
-            json!({"kind": "disposition", "instructions": ["tindak_lanjuti"], "to_user_id": 7})
+            json!({"kind": "disposition", "instructions": ["tindak_lanjuti"], "to_user_ids": [7]})
         );
         let t: StructuredOutput<u32> =
             serde_json::from_value(json!({"kind": "team", "lead_user_id": 1, "member_user_ids": [2, 3]})).unwrap();
@@ -592,8 +644,14 @@ mod tests {
     fn structured_output_validation() {
         use DispositionInstruction::*;
         let disp = |ins: Vec<DispositionInstruction>| {
-            StructuredOutput::<u32>::Disposition(Disposition { instructions: ins, to_user_id: None }).validate()
+            StructuredOutput::<u32>::Disposition(Disposition { instructions: ins, to_user_ids: vec![] }).validate()
         };
+        let to = |ids: Vec<u32>| {
+            let d = Disposition { instructions: vec![TindakLanjuti], to_user_ids: ids };
+            StructuredOutput::Disposition(d).validate()
+        };
+        assert_eq!(to(vec![1, 2]), Ok(()));
+        assert_eq!(to(vec![1, 2, 1]), Err(OutputError::DuplicateAddressee));
         assert_eq!(disp(vec![TindakLanjuti, Koordinasikan]), Ok(()));
         assert_eq!(disp(vec![]), Err(OutputError::NoInstructions));
         assert_eq!(disp(vec![Arsipkan, TindakLanjuti, Arsipkan]), Err(OutputError::DuplicateInstruction(Arsipkan)));
@@ -625,12 +683,15 @@ mod tests {
     }
 }
 
-/// Who may act on a request now, as stored with it: `role:<role>`, `team`, or `none` once
-/// the request is closed. The one place that spelling is made and read (worklists filter
-/// on it, the SLA sweeper notifies by it).
+/// Who may act on a request now, as stored with it: `role:<role>`, `team`, `addressees`
+/// (the people a disposition named, listed with the request), or `none` once the request
+/// is closed. The one place that spelling is made and read (worklists filter on it, the
+/// SLA sweeper notifies by it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CurrentActor {
     Step(Actor),
+    /// The disposition's addressees, in place of every holder of the step's role.
+    Addressees,
     Nobody,
 }
 
@@ -645,6 +706,7 @@ impl fmt::Display for CurrentActor {
         match self {
             CurrentActor::Step(Actor::Role(r)) => write!(f, "role:{r}"),
             CurrentActor::Step(Actor::Team) => f.write_str("team"),
+            CurrentActor::Addressees => f.write_str("addressees"),
             CurrentActor::Nobody => f.write_str("none"),
         }
     }
@@ -657,6 +719,7 @@ impl FromStr for CurrentActor {
         match s {
             "team" => Ok(CurrentActor::Step(Actor::Team)),
             "none" => Ok(CurrentActor::Nobody),
+            "addressees" => Ok(CurrentActor::Addressees),
             _ => s
                 .strip_prefix("role:")
                 .and_then(|r| r.parse::<Role>().ok())
@@ -672,7 +735,7 @@ mod current_actor_tests {
 
     #[test]
     fn current_actors_round_trip_and_refuse_the_unknown() {
-        for a in [CurrentActor::Step(Actor::Team), CurrentActor::Nobody]
+        for a in [CurrentActor::Step(Actor::Team), CurrentActor::Addressees, CurrentActor::Nobody]
             .into_iter()
             .chain(Role::ALL.iter().map(|r| CurrentActor::Step(Actor::Role(*r))))
         {

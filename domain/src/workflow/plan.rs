@@ -15,6 +15,18 @@ pub struct Standing {
     pub state: RequestState,
     /// Failed test rounds so far.
     pub test_rounds: i32,
+    /// The disposition named addressees (stored, or in this call's body): the steps they
+    /// act on are theirs instead of their role's.
+    pub addressed: bool,
+}
+
+/// The round of a step instance that opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Round {
+    Number(i32),
+    /// One more than the step's rounds so far (a step reopened by a send-back): only the
+    /// service knows how many there were.
+    NextOfStep,
 }
 
 /// What a transition does; the service applies it as is.
@@ -23,9 +35,10 @@ pub struct Plan {
     pub decision: Decision,
     /// How the current step instance ends, when it ends now.
     pub closes_step: Option<StepOutcome>,
-    /// The round of the step instance that opens now (1, or the next round after a
-    /// failed test), when one opens.
-    pub opens_round: Option<i32>,
+    /// The round of the step instance that opens now (1 for the first step after
+    /// submission; otherwise one more than the times the step opened before), when one
+    /// opens.
+    pub opens_round: Option<Round>,
     /// Failed test rounds after this transition.
     pub test_rounds: i32,
     /// Whether the office has acted after this transition (no withdrawal from then on).
@@ -52,17 +65,24 @@ pub fn plan(
     evidence: &Evidence,
 ) -> Result<Plan, WorkflowError> {
     let decision = decide(def, &standing.state, action, caller, evidence)?;
-    let ends_request = matches!(decision.event, EventKind::Rejected | EventKind::Withdrawn);
+    let ends_request = matches!(decision.event, EventKind::Rejected | EventKind::Withdrawn | EventKind::Cancelled);
     let closes_step = (decision.completed_step.is_some() || ends_request).then_some(match decision.event {
         EventKind::TestFailed => StepOutcome::TestFailed,
         EventKind::Rejected => StepOutcome::Rejected,
         EventKind::Withdrawn => StepOutcome::Withdrawn,
+        EventKind::Cancelled => StepOutcome::Cancelled,
+        EventKind::SentBack => StepOutcome::SentBack,
         _ => StepOutcome::Completed,
     });
     let test_failed = decision.event == EventKind::TestFailed;
     let test_rounds = standing.test_rounds + i32::from(test_failed);
-    // The loop's next round is the one after the rounds failed so far (the first is 1).
-    let opens_round = decision.started_step.map(|_| if test_failed { test_rounds + 1 } else { 1 });
+    // A step's round counts the times it opened: the first step after submission opens
+    // for the first time; anything later may be a step opened again after a failed test
+    // or a send-back, which only the stored instances can tell.
+    let opens_round = decision.started_step.map(|_| match decision.event {
+        EventKind::Submitted => Round::Number(1),
+        _ => Round::NextOfStep,
+    });
     // Everything except the applicant's own moves is the office acting; read from what
     // happened, so `Complete { step: submit }` counts as the submission it is.
     let applicants_move =
@@ -76,7 +96,11 @@ pub fn plan(
             step: decision.current_step,
             reason: ConflictReason::BrokenState,
         })?;
-        CurrentActor::from(step.actor)
+        if step.actor_from_disposition && standing.addressed {
+            CurrentActor::Addressees
+        } else {
+            CurrentActor::from(step.actor)
+        }
     };
     Ok(Plan {
         decision,
@@ -84,7 +108,10 @@ pub fn plan(
         opens_round,
         test_rounds,
         office_has_acted: standing.state.office_has_acted || !applicants_move,
-        reason_required: matches!(action, Action::Return | Action::Reject),
+        reason_required: matches!(
+            action,
+            Action::Return | Action::Reject | Action::Cancel | Action::SendBack | Action::ChangeTeam
+        ),
         assigns_number: decision.event == EventKind::Submitted,
         pauses_clock: decision.event == EventKind::Returned,
         resumes_clock: decision.event == EventKind::Resubmitted,
@@ -99,11 +126,15 @@ mod tests {
     use crate::workflow::sop_2025;
 
     fn standing(status: Status, step: StepCode, acted: bool, rounds: i32) -> Standing {
-        Standing { state: RequestState { status, current_step: step, office_has_acted: acted }, test_rounds: rounds }
+        Standing {
+            state: RequestState { status, current_step: step, office_has_acted: acted },
+            test_rounds: rounds,
+            addressed: false,
+        }
     }
 
     fn caller(roles: &[Role], own: bool, team: bool) -> Caller {
-        Caller { roles: roles.to_vec(), in_applicant_organization: own, on_team: team }
+        Caller { roles: roles.to_vec(), in_applicant_organization: own, on_team: team, addressee: None }
     }
 
     fn evidence(docs: &[DocumentKind], outs: &[StructuredOutputKind]) -> Evidence {
@@ -123,7 +154,7 @@ mod tests {
         .unwrap();
         assert!(p.assigns_number && !p.office_has_acted && !p.reason_required);
         assert_eq!(p.closes_step, Some(StepOutcome::Completed));
-        assert_eq!(p.opens_round, Some(1));
+        assert_eq!(p.opens_round, Some(Round::Number(1)));
         assert_eq!(p.next_actor, CurrentActor::Step(Actor::Role(Role::HeadOfDivision)));
     }
 
@@ -141,7 +172,7 @@ mod tests {
         .unwrap();
         assert_eq!(p.decision.current_step, StepCode::Integration);
         assert_eq!(p.closes_step, Some(StepOutcome::TestFailed));
-        assert_eq!((p.test_rounds, p.opens_round), (2, Some(3)));
+        assert_eq!((p.test_rounds, p.opens_round), (2, Some(Round::NextOfStep)));
         assert_eq!(p.next_actor, CurrentActor::Step(Actor::Team));
     }
 
@@ -207,6 +238,78 @@ mod tests {
         )
         .unwrap();
         assert!(p.assigns_number && !p.office_has_acted);
+    }
+
+    #[test]
+    fn sending_back_closes_the_step_and_reopens_the_earlier_one_in_a_new_round() {
+        let def = sop_2025::external();
+        let p = plan(
+            &def,
+            &standing(Status::InProgress, StepCode::Approval, true, 0),
+            &Action::SendBack,
+            &caller(&[Role::HeadOfAgency], false, false),
+            &Evidence::default(),
+        )
+        .unwrap();
+        assert_eq!(p.decision.current_step, StepCode::Discussion);
+        assert_eq!((p.closes_step, p.opens_round), (Some(StepOutcome::SentBack), Some(Round::NextOfStep)));
+        assert!(p.reason_required && p.office_has_acted && !p.pauses_clock);
+        assert_eq!(p.test_rounds, 0, "a send-back is not a failed test");
+        assert_eq!(p.next_actor, CurrentActor::Step(Actor::Role(Role::TechnicalLead)));
+        let addressed = Standing { addressed: true, ..standing(Status::InProgress, StepCode::Approval, true, 0) };
+        let p = plan(
+            &def,
+            &addressed,
+            &Action::SendBack,
+            &caller(&[Role::HeadOfAgency], false, false),
+            &Evidence::default(),
+        )
+        .unwrap();
+        assert_eq!(p.next_actor, CurrentActor::Addressees, "the discussion goes back to the addressees");
+    }
+
+    #[test]
+    fn a_disposition_with_addressees_gives_them_the_next_step() {
+        let def = sop_2025::external();
+        let s = Standing { addressed: true, ..standing(Status::InProgress, StepCode::Disposition, true, 0) };
+        let p = plan(
+            &def,
+            &s,
+            &Action::complete(StepCode::Disposition),
+            &caller(&[Role::HeadOfDivision], false, false),
+            &evidence(&[], &[StructuredOutputKind::Disposition]),
+        )
+        .unwrap();
+        assert_eq!(p.next_actor, CurrentActor::Addressees);
+        // The approval is the head of agency's whatever the disposition said.
+        let s = Standing { addressed: true, ..standing(Status::InProgress, StepCode::Discussion, true, 0) };
+        let lead = Caller { addressee: Some(true), ..caller(&[Role::TechnicalLead], false, false) };
+        let p = plan(
+            &def,
+            &s,
+            &Action::complete(StepCode::Discussion),
+            &lead,
+            &evidence(&[DocumentKind::Formulation], &[]),
+        )
+        .unwrap();
+        assert_eq!(p.next_actor, CurrentActor::Step(Actor::Role(Role::HeadOfAgency)));
+    }
+
+    #[test]
+    fn cancelling_closes_the_step_and_leaves_nobody_to_act() {
+        let def = sop_2025::internal();
+        let p = plan(
+            &def,
+            &standing(Status::Returned, StepCode::Discussion, true, 0),
+            &Action::Cancel,
+            &caller(&[Role::HeadOfDivision], false, false),
+            &Evidence::default(),
+        )
+        .unwrap();
+        assert_eq!(p.decision.status, Status::Cancelled);
+        assert_eq!((p.closes_step, p.opens_round), (Some(StepOutcome::Cancelled), None));
+        assert_eq!(p.next_actor, CurrentActor::Nobody);
+        assert!(p.reason_required);
     }
 
     #[test]

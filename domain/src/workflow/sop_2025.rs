@@ -330,6 +330,22 @@ fn definition(flow: Flow, name: &str, rows: Vec<Row>) -> WorkflowDefinition {
                 may_return: reviewable,
                 may_reject: reviewable,
                 on_failure: (row.code == Testing).then_some(Integration),
+                // After the go-ahead the office does not return to the applicant, but the
+                // head of agency may ask for another discussion, and a failed go-live goes
+                // back to the build like a failed test.
+                send_back_to: match row.code {
+                    Approval => Some(Discussion),
+                    Implementation => Some(Integration),
+                    _ => None,
+                },
+                // A letter the division attached to its draft is the letter the
+                // internal disposition must produce: it is not uploaded twice.
+                accept_from_earlier: match (flow, row.code) {
+                    (Flow::Internal, Disposition) => vec![Doc::RequestLetter],
+                    _ => vec![],
+                },
+                // The disposition names who reviews and discusses the letter.
+                actor_from_disposition: matches!(row.code, FollowUp | Discussion),
             }
         })
         .collect();
@@ -341,6 +357,7 @@ fn definition(flow: Flow, name: &str, rows: Vec<Row>) -> WorkflowDefinition {
         sop_effective_date: sop_effective_date(),
         steps,
         escalation: super::definition::default_escalation(),
+        may_cancel: super::definition::default_may_cancel(),
     }
 }
 

@@ -96,7 +96,7 @@ pub fn may_upload(
             let party = if status == Status::Draft { UploadParty::Actor } else { UploadParty::Applicant };
             (party, kinds_of(first))
         }
-        Status::InProgress if caller.may_act_as(current.actor) => (UploadParty::Actor, kinds_of(current)),
+        Status::InProgress if caller.acts_on(current) => (UploadParty::Actor, kinds_of(current)),
         _ => {
             // On a draft or a returned request only the applicant works.
             let actor = match status {
@@ -119,7 +119,7 @@ mod tests {
     use DocumentKind as D;
 
     fn caller(roles: &[Role], own: bool, team: bool) -> Caller {
-        Caller { roles: roles.to_vec(), in_applicant_organization: own, on_team: team }
+        Caller { roles: roles.to_vec(), in_applicant_organization: own, on_team: team, addressee: None }
     }
 
     #[test]

@@ -45,6 +45,18 @@ const INTERNAL: &[Spec] = &[
     (Report, Who::Office(TechnicalLead), &[Doc::FinalReport], &[], false),
 ];
 
+/// Where a step's actor may send the request back to (both flows: approval exists only
+/// externally).
+const SEND_BACK: &[(StepCode, StepCode)] = &[(Approval, Discussion), (Implementation, Integration)];
+
+/// Steps the disposition's addressees act on, when it named any.
+const ADDRESSED: &[StepCode] = &[FollowUp, Discussion];
+
+/// Documents a step accepts from earlier steps: the internal disposition's letter.
+fn carried(spec: &[Spec], step: StepCode, doc: Doc) -> bool {
+    std::ptr::eq(spec, INTERNAL) && step == Disposition && doc == Doc::RequestLetter
+}
+
 fn flows() -> [(WorkflowDefinition, &'static [Spec]); 2] {
     [(sop_2025::external(), EXTERNAL), (sop_2025::internal(), INTERNAL)]
 }
@@ -81,27 +93,39 @@ fn decision(
 /// The rules of the brief, restated without the engine's structure.
 fn expected(spec: &[Spec], state: RequestState, action: Action, caller: &Caller, evidence: &Evidence) -> Outcome {
     use Status::*;
-    if matches!(state.status, Rejected | Withdrawn | Completed) {
+    if matches!(state.status, Rejected | Withdrawn | Completed | Cancelled) {
         return Outcome::Conflict;
     }
     let auditor = caller.roles.contains(&Auditor);
     let applicant = !auditor && caller.in_applicant_organization && caller.roles.contains(&Applicant);
     // Whoever applies for the request does not also decide on it as the office.
     let conflicted = caller.in_applicant_organization && caller.roles.contains(&Applicant);
-    let may = |who: Who| match who {
-        Who::Applicant => applicant,
-        Who::Office(role) => !auditor && !conflicted && caller.roles.contains(&role),
-        Who::Team => !auditor && !conflicted && caller.on_team,
+    let may_at = |i: usize| {
+        let (code, who, ..) = spec[i];
+        match (who, caller.addressee) {
+            (Who::Office(_), Some(addressed)) if ADDRESSED.contains(&code) => !auditor && !conflicted && addressed,
+            (Who::Applicant, _) => applicant,
+            (Who::Office(role), _) => !auditor && !conflicted && caller.roles.contains(&role),
+            (Who::Team, _) => !auditor && !conflicted && caller.on_team,
+        }
     };
     let index = |code: StepCode| spec.iter().position(|s| s.0 == code);
     let Some(cur) = index(state.current_step) else {
         return Outcome::Conflict;
     };
-    let (_, cur_who, _, _, reviewable) = spec[cur];
+    let (_, _, _, _, reviewable) = spec[cur];
+    let open = matches!(state.status, InProgress | Returned);
     let stay = |status, event| decision(status, state.current_step, None, None, event);
     let missing = |i: usize, test_passed: Option<bool>| {
-        let (_, _, docs, outs, _) = spec[i];
-        let docs: Vec<Doc> = docs.iter().copied().filter(|d| !evidence.documents.contains(d)).collect();
+        let (code, _, docs, outs, _) = spec[i];
+        let docs: Vec<Doc> = docs
+            .iter()
+            .copied()
+            .filter(|&d| {
+                let carried_forward = carried(spec, code, d) && evidence.earlier_documents.contains(&d);
+                !(evidence.documents.contains(&d) || carried_forward)
+            })
+            .collect();
         let outs: Vec<Out> = outs
             .iter()
             .copied()
@@ -126,7 +150,7 @@ fn expected(spec: &[Spec], state: RequestState, action: Action, caller: &Caller,
             let Some(i) = index(step) else {
                 return Outcome::Conflict;
             };
-            if !may(spec[i].1) {
+            if !may_at(i) {
                 Outcome::Forbidden
             } else if state.status != InProgress || step != state.current_step {
                 Outcome::Conflict
@@ -142,7 +166,7 @@ fn expected(spec: &[Spec], state: RequestState, action: Action, caller: &Caller,
             }
         }
         Action::Return => {
-            if !may(cur_who) {
+            if !may_at(cur) {
                 Outcome::Forbidden
             } else if state.status != InProgress || !reviewable {
                 Outcome::Conflict
@@ -151,7 +175,7 @@ fn expected(spec: &[Spec], state: RequestState, action: Action, caller: &Caller,
             }
         }
         Action::Reject => {
-            if !may(cur_who) {
+            if !may_at(cur) {
                 Outcome::Forbidden
             } else if !matches!(state.status, InProgress | Returned) || !reviewable {
                 Outcome::Conflict
@@ -174,12 +198,64 @@ fn expected(spec: &[Spec], state: RequestState, action: Action, caller: &Caller,
             (true, Draft | Returned) => stay(state.status, EventKind::Edited),
             (true, _) => Outcome::Conflict,
         },
+        Action::Cancel => {
+            let may_cancel = caller.roles.iter().any(|r| matches!(r, HeadOfDivision | HeadOfAgency));
+            if auditor || !may_cancel || conflicted {
+                Outcome::Forbidden
+            } else if !open {
+                Outcome::Conflict
+            } else {
+                stay(Cancelled, EventKind::Cancelled)
+            }
+        }
+        Action::SendBack => {
+            let target = SEND_BACK.iter().find(|(from, _)| *from == state.current_step).map(|&(_, to)| to);
+            if !may_at(cur) {
+                Outcome::Forbidden
+            } else if state.status != InProgress {
+                Outcome::Conflict
+            } else if let Some(to) = target {
+                decision(InProgress, to, Some(state.current_step), Some(to), EventKind::SentBack)
+            } else {
+                Outcome::Conflict
+            }
+        }
+        Action::ChangeTeam => {
+            let team = index(Team).expect("both flows form a team");
+            if !may_at(team) {
+                Outcome::Forbidden
+            } else if !open || cur <= team {
+                Outcome::Conflict
+            } else {
+                stay(state.status, EventKind::TeamChanged)
+            }
+        }
+        Action::Redispose => {
+            let disposition = index(Disposition).expect("both flows have a disposition");
+            if !may_at(disposition) {
+                Outcome::Forbidden
+            } else if !open || !ADDRESSED.contains(&state.current_step) {
+                Outcome::Conflict
+            } else {
+                stay(state.status, EventKind::Redisposed)
+            }
+        }
     }
 }
 
 fn all_actions() -> Vec<Action> {
-    let mut actions =
-        vec![Action::Submit, Action::Return, Action::Resubmit, Action::Reject, Action::Withdraw, Action::Edit];
+    let mut actions = vec![
+        Action::Submit,
+        Action::Return,
+        Action::Resubmit,
+        Action::Reject,
+        Action::Withdraw,
+        Action::Edit,
+        Action::Cancel,
+        Action::SendBack,
+        Action::ChangeTeam,
+        Action::Redispose,
+    ];
     for &step in StepCode::ALL {
         for test_passed in [None, Some(true), Some(false)] {
             actions.push(Action::Complete { step, test_passed });
@@ -202,7 +278,9 @@ fn all_callers() -> Vec<Caller> {
     for roles in role_sets {
         for in_applicant_organization in [false, true] {
             for on_team in [false, true] {
-                callers.push(Caller { roles: roles.clone(), in_applicant_organization, on_team });
+                for addressee in [None, Some(false), Some(true)] {
+                    callers.push(Caller { roles: roles.clone(), in_applicant_organization, on_team, addressee });
+                }
             }
         }
     }
@@ -214,7 +292,9 @@ fn all_evidence() -> [Evidence; 4] {
         Evidence::default(),
         Evidence::new(Doc::ALL.iter().copied(), Out::ALL.iter().copied()),
         Evidence::new(Doc::ALL.iter().copied(), []),
-        Evidence::new([], Out::ALL.iter().copied()),
+        // Nothing uploaded on this step, everything on earlier ones: only what a step
+        // accepts from earlier counts.
+        Evidence::new([], Out::ALL.iter().copied()).with_earlier(Doc::ALL.iter().copied()),
     ]
 }
 
@@ -290,9 +370,15 @@ fn team_membership_is_asked_for_wherever_it_can_matter() {
 fn actor_for(spec: &[Spec], step: StepCode) -> (Caller, Evidence) {
     let &(_, who, docs, outs, _) = spec.iter().find(|s| s.0 == step).expect("step in spec");
     let caller = match who {
-        Who::Applicant => Caller { roles: vec![Applicant], in_applicant_organization: true, on_team: false },
-        Who::Office(role) => Caller { roles: vec![role], in_applicant_organization: false, on_team: false },
-        Who::Team => Caller { roles: vec![TechnicalStaff], in_applicant_organization: false, on_team: true },
+        Who::Applicant => {
+            Caller { roles: vec![Applicant], in_applicant_organization: true, on_team: false, addressee: None }
+        }
+        Who::Office(role) => {
+            Caller { roles: vec![role], in_applicant_organization: false, on_team: false, addressee: None }
+        }
+        Who::Team => {
+            Caller { roles: vec![TechnicalStaff], in_applicant_organization: false, on_team: true, addressee: None }
+        }
     };
     (caller, Evidence::new(docs.iter().copied(), outs.iter().copied()))
 }
@@ -627,7 +713,8 @@ fn withdraw_only_before_the_office_acts() {
 
     // Only the applicant of the requesting organization.
     let outsider = Caller { in_applicant_organization: false, ..applicant() };
-    let colleague = Caller { roles: vec![TechnicalStaff], in_applicant_organization: true, on_team: false };
+    let colleague =
+        Caller { roles: vec![TechnicalStaff], in_applicant_organization: true, on_team: false, addressee: None };
     for caller in [outsider, colleague] {
         assert_eq!(
             withdraw(&draft, &caller),
@@ -638,7 +725,8 @@ fn withdraw_only_before_the_office_acts() {
 
 #[test]
 fn the_auditor_never_acts() {
-    let everyone = Caller { roles: Role::ALL.to_vec(), in_applicant_organization: true, on_team: true };
+    let everyone =
+        Caller { roles: Role::ALL.to_vec(), in_applicant_organization: true, on_team: true, addressee: None };
     let everything = Evidence::new(Doc::ALL.iter().copied(), Out::ALL.iter().copied());
     for (def, spec) in flows() {
         for &(current_step, ..) in spec {
@@ -674,7 +762,7 @@ fn actors_come_from_the_definition() {
 
     let state = at(Approval);
     let none = Evidence::default();
-    let admin = Caller { roles: vec![Admin], in_applicant_organization: false, on_team: false };
+    let admin = Caller { roles: vec![Admin], in_applicant_organization: false, on_team: false, addressee: None };
     let (boss, _) = actor_for(EXTERNAL, Approval);
     let act = complete(Approval, None);
     assert_eq!(decide(&def, &state, &act, &admin, &none).map(|d| d.current_step), Ok(Team));
@@ -733,8 +821,12 @@ fn error_details_and_order() {
         })
     );
     // Team steps need team membership, whatever the role.
-    let lead_off_team =
-        Caller { roles: vec![TechnicalLead, TechnicalStaff], in_applicant_organization: false, on_team: false };
+    let lead_off_team = Caller {
+        roles: vec![TechnicalLead, TechnicalStaff],
+        in_applicant_organization: false,
+        on_team: false,
+        addressee: None,
+    };
     let r = decide(&ext, &at(Integration), &complete(Integration, None), &lead_off_team, &none);
     let e = r.unwrap_err();
     assert_eq!(
@@ -766,7 +858,7 @@ fn error_details_and_order() {
         "request is in_progress at step `report`: this step cannot reject the request"
     );
     // The auditor is told so before anything about the step.
-    let auditor = Caller { roles: vec![Auditor], in_applicant_organization: true, on_team: true };
+    let auditor = Caller { roles: vec![Auditor], in_applicant_organization: true, on_team: true, addressee: None };
     assert_eq!(
         decide(&ext, &at(Integration), &complete(Integration, None), &auditor, &none),
         Err(WorkflowError::Forbidden { step: Integration, reason: ForbiddenReason::Auditor })
@@ -816,7 +908,7 @@ fn random_walks_keep_the_invariants() {
     for (def, spec) in flows() {
         let index = |c: StepCode| spec.iter().position(|s| s.0 == c).unwrap();
         let mut events = std::collections::HashMap::new();
-        for _ in 0..300 {
+        for _ in 0..1000 {
             let mut state = RequestState::draft(&def);
             for _ in 0..300 {
                 // Half the time, try the current step: otherwise walks rarely get far.
@@ -838,6 +930,10 @@ fn random_walks_keep_the_invariants() {
                     EventKind::Submitted | EventKind::StepCompleted => assert_eq!(to, from + 1),
                     EventKind::TestFailed => assert_eq!((before.current_step, d.current_step), (Testing, Integration)),
                     EventKind::Completed => assert_eq!(from, spec.len() - 1),
+                    EventKind::SentBack => {
+                        assert!(SEND_BACK.contains(&(before.current_step, d.current_step)), "{d:?}");
+                        assert!(to < from);
+                    }
                     _ => assert_eq!(to, from),
                 }
                 assert_eq!(d.started_step.is_some(), to != from, "{d:?}");
@@ -859,7 +955,12 @@ fn random_walks_keep_the_invariants() {
 
 #[test]
 fn an_applicant_does_not_decide_on_their_own_organizations_request() {
-    let both = Caller { roles: vec![Applicant, TechnicalLead], in_applicant_organization: true, on_team: false };
+    let both = Caller {
+        roles: vec![Applicant, TechnicalLead],
+        in_applicant_organization: true,
+        on_team: false,
+        addressee: None,
+    };
     let def = sop_2025::internal();
     let state = RequestState { status: Status::InProgress, current_step: FollowUp, office_has_acted: true };
     for action in [Action::complete(FollowUp), Action::Return, Action::Reject] {
@@ -872,6 +973,7 @@ fn an_applicant_does_not_decide_on_their_own_organizations_request() {
     // The same person may act on another organization's request, and a colleague may act on theirs.
     let elsewhere = Caller { in_applicant_organization: false, ..both.clone() };
     assert!(decide(&def, &state, &Action::complete(FollowUp), &elsewhere, &Evidence::default()).is_ok());
-    let colleague = Caller { roles: vec![TechnicalLead], in_applicant_organization: true, on_team: false };
+    let colleague =
+        Caller { roles: vec![TechnicalLead], in_applicant_organization: true, on_team: false, addressee: None };
     assert!(decide(&def, &state, &Action::complete(FollowUp), &colleague, &Evidence::default()).is_ok());
 }

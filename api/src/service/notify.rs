@@ -1,0 +1,195 @@
+//! Who is told what when something happens to a request: the task's new actors, the
+//! applicant who submitted it, team members added or removed, people mentioned in a
+//! comment. Written in the transaction that made the event (in-app, and to the mail
+//! outbox when mail is configured), one notice per person per event.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use entity::{comment, request, team_member};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use super::notifications::{self, NewNotification, NotificationKind};
+use super::{acting, requests};
+use crate::auth::Caller;
+use crate::error::ApiResult;
+use crate::state::AppState;
+use crate::workflow::{Actor, CurrentActor, EventKind, Status, Visibility, WorkflowDefinition};
+
+/// One notice for one person; a person concerned twice by one event gets the notice of
+/// the kind listed first in `NotificationKind::PRECEDENCE`.
+struct Notice {
+    kind: NotificationKind,
+    title: String,
+    body: String,
+}
+
+#[derive(Default)]
+struct Notices {
+    to: BTreeMap<Uuid, Notice>,
+}
+
+impl Notices {
+    fn add(&mut self, users: impl IntoIterator<Item = Uuid>, kind: NotificationKind, title: &str, body: &str) {
+        for u in users {
+            let replace = self.to.get(&u).is_none_or(|n| kind.precedence() < n.kind.precedence());
+            if replace {
+                self.to.insert(u, Notice { kind, title: title.to_owned(), body: body.to_owned() });
+            }
+        }
+    }
+
+    async fn write<C: ConnectionTrait>(
+        self,
+        db: &C,
+        state: &AppState,
+        now: DateTime<Utc>,
+        request_id: Uuid,
+        step_instance_id: Option<Uuid>,
+        except: Option<Uuid>,
+    ) -> ApiResult<()> {
+        for (user_id, n) in self.to.into_iter().filter(|(u, _)| Some(*u) != except) {
+            let link = format!("{}/api/v1/requests/{request_id}", state.settings.public_url.trim_end_matches('/'));
+            let new =
+                NewNotification { user_id, request_id, step_instance_id, kind: n.kind, title: &n.title, body: &n.body };
+            notifications::deliver(db, state, now, new, &link).await?;
+        }
+        Ok(())
+    }
+}
+
+fn number(r: &request::Model) -> String {
+    r.number.clone().unwrap_or_else(|| "(draf)".into())
+}
+
+fn wib(t: DateTime<Utc>) -> String {
+    t.with_timezone(&chrono_tz::Asia::Jakarta).format("%d-%m-%Y %H:%M WIB").to_string()
+}
+
+/// The people who act on the request's current step now, and whoever acts for them.
+async fn current_actors<C: ConnectionTrait>(db: &C, r: &request::Model, now: DateTime<Utc>) -> ApiResult<Vec<Uuid>> {
+    let mut people = match r.current_actor.0 {
+        CurrentActor::Step(Actor::Role(role)) => {
+            let mut p = super::users::holders(db, role).await?;
+            p.extend(acting::acting_for_role(db, role, now).await?);
+            p
+        }
+        CurrentActor::Step(Actor::Team) => team_member::Entity::find()
+            .filter(team_member::Column::RequestId.eq(r.id))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| m.user_id)
+            .collect(),
+        CurrentActor::Addressees => requests::addressees_of(db, r.id).await?,
+        CurrentActor::Nobody => Vec::new(),
+    };
+    if !matches!(r.current_actor.0, CurrentActor::Step(Actor::Role(_))) {
+        let stand_ins = acting::acting_for_users(db, &people, now).await?;
+        people.extend(stand_ins.into_iter().map(|(b, _)| b));
+    }
+    people.sort();
+    people.dedup();
+    Ok(people)
+}
+
+/// What a transition tells whom. `team` is the team before and after, when it changed.
+#[allow(clippy::too_many_arguments)]
+pub async fn after_transition<C: ConnectionTrait>(
+    db: &C,
+    state: &AppState,
+    now: DateTime<Utc>,
+    def: &WorkflowDefinition,
+    before: &request::Model,
+    after: &request::Model,
+    event: EventKind,
+    caller: &Caller,
+    reason: Option<&str>,
+    team: Option<(Vec<Uuid>, Vec<Uuid>)>,
+) -> ApiResult<()> {
+    let mut notices = Notices::default();
+    let no = number(after);
+    let title_of = &after.title;
+    let step = def.step(after.current_step.0);
+    let activity = step.map(|s| format!("langkah {}: {}", s.order, s.sop_activity)).unwrap_or_default();
+    let why = reason.map(|r| format!(" Alasan: {r}")).unwrap_or_default();
+
+    // A task arrives: the step changed hands, or came back to its actors.
+    let moved =
+        after.current_step != before.current_step || before.current_step_instance_id != after.current_step_instance_id;
+    let task_arrives = after.status.0 == Status::InProgress
+        && (moved || matches!(event, EventKind::Resubmitted | EventKind::Redisposed | EventKind::Submitted));
+    if task_arrives {
+        let due = after.current_due_at.map(|d| format!(" Target waktu: {}.", wib(d))).unwrap_or_default();
+        let body = format!("Permohonan {no} \"{title_of}\" menunggu tindakan Anda pada {activity}.{due}");
+        let people = current_actors(db, after, now).await?;
+        notices.add(people, NotificationKind::TaskArrived, &format!("Tugas baru: {no}"), &body);
+    }
+    // The team's changes.
+    if let Some((old, new)) = team {
+        let added: Vec<Uuid> = new.iter().copied().filter(|u| !old.contains(u)).collect();
+        let removed: Vec<Uuid> = old.iter().copied().filter(|u| !new.contains(u)).collect();
+        let body = format!("Anda ditambahkan ke Tim Integrasi permohonan {no} \"{title_of}\".{why}");
+        notices.add(added, NotificationKind::TeamAdded, &format!("Masuk Tim Integrasi: {no}"), &body);
+        let body = format!("Anda tidak lagi menjadi anggota Tim Integrasi permohonan {no} \"{title_of}\".{why}");
+        notices.add(removed, NotificationKind::TeamRemoved, &format!("Keluar dari Tim Integrasi: {no}"), &body);
+    }
+    // The applicant who submitted it.
+    let to_applicant = match event {
+        EventKind::Returned => Some((
+            NotificationKind::RequestReturned,
+            format!("Permohonan dikembalikan: {no}"),
+            format!("Permohonan {no} \"{title_of}\" dikembalikan untuk diperbaiki.{why}"),
+        )),
+        EventKind::Rejected => Some((
+            NotificationKind::RequestRejected,
+            format!("Permohonan ditolak: {no}"),
+            format!("Permohonan {no} \"{title_of}\" ditolak.{why}"),
+        )),
+        EventKind::Cancelled => Some((
+            NotificationKind::RequestCancelled,
+            format!("Permohonan dibatalkan: {no}"),
+            format!("Permohonan {no} \"{title_of}\" ditutup oleh Diskominfo.{why}"),
+        )),
+        EventKind::Completed => Some((
+            NotificationKind::RequestCompleted,
+            format!("Integrasi selesai: {no}"),
+            format!("Permohonan {no} \"{title_of}\" telah selesai: integrasi berjalan dan telah dilaporkan."),
+        )),
+        EventKind::StepCompleted | EventKind::SentBack | EventKind::TestFailed if moved => Some((
+            NotificationKind::RequestMoved,
+            format!("Permohonan berlanjut: {no}"),
+            format!("Permohonan {no} \"{title_of}\" kini pada {activity}."),
+        )),
+        _ => None,
+    };
+    if let (Some((kind, title, body)), Some(applicant)) = (to_applicant, after.created_by_user) {
+        notices.add([applicant], kind, &title, &body);
+    }
+    notices.write(db, state, now, after.id, after.current_step_instance_id, caller.user_id()).await
+}
+
+/// A comment: the people it mentions, and (for a public one) the applicant who submitted
+/// the request.
+pub async fn comment_posted<C: ConnectionTrait>(
+    db: &C,
+    state: &AppState,
+    now: DateTime<Utc>,
+    r: &request::Model,
+    caller: &Caller,
+    c: &comment::Model,
+    mentioned: &[Uuid],
+) -> ApiResult<()> {
+    let mut notices = Notices::default();
+    let no = number(r);
+    let excerpt: String = c.body.chars().take(280).collect();
+    let body = format!("Komentar pada permohonan {no} \"{}\": {excerpt}", r.title);
+    notices.add(mentioned.iter().copied(), NotificationKind::Mentioned, &format!("Anda disebut: {no}"), &body);
+    if c.visibility.0 == Visibility::Public
+        && let Some(applicant) = r.created_by_user
+    {
+        notices.add([applicant], NotificationKind::CommentPosted, &format!("Komentar baru: {no}"), &body);
+    }
+    notices.write(db, state, now, r.id, None, caller.user_id()).await
+}
