@@ -617,7 +617,7 @@ pub async fn update(
     audit::append(&txn, now, Actor::from(caller), "request.edited", "request", id, serde_json::Value::Object(changed))
         .await?;
     txn.commit().await?;
-    Ok(view(&updated, &def, now))
+    with_addressees(&state.db, &updated, view(&updated, &def, now)).await
 }
 
 /// The limits the spec states for a transition's body, checked before anything else: a
@@ -1013,11 +1013,19 @@ async fn earlier_documents<C: ConnectionTrait>(db: &C, r: &request::Model) -> Ap
 pub async fn get(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<RequestView> {
     let r = load_visible(&state.db, caller, id).await?;
     let def = workflows::by_id(&state.db, r.definition_id).await?.definition;
-    let mut out = view(&r, &def, state.now());
+    with_addressees(&state.db, &r, view(&r, &def, state.now())).await
+}
+
+/// The view with its step's addressees, when the step is theirs.
+async fn with_addressees<C: ConnectionTrait>(
+    db: &C,
+    r: &request::Model,
+    mut out: RequestView,
+) -> ApiResult<RequestView> {
     if r.current_actor.0 == CurrentActor::Addressees
         && let Some(step) = out.current_step.as_mut()
     {
-        step.addressee_ids = addressees_of(&state.db, id).await?;
+        step.addressee_ids = addressees_of(db, r.id).await?;
     }
     Ok(out)
 }

@@ -448,21 +448,30 @@ pub async fn set_email_opt_out(state: &AppState, user_id: Uuid, opt_out: bool) -
 /// order: whom a task for the role reaches. Read from the database, not the principal
 /// directory, which learns of a new account only when it is next used or reloaded.
 pub async fn holders<C: sea_orm::ConnectionTrait>(db: &C, role: Role) -> ApiResult<Vec<Uuid>> {
-    let inactive: Vec<Uuid> = entity::organization::Entity::find()
-        .filter(entity::organization::Column::Active.eq(false))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|o| o.id)
-        .collect();
-    let mut ids: Vec<Uuid> = user::Entity::find()
+    use sea_orm::sea_query::Query;
+    let inactive_organizations = Query::select()
+        .column(entity::organization::Column::Id)
+        .from(entity::organization::Entity)
+        .and_where(Expr::col(entity::organization::Column::Active).eq(false))
+        .to_owned();
+    let rows: Vec<(Uuid, serde_json::Value)> = user::Entity::find()
+        .select_only()
+        .columns([user::Column::Id, user::Column::Roles])
         .filter(user::Column::Active.eq(true))
+        // The same exact match on the quoted key as `list`; `roles_of` confirms it below.
+        .filter(
+            Expr::col((user::Entity, user::Column::Roles))
+                .cast_as(sea_orm::sea_query::Alias::new("TEXT"))
+                .like(format!("%\"{}\"%", role.as_str())),
+        )
+        .filter(user::Column::OrganizationId.not_in_subquery(inactive_organizations))
+        .order_by_asc(user::Column::Id)
+        .into_tuple()
         .all(db)
-        .await?
+        .await?;
+    Ok(rows
         .into_iter()
-        .filter(|u| !inactive.contains(&u.organization_id) && roles_of(u).contains(&role))
-        .map(|u| u.id)
-        .collect();
-    ids.sort();
-    Ok(ids)
+        .filter(|(_, roles)| serde_json::from_value::<Vec<Role>>(roles.clone()).unwrap_or_default().contains(&role))
+        .map(|(id, _)| id)
+        .collect())
 }
