@@ -445,3 +445,44 @@ async fn the_applicant_is_told_when_the_request_is_returned_moves_on_and_complet
     // The office's own moves do not notify the person who made them.
     assert_eq!(notices(&o, &o.kabid, &id).await, ["task_arrived", "task_arrived"]);
 }
+
+/// Item 1: office roles belong to a division; a flow routed to the IT division is not
+/// another division's work, whatever roles its people hold.
+#[tokio::test]
+async fn a_flow_routed_to_the_it_division_is_not_another_divisions_work() {
+    let o = Office::new().await;
+    let orgs = o.app.get("/organizations?limit=100", &o.admin).await;
+    let ikp = orgs.body["items"].as_array().unwrap().iter().find(|x| x["code"] == "IKP").unwrap()["id"].clone();
+    let (kasi_ikp_user, kasi_ikp) = o.app.user(&o.admin, "kasi.ikp", &ikp, &["technical_lead"]).await;
+    let (_, kabid_ikp) = o.app.user(&o.admin, "kabid.ikp", &ikp, &["head_of_division"]).await;
+    // Routing is data: a revision names the division by its code, which must be a division.
+    let mut def = crate::workflows::as_revision(o.app.get("/workflows/external", &o.admin).await.assert_status(200));
+    for bad in ["NOPE", "DINKES"] {
+        def["office_division"] = json!(bad);
+        let r = o.app.post("/workflows/external/versions", &o.admin, def.clone()).await;
+        assert!(r.assert_problem(422)["errors"]["office_division"].is_array(), "{bad}");
+    }
+    def["office_division"] = json!("APTIKA");
+    o.app.post("/workflows/external/versions", &o.admin, def).await.assert_status(201);
+
+    let id = submitted(&o).await;
+    assert!(!task_ids(&o, &kabid_ikp).await.contains(&id));
+    assert!(task_ids(&o, &o.kabid).await.contains(&id));
+    o.act(&kabid_ikp, &id, "disposition", json!({"instructions": ["tindak_lanjuti"]})).await.assert_problem(403);
+    o.act(&kabid_ikp, &id, "cancel", json!({"reason": "bukan urusan kami"})).await.assert_problem(403);
+    let r = o
+        .act(
+            &o.kabid,
+            &id,
+            "disposition",
+            json!({"instructions": ["tindak_lanjuti"], "to_user_ids": [kasi_ikp_user["id"]]}),
+        )
+        .await;
+    assert!(r.assert_problem(422)["errors"]["to_user_ids"].to_string().contains("division"), "{}", r.text);
+    o.act(&o.kabid, &id, "disposition", json!({"instructions": ["tindak_lanjuti"]})).await.assert_status(200);
+    assert!(!task_ids(&o, &kasi_ikp).await.contains(&id));
+    assert!(task_ids(&o, &o.kasi).await.contains(&id));
+    assert!(notices(&o, &kasi_ikp, &id).await.is_empty());
+    o.act(&kasi_ikp, &id, "follow-up", json!({})).await.assert_problem(403);
+    o.act(&o.kasi, &id, "follow-up", json!({})).await.assert_status(200);
+}

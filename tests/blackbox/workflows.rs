@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use crate::flows::{Office, submitted};
 
 /// The published definition as a body for `POST /workflows/{key}/versions`.
-fn as_revision(published: &Value) -> Value {
+pub fn as_revision(published: &Value) -> Value {
     let mut def = published.clone();
     for k in ["id", "published_at", "published_by"] {
         def.as_object_mut().unwrap().remove(k);

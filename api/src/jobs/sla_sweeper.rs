@@ -164,18 +164,25 @@ fn crossed(now: DateTime<Utc>) -> Condition {
 /// which SQLite and PostgreSQL query differently; the office's directory is small, so
 /// it is filtered here.)
 struct Directory {
-    roles: HashMap<Uuid, Vec<Role>>,
+    roles: HashMap<Uuid, (Vec<Role>, Uuid)>,
 }
 
 impl Directory {
     async fn load(state: &AppState) -> ApiResult<Self> {
         let rows = user::Entity::find().filter(user::Column::Active.eq(true)).all(&state.db).await?;
-        Ok(Self { roles: rows.iter().map(|u| (u.id, users::roles_of(u))).collect() })
+        Ok(Self { roles: rows.iter().map(|u| (u.id, (users::roles_of(u), u.organization_id))).collect() })
     }
 
-    /// Active holders of `role`, in id order.
-    fn holders(&self, role: Role) -> Vec<Uuid> {
-        let mut ids: Vec<Uuid> = self.roles.iter().filter(|(_, rs)| rs.contains(&role)).map(|(id, _)| *id).collect();
+    /// Active holders of `role`, in id order; a divisional role's only in `division`, when
+    /// the flow is routed to one.
+    fn holders(&self, role: Role, division: Option<Uuid>) -> Vec<Uuid> {
+        let in_division = |org: &Uuid| !role.is_divisional() || division.is_none_or(|d| d == *org);
+        let mut ids: Vec<Uuid> = self
+            .roles
+            .iter()
+            .filter(|(_, (rs, org))| rs.contains(&role) && in_division(org))
+            .map(|(id, _)| *id)
+            .collect();
         ids.sort();
         ids
     }
@@ -257,6 +264,7 @@ async fn sweep_one(state: &AppState, now: DateTime<Utc>, id: Uuid, ctx: &mut Con
             e.insert(workflows::by_id(&txn, r.definition_id).await?.definition)
         }
     };
+    let division = requests::division_of(&txn, def).await?;
     // The addressees' step escalates like its role's.
     let actor = match inst.actor.0 {
         CurrentActor::Step(actor) => Some(actor),
@@ -264,7 +272,7 @@ async fn sweep_one(state: &AppState, now: DateTime<Utc>, id: Uuid, ctx: &mut Con
         CurrentActor::Nobody => None,
     };
     let mut actors: Vec<Uuid> = match inst.actor.0 {
-        CurrentActor::Step(StepActor::Role(role)) => directory.holders(role),
+        CurrentActor::Step(StepActor::Role(role)) => directory.holders(role, division),
         CurrentActor::Step(StepActor::Team) => team_member::Entity::find()
             .filter(team_member::Column::RequestId.eq(r.id))
             .all(&txn)
@@ -289,7 +297,7 @@ async fn sweep_one(state: &AppState, now: DateTime<Utc>, id: Uuid, ctx: &mut Con
     let escalation = actor.and_then(|a| def.escalates_to(a));
     let escalated: Vec<Uuid> = match escalation {
         // Someone who already hears about it as an actor is not told twice.
-        Some(role) => directory.holders(role).into_iter().filter(|u| !actors.contains(u)).collect(),
+        Some(role) => directory.holders(role, division).into_iter().filter(|u| !actors.contains(u)).collect(),
         None => Vec::new(),
     };
     let label = def.step(inst.step_code.0).map(|s| s.label.clone()).unwrap_or_else(|| inst.step_code.to_string());

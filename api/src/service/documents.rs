@@ -85,14 +85,17 @@ pub async fn upload_party<C: ConnectionTrait>(
     let status = status_of(r);
     let step = r.current_step.0;
     let def = workflows::by_id(db, r.definition_id).await?.definition;
-    let addressees = match def.step(step) {
-        Some(s) if s.actor_from_disposition => requests::addressees_of(db, r.id).await?,
-        _ => Vec::new(),
+    let facts = requests::Facts {
+        asks_team: true,
+        addressees: match def.step(step) {
+            Some(s) if s.actor_from_disposition => requests::addressees_of(db, r.id).await?,
+            _ => Vec::new(),
+        },
+        division: requests::division_of(db, &def).await?,
     };
     let may = |who: &workflow::Caller| workflow::uploads::may_upload(&def, status, step, who, kind);
     let not_theirs = |e: &UploadRefusal| matches!(e, UploadRefusal::NotYourTurn { .. });
-    let (party, _) =
-        requests::judged(db, caller, r, true, &addressees, now, may, not_theirs).await?.map_err(upload_refusal)?;
+    let (party, _) = requests::judged(db, caller, r, &facts, now, may, not_theirs).await?.map_err(upload_refusal)?;
     Ok(party)
 }
 

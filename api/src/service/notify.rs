@@ -67,11 +67,17 @@ fn wib(t: DateTime<Utc>) -> String {
     t.with_timezone(&chrono_tz::Asia::Jakarta).format("%d-%m-%Y %H:%M WIB").to_string()
 }
 
-/// The people who act on the request's current step now, and whoever acts for them.
-async fn current_actors<C: ConnectionTrait>(db: &C, r: &request::Model, now: DateTime<Utc>) -> ApiResult<Vec<Uuid>> {
+/// The people who act on the request's current step now (a divisional role's holders in
+/// the division the flow is routed to), and whoever acts for them.
+async fn current_actors<C: ConnectionTrait>(
+    db: &C,
+    r: &request::Model,
+    division: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<Uuid>> {
     let mut people = match r.current_actor.0 {
         CurrentActor::Step(Actor::Role(role)) => {
-            let mut p = super::users::holders(db, role).await?;
+            let mut p = super::users::holders(db, role, division.filter(|_| role.is_divisional())).await?;
             p.extend(acting::acting_for_role(db, role, now).await?);
             p
         }
@@ -123,7 +129,8 @@ pub async fn after_transition<C: ConnectionTrait>(
     if task_arrives {
         let due = after.current_due_at.map(|d| format!(" Target waktu: {}.", wib(d))).unwrap_or_default();
         let body = format!("Permohonan {no} \"{title_of}\" menunggu tindakan Anda pada {activity}.{due}");
-        let people = current_actors(db, after, now).await?;
+        let division = super::requests::division_of(db, def).await?;
+        let people = current_actors(db, after, division, now).await?;
         notices.add(people, NotificationKind::TaskArrived, &format!("Tugas baru: {no}"), &body);
     }
     // The team's changes.

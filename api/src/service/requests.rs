@@ -500,18 +500,38 @@ async fn on_team<C: ConnectionTrait>(db: &C, request_id: Uuid, user_id: Option<U
     Ok(team_member::Entity::find_by_id((request_id, uid)).one(db).await?.is_some())
 }
 
+/// What the workflow needs to know about a request besides its state, to judge a caller.
+#[derive(Debug, Default)]
+pub(crate) struct Facts {
+    /// Whether team membership can matter (it costs a query per capacity).
+    pub asks_team: bool,
+    /// The disposition's addressees (empty: nobody by name).
+    pub addressees: Vec<Uuid>,
+    /// The organization the definition routes office work to (`office_division`).
+    pub division: Option<Uuid>,
+}
+
+/// The organization a definition's `office_division` names. A code no organization has
+/// routes the work to nobody (publishing checks the code exists).
+pub(crate) async fn division_of<C: ConnectionTrait>(db: &C, def: &WorkflowDefinition) -> ApiResult<Option<Uuid>> {
+    let Some(code) = def.office_division.as_deref() else { return Ok(None) };
+    let org = entity::organization::Entity::find().filter(entity::organization::Column::Code.eq(code)).one(db).await?;
+    Ok(Some(org.map_or(Uuid::nil(), |o| o.id)))
+}
+
 async fn standing_of<C: ConnectionTrait>(
     db: &C,
     r: &request::Model,
     subject: &Subject,
-    asks_team: bool,
-    addressees: &[Uuid],
+    facts: &Facts,
 ) -> ApiResult<workflow::Caller> {
+    let addressees = &facts.addressees;
     Ok(workflow::Caller {
         roles: subject.roles.clone(),
         in_applicant_organization: subject.organization_id == r.organization_id,
-        on_team: asks_team && on_team(db, r.id, subject.user_id).await?,
+        on_team: facts.asks_team && on_team(db, r.id, subject.user_id).await?,
         addressee: (!addressees.is_empty()).then(|| subject.user_id.is_some_and(|u| addressees.contains(&u))),
+        in_office_division: facts.division.is_none_or(|d| d == subject.organization_id),
     })
 }
 
@@ -519,18 +539,16 @@ async fn standing_of<C: ConnectionTrait>(
 /// refused as not theirs (`refused`), as each official they act for now (Plt, Plh,
 /// delegation): the first capacity that is allowed wins and is returned for the record.
 /// Someone applying for the request never acts on it for anyone (conflict of interest).
-#[allow(clippy::too_many_arguments)]
 pub(crate) async fn judged<C: ConnectionTrait, T, E>(
     db: &C,
     caller: &Caller,
     r: &request::Model,
-    asks_team: bool,
-    addressees: &[Uuid],
+    facts: &Facts,
     now: DateTime<Utc>,
     judge: impl Fn(&workflow::Caller) -> Result<T, E>,
     refused: impl Fn(&E) -> bool,
 ) -> ApiResult<Result<(T, Option<Capacity>), E>> {
-    let own = standing_of(db, r, &Subject::of(caller), asks_team, addressees).await?;
+    let own = standing_of(db, r, &Subject::of(caller), facts).await?;
     let first = match judge(&own) {
         Ok(t) => return Ok(Ok((t, None))),
         Err(e) => e,
@@ -541,7 +559,7 @@ pub(crate) async fn judged<C: ConnectionTrait, T, E>(
     }
     let Some(uid) = caller.user_id() else { return Ok(Err(first)) };
     for capacity in acting::capacities(db, uid, now).await? {
-        let standing = standing_of(db, r, &Subject::acting(&capacity), asks_team, addressees).await?;
+        let standing = standing_of(db, r, &Subject::acting(&capacity), facts).await?;
         if let Ok(t) = judge(&standing) {
             return Ok(Ok((t, Some(capacity))));
         }
@@ -583,7 +601,8 @@ pub async fn update(
     let def = workflows::by_id(&txn, r.definition_id).await?.definition;
     let asks_team = workflow::asks_team_membership(&def, &state_of(&r), &Action::Edit);
     let edit = |who: &workflow::Caller| workflow::decide(&def, &state_of(&r), &Action::Edit, who, &Default::default());
-    judged(&txn, caller, &r, asks_team, &[], now, edit, |_| false).await?.map_err(wf_error)?;
+    let facts = Facts { asks_team, ..Default::default() };
+    judged(&txn, caller, &r, &facts, now, edit, |_| false).await?.map_err(wf_error)?;
     super::check_preconditions(r.version, if_match, input.version)?;
     if !errors.is_empty() {
         return Err(ApiError::invalid_fields(errors));
@@ -667,8 +686,13 @@ async fn next_number<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> ApiResul
     Ok(format!("INT/{year}/{n:04}"))
 }
 
-/// Checks what only the database can: the people named in a disposition or a team.
-async fn check_output_people<C: ConnectionTrait>(db: &C, output: &StructuredOutput<Uuid>) -> ApiResult<()> {
+/// Checks what only the database can: the people named in a disposition or a team exist,
+/// may serve, and belong to the division the flow is routed to (if it names one).
+async fn check_output_people<C: ConnectionTrait>(
+    db: &C,
+    output: &StructuredOutput<Uuid>,
+    division: Option<Uuid>,
+) -> ApiResult<()> {
     let (ids, field, allowed): (Vec<Uuid>, &str, &[Role]) = match output {
         StructuredOutput::Disposition(d) if d.to_user_ids.is_empty() => return Ok(()),
         StructuredOutput::Disposition(d) => {
@@ -690,6 +714,11 @@ async fn check_output_people<C: ConnectionTrait>(db: &C, output: &StructuredOutp
         if !ok {
             let names: Vec<&str> = allowed.iter().map(|r| r.as_str()).collect();
             return Err(ApiError::invalid(field, format!("user {id} is not an active {}", names.join(" or "))));
+        }
+        if let Some(d) = division
+            && !found.iter().any(|u| u.id == id && u.organization_id == d)
+        {
+            return Err(ApiError::invalid(field, format!("user {id} is not in the division this flow is routed to")));
         }
     }
     Ok(())
@@ -760,11 +789,15 @@ pub async fn transition(
         test_rounds: r.test_rounds,
         addressed: named.map_or(!addressees.is_empty(), |n| !n.is_empty()),
     };
-    let asks_team = workflow::asks_team_membership(&def, &before, &action);
+    let facts = Facts {
+        asks_team: workflow::asks_team_membership(&def, &before, &action),
+        addressees,
+        division: division_of(&txn, &def).await?,
+    };
     let judge = |who: &workflow::Caller| workflow::plan(&def, &standing, &action, who, &evidence);
     let forbidden = |e: &WorkflowError| matches!(e, WorkflowError::Forbidden { .. });
-    let (plan, acting) =
-        judged(&txn, caller, &r, asks_team, &addressees, now, judge, forbidden).await?.map_err(wf_error)?;
+    let (plan, acting) = judged(&txn, caller, &r, &facts, now, judge, forbidden).await?.map_err(wf_error)?;
+    let addressees = facts.addressees;
     let decision = plan.decision;
     // The body's own rules, once the caller is known to be allowed, before any
     // precondition: an invalid body is 422 whatever version it names.
@@ -774,7 +807,7 @@ pub async fn transition(
     // Only now: a stale version is a conflict.
     super::check_preconditions(r.version, if_match, input.version)?;
     if let Some(o) = &input.output {
-        check_output_people(&txn, o).await?;
+        check_output_people(&txn, o, facts.division).await?;
     }
     if plan.reason_required && input.reason.as_deref().is_none_or(|s| s.trim().is_empty()) {
         return Err(ApiError::invalid("reason", "say why, for the applicant and the record"));
@@ -1153,12 +1186,20 @@ pub async fn tasks(state: &AppState, caller: &Caller, limit: u64) -> ApiResult<V
     if let Some(uid) = caller.user_id() {
         subjects.extend(acting::capacities(&state.db, uid, state.now()).await?.iter().map(Subject::acting));
     }
-    let mut roles: Vec<Role> = subjects.iter().flat_map(|s| s.roles.iter().copied()).collect();
-    roles.sort();
-    roles.dedup();
-    for role in roles.iter().filter(|r| !matches!(r, Role::Applicant | Role::Auditor)) {
-        let q = in_progress()
-            .filter(request::Column::CurrentActor.eq(CurrentActor::Step(StepActor::Role(*role)).to_string()));
+    // Each (role, organization) once: a divisional role reaches only the flows routed to
+    // its holder's division.
+    let mut held: Vec<(Role, Uuid)> =
+        subjects.iter().flat_map(|s| s.roles.iter().map(|r| (*r, s.organization_id))).collect();
+    held.sort();
+    held.dedup();
+    for (role, organization_id) in held.into_iter().filter(|(r, _)| !matches!(r, Role::Applicant | Role::Auditor)) {
+        let mut q = in_progress()
+            .filter(request::Column::CurrentActor.eq(CurrentActor::Step(StepActor::Role(role)).to_string()));
+        if role.is_divisional()
+            && let Some(routed) = workflows::routed_to(&state.db, organization_id).await?
+        {
+            q = q.filter(request::Column::DefinitionId.is_in(routed));
+        }
         rows.extend(most_urgent(q).all(&state.db).await?);
     }
     for uid in subjects.iter().filter_map(|s| s.user_id) {

@@ -4,7 +4,9 @@ use std::collections::BTreeSet;
 
 use entity::{refresh_token, user};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -447,7 +449,12 @@ pub async fn set_email_opt_out(state: &AppState, user_id: Uuid, opt_out: bool) -
 /// The people who hold `role` and may sign in (active, in an active organization), in id
 /// order: whom a task for the role reaches. Read from the database, not the principal
 /// directory, which learns of a new account only when it is next used or reloaded.
-pub async fn holders<C: sea_orm::ConnectionTrait>(db: &C, role: Role) -> ApiResult<Vec<Uuid>> {
+/// With `in_organization`, only the holders in that organization.
+pub async fn holders<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    role: Role,
+    in_organization: Option<Uuid>,
+) -> ApiResult<Vec<Uuid>> {
     use sea_orm::sea_query::Query;
     let inactive_organizations = Query::select()
         .column(entity::organization::Column::Id)
@@ -465,6 +472,7 @@ pub async fn holders<C: sea_orm::ConnectionTrait>(db: &C, role: Role) -> ApiResu
                 .like(format!("%\"{}\"%", role.as_str())),
         )
         .filter(user::Column::OrganizationId.not_in_subquery(inactive_organizations))
+        .apply_if(in_organization, |q, o| q.filter(user::Column::OrganizationId.eq(o)))
         .order_by_asc(user::Column::Id)
         .into_tuple()
         .all(db)

@@ -115,6 +115,31 @@ async fn insert<C: ConnectionTrait>(
     parse(m)
 }
 
+/// The published definitions whose office work a division's people may do: those that
+/// name no division, and those that name `organization_id`'s. `None` when no definition
+/// names a division (then nobody's worklist needs the filter).
+pub async fn routed_to<C: ConnectionTrait>(db: &C, organization_id: Uuid) -> ApiResult<Option<Vec<Uuid>>> {
+    let rows = workflow_definition::Entity::find().all(db).await?;
+    let named: Vec<(Uuid, Option<String>)> = rows
+        .into_iter()
+        .map(|m| {
+            let code = m.definition.get("office_division").and_then(|c| c.as_str()).map(str::to_owned);
+            (m.id, code)
+        })
+        .collect();
+    if named.iter().all(|(_, c)| c.is_none()) {
+        return Ok(None);
+    }
+    let own_code = entity::organization::Entity::find_by_id(organization_id).one(db).await?.map(|o| o.code);
+    Ok(Some(
+        named
+            .into_iter()
+            .filter(|(_, code)| code.is_none() || code.as_deref() == own_code.as_deref())
+            .map(|(id, _)| id)
+            .collect(),
+    ))
+}
+
 /// Published definitions never change (a revision is a new row with a new id), so each is
 /// read and parsed once per process: every transition and every request view needs its
 /// request's definition. Ids are UUIDv7, unique across databases too.
@@ -237,6 +262,15 @@ pub async fn publish(
         return Err(ApiError::invalid("flow", format!("must be `{flow}`, the flow in the path")));
     }
     let txn = crate::db::begin_write(&state.db).await?;
+    if let Some(code) = def.office_division.as_deref()
+        && entity::organization::Entity::find()
+            .filter(entity::organization::Column::Code.eq(code))
+            .one(&txn)
+            .await?
+            .is_none_or(|o| o.kind != "division")
+    {
+        return Err(ApiError::invalid("office_division", format!("no division has the code `{code}`")));
+    }
     let current = latest(&txn, flow).await?;
     def.version = current.definition.version + 1;
     if let Err(problems) = def.validate() {

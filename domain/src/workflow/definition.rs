@@ -35,6 +35,14 @@ pub struct WorkflowDefinition {
     /// agency.
     #[serde(default = "default_may_cancel")]
     pub may_cancel: Vec<Role>,
+    /// The code of the organization (the IT division, Bidang Aptika, for the SOP) whose
+    /// heads of division, technical leads and technical staff act on this flow; holders of
+    /// those roles in other divisions do not. Left out: any division's (version 1, which
+    /// cannot know an installation's codes; an admin names the division by publishing a
+    /// revision).
+    #[serde(default)]
+    #[schema(max_length = 32, example = "APTIKA")]
+    pub office_division: Option<String>,
 }
 
 /// Version 1: the Kepala Bidang and the Kepala Dinas may close a request at any step.
@@ -223,6 +231,9 @@ impl WorkflowDefinition {
             team_formed |= step.structured_outputs.contains(&StructuredOutputKind::Team);
         }
         self.validate_escalation(&mut errors);
+        if self.office_division.as_deref().is_some_and(|c| c.trim().is_empty() || c.trim() != c || c.len() > 32) {
+            errors.push(DefinitionError::InvalidDivisionCode);
+        }
         for &role in &self.may_cancel {
             if matches!(role, Role::Applicant | Role::Auditor) {
                 errors.push(DefinitionError::CancelledBy { role });
@@ -369,6 +380,8 @@ pub enum DefinitionError {
     AcceptedButNotRequired { step: StepCode, document: DocumentKind },
     #[error("step `{step}`: actor_from_disposition needs a role-acted step after one with a `disposition` output")]
     NoDispositionToFollow { step: StepCode },
+    #[error("office_division must be an organization code: 1–32 characters, no surrounding spaces")]
+    InvalidDivisionCode,
     #[error("may_cancel: `{role}` cannot close requests (not the applicant or the auditor)")]
     CancelledBy { role: Role },
     #[error("escalation: `{from}` is listed more than once")]
@@ -387,7 +400,8 @@ impl DefinitionError {
             | TooFewSteps { .. }
             | EscalationTwice { .. }
             | EscalationTarget { .. }
-            | CancelledBy { .. } => None,
+            | CancelledBy { .. }
+            | InvalidDivisionCode => None,
             FirstStepNotSubmit { step }
             | FirstStepNotApplicant { step, .. }
             | DuplicateStep { step }
@@ -573,6 +587,11 @@ mod tests {
         let mut def = sop_2025::internal();
         step_mut(&mut def, Report).send_back_to = Some(Approval);
         assert_eq!(errors_of(&def), [E::SendBackUnknown { step: Report, target: Approval }]);
+        for bad in ["", " APTIKA", "A".repeat(33).as_str()] {
+            let mut def = sop_2025::internal();
+            def.office_division = Some(bad.to_owned());
+            assert_eq!(errors_of(&def), [E::InvalidDivisionCode], "{bad:?}");
+        }
         // Left out of a published revision, cancellation stays with version 1's roles.
         let mut json = serde_json::to_value(sop_2025::internal()).unwrap();
         json.as_object_mut().unwrap().remove("may_cancel");

@@ -66,11 +66,16 @@ pub struct Caller {
     /// Whether the caller is one of the people the disposition was addressed to; `None`
     /// when it named nobody (then every holder of the step's role may act).
     pub addressee: Option<bool>,
+    /// The caller belongs to the division the definition routes its office work to (or it
+    /// names none): only then do their divisional roles count.
+    pub in_office_division: bool,
 }
 
 impl Caller {
+    /// Whether the caller holds `role` for this request: a divisional role counts only in
+    /// the division the flow is routed to.
     pub fn has_role(&self, role: Role) -> bool {
-        self.roles.contains(&role)
+        self.roles.contains(&role) && (self.in_office_division || !role.is_divisional())
     }
 
     /// Whether the caller is `actor` (a role they hold, or the team they are on).

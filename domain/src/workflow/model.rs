@@ -158,6 +158,14 @@ vocabulary! {
     }
 }
 
+impl Role {
+    /// The roles that belong to a division of the office: they act only for the flows
+    /// routed to their division (`WorkflowDefinition::office_division`).
+    pub const fn is_divisional(self) -> bool {
+        matches!(self, Role::HeadOfDivision | Role::TechnicalLead | Role::TechnicalStaff)
+    }
+}
+
 impl Status {
     /// Final statuses admit no action at all.
     pub const fn is_final(self) -> bool {

@@ -358,6 +358,7 @@ fn definition(flow: Flow, name: &str, rows: Vec<Row>) -> WorkflowDefinition {
         steps,
         escalation: super::definition::default_escalation(),
         may_cancel: super::definition::default_may_cancel(),
+        office_division: None,
     }
 }
 

@@ -119,7 +119,13 @@ mod tests {
     use DocumentKind as D;
 
     fn caller(roles: &[Role], own: bool, team: bool) -> Caller {
-        Caller { roles: roles.to_vec(), in_applicant_organization: own, on_team: team, addressee: None }
+        Caller {
+            roles: roles.to_vec(),
+            in_applicant_organization: own,
+            on_team: team,
+            addressee: None,
+            in_office_division: true,
+        }
     }
 
     #[test]

@@ -97,6 +97,11 @@ fn expected(spec: &[Spec], state: RequestState, action: Action, caller: &Caller,
         return Outcome::Conflict;
     }
     let auditor = caller.roles.contains(&Auditor);
+    // A division's roles count only in the division the flow is routed to.
+    let holds = |role: Role| {
+        let divisional = matches!(role, HeadOfDivision | TechnicalLead | TechnicalStaff);
+        caller.roles.contains(&role) && (caller.in_office_division || !divisional)
+    };
     let applicant = !auditor && caller.in_applicant_organization && caller.roles.contains(&Applicant);
     // Whoever applies for the request does not also decide on it as the office.
     let conflicted = caller.in_applicant_organization && caller.roles.contains(&Applicant);
@@ -105,7 +110,7 @@ fn expected(spec: &[Spec], state: RequestState, action: Action, caller: &Caller,
         match (who, caller.addressee) {
             (Who::Office(_), Some(addressed)) if ADDRESSED.contains(&code) => !auditor && !conflicted && addressed,
             (Who::Applicant, _) => applicant,
-            (Who::Office(role), _) => !auditor && !conflicted && caller.roles.contains(&role),
+            (Who::Office(role), _) => !auditor && !conflicted && holds(role),
             (Who::Team, _) => !auditor && !conflicted && caller.on_team,
         }
     };
@@ -199,7 +204,7 @@ fn expected(spec: &[Spec], state: RequestState, action: Action, caller: &Caller,
             (true, _) => Outcome::Conflict,
         },
         Action::Cancel => {
-            let may_cancel = caller.roles.iter().any(|r| matches!(r, HeadOfDivision | HeadOfAgency));
+            let may_cancel = holds(HeadOfDivision) || holds(HeadOfAgency);
             if auditor || !may_cancel || conflicted {
                 Outcome::Forbidden
             } else if !open {
@@ -279,7 +284,15 @@ fn all_callers() -> Vec<Caller> {
         for in_applicant_organization in [false, true] {
             for on_team in [false, true] {
                 for addressee in [None, Some(false), Some(true)] {
-                    callers.push(Caller { roles: roles.clone(), in_applicant_organization, on_team, addressee });
+                    for in_office_division in [true, false] {
+                        callers.push(Caller {
+                            roles: roles.clone(),
+                            in_applicant_organization,
+                            on_team,
+                            addressee,
+                            in_office_division,
+                        });
+                    }
                 }
             }
         }
@@ -370,15 +383,27 @@ fn team_membership_is_asked_for_wherever_it_can_matter() {
 fn actor_for(spec: &[Spec], step: StepCode) -> (Caller, Evidence) {
     let &(_, who, docs, outs, _) = spec.iter().find(|s| s.0 == step).expect("step in spec");
     let caller = match who {
-        Who::Applicant => {
-            Caller { roles: vec![Applicant], in_applicant_organization: true, on_team: false, addressee: None }
-        }
-        Who::Office(role) => {
-            Caller { roles: vec![role], in_applicant_organization: false, on_team: false, addressee: None }
-        }
-        Who::Team => {
-            Caller { roles: vec![TechnicalStaff], in_applicant_organization: false, on_team: true, addressee: None }
-        }
+        Who::Applicant => Caller {
+            roles: vec![Applicant],
+            in_applicant_organization: true,
+            on_team: false,
+            addressee: None,
+            in_office_division: true,
+        },
+        Who::Office(role) => Caller {
+            roles: vec![role],
+            in_applicant_organization: false,
+            on_team: false,
+            addressee: None,
+            in_office_division: true,
+        },
+        Who::Team => Caller {
+            roles: vec![TechnicalStaff],
+            in_applicant_organization: false,
+            on_team: true,
+            addressee: None,
+            in_office_division: true,
+        },
     };
     (caller, Evidence::new(docs.iter().copied(), outs.iter().copied()))
 }
@@ -713,8 +738,13 @@ fn withdraw_only_before_the_office_acts() {
 
     // Only the applicant of the requesting organization.
     let outsider = Caller { in_applicant_organization: false, ..applicant() };
-    let colleague =
-        Caller { roles: vec![TechnicalStaff], in_applicant_organization: true, on_team: false, addressee: None };
+    let colleague = Caller {
+        roles: vec![TechnicalStaff],
+        in_applicant_organization: true,
+        on_team: false,
+        addressee: None,
+        in_office_division: true,
+    };
     for caller in [outsider, colleague] {
         assert_eq!(
             withdraw(&draft, &caller),
@@ -725,8 +755,13 @@ fn withdraw_only_before_the_office_acts() {
 
 #[test]
 fn the_auditor_never_acts() {
-    let everyone =
-        Caller { roles: Role::ALL.to_vec(), in_applicant_organization: true, on_team: true, addressee: None };
+    let everyone = Caller {
+        roles: Role::ALL.to_vec(),
+        in_applicant_organization: true,
+        on_team: true,
+        addressee: None,
+        in_office_division: true,
+    };
     let everything = Evidence::new(Doc::ALL.iter().copied(), Out::ALL.iter().copied());
     for (def, spec) in flows() {
         for &(current_step, ..) in spec {
@@ -762,7 +797,13 @@ fn actors_come_from_the_definition() {
 
     let state = at(Approval);
     let none = Evidence::default();
-    let admin = Caller { roles: vec![Admin], in_applicant_organization: false, on_team: false, addressee: None };
+    let admin = Caller {
+        roles: vec![Admin],
+        in_applicant_organization: false,
+        on_team: false,
+        addressee: None,
+        in_office_division: true,
+    };
     let (boss, _) = actor_for(EXTERNAL, Approval);
     let act = complete(Approval, None);
     assert_eq!(decide(&def, &state, &act, &admin, &none).map(|d| d.current_step), Ok(Team));
@@ -826,6 +867,7 @@ fn error_details_and_order() {
         in_applicant_organization: false,
         on_team: false,
         addressee: None,
+        in_office_division: true,
     };
     let r = decide(&ext, &at(Integration), &complete(Integration, None), &lead_off_team, &none);
     let e = r.unwrap_err();
@@ -858,7 +900,13 @@ fn error_details_and_order() {
         "request is in_progress at step `report`: this step cannot reject the request"
     );
     // The auditor is told so before anything about the step.
-    let auditor = Caller { roles: vec![Auditor], in_applicant_organization: true, on_team: true, addressee: None };
+    let auditor = Caller {
+        roles: vec![Auditor],
+        in_applicant_organization: true,
+        on_team: true,
+        addressee: None,
+        in_office_division: true,
+    };
     assert_eq!(
         decide(&ext, &at(Integration), &complete(Integration, None), &auditor, &none),
         Err(WorkflowError::Forbidden { step: Integration, reason: ForbiddenReason::Auditor })
@@ -960,6 +1008,7 @@ fn an_applicant_does_not_decide_on_their_own_organizations_request() {
         in_applicant_organization: true,
         on_team: false,
         addressee: None,
+        in_office_division: true,
     };
     let def = sop_2025::internal();
     let state = RequestState { status: Status::InProgress, current_step: FollowUp, office_has_acted: true };
@@ -973,7 +1022,12 @@ fn an_applicant_does_not_decide_on_their_own_organizations_request() {
     // The same person may act on another organization's request, and a colleague may act on theirs.
     let elsewhere = Caller { in_applicant_organization: false, ..both.clone() };
     assert!(decide(&def, &state, &Action::complete(FollowUp), &elsewhere, &Evidence::default()).is_ok());
-    let colleague =
-        Caller { roles: vec![TechnicalLead], in_applicant_organization: true, on_team: false, addressee: None };
+    let colleague = Caller {
+        roles: vec![TechnicalLead],
+        in_applicant_organization: true,
+        on_team: false,
+        addressee: None,
+        in_office_division: true,
+    };
     assert!(decide(&def, &state, &Action::complete(FollowUp), &colleague, &Evidence::default()).is_ok());
 }
