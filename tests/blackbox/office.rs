@@ -153,6 +153,12 @@ async fn an_acting_official_acts_inside_the_range_and_is_recorded_as_acting() {
     assert_eq!(a.assert_status(201)["active"], false);
     // Overlapping another appointment for the same official: refused.
     o.app.post("/acting-assignments", &o.admin, appoint(day(2), day(3))).await.assert_problem(409);
+    // The same official through their post: an appointment for head_of_agency in the
+    // Kepala Dinas's organization overlaps the one for him.
+    let office_org = o.app.get("/auth/me", &o.kadis).await.body["organization_id"].clone();
+    let post = json!({"acting_user_id": o.kasi_id, "for_role": "head_of_agency", "for_organization_id": office_org,
+        "kind": "plt", "letter_number": "800/2/2026", "starts_on": day(2), "ends_on": day(2)});
+    o.app.post("/acting-assignments", &o.admin, post).await.assert_problem(409);
 
     let id = at_step(&o, "approval").await;
     // Before the range: sari is nobody's Plh yet.
@@ -180,6 +186,11 @@ async fn an_acting_official_acts_inside_the_range_and_is_recorded_as_acting() {
     let later = at_step(&o, "approval").await;
     o.app.clock.advance(chrono::Duration::days(3));
     o.act(&o.sari, &later, "approval", json!({})).await.assert_problem(403);
+    // An applicant holds no post: nobody to delegate.
+    let mut own = appoint(day(5), day(6));
+    own["kind"] = json!("delegation");
+    own["for_user_id"] = json!(user_id(&o, &o.budi).await);
+    o.app.post("/acting-assignments", &o.budi, own).await.assert_problem(403);
     // A delegation by the official themselves, ended early by them.
     let mut d = appoint(day(5), day(6));
     d["kind"] = json!("delegation");
@@ -213,11 +224,16 @@ async fn the_head_of_division_changes_the_team_and_the_people_are_told() {
     assert_eq!(notices(&o, &o.sari, &id).await, ["team_added"]);
     assert!(task_ids(&o, &o.sari).await.contains(&id));
     o.act(&o.sari, &id, "integration", json!({"base_url": "https://x.go.id/v1"})).await.assert_status(200);
-    let t = o.app.get(&format!("/requests/{id}/timeline"), &o.budi).await;
+    let t = o.app.get(&format!("/requests/{id}/timeline"), &o.kabid).await;
     let ev = t.body["events"].as_array().unwrap().iter().find(|e| e["action"] == "request.team_changed").cloned();
     let ev = ev.expect("team_changed event");
     assert_eq!(ev["details"]["reason"], "Andi dimutasi");
     assert_eq!(ev["details"]["team_before"][0]["user_id"], o.andi_id);
+    // The applicant learns the team changed, not why or who (a staff matter).
+    let t = o.app.get(&format!("/requests/{id}/timeline"), &o.budi).await;
+    assert!(!t.text.contains("Andi dimutasi"), "{}", t.text);
+    let ev = t.body["events"].as_array().unwrap().iter().find(|e| e["action"] == "request.team_changed").cloned();
+    assert!(ev.expect("the applicant sees that it changed")["details"]["team_before"].is_null());
 }
 
 /// Item 3b: the heads close a request at every open step; nobody else; never a draft.
@@ -485,4 +501,33 @@ async fn a_flow_routed_to_the_it_division_is_not_another_divisions_work() {
     assert!(notices(&o, &kasi_ikp, &id).await.is_empty());
     o.act(&kasi_ikp, &id, "follow-up", json!({})).await.assert_problem(403);
     o.act(&o.kasi, &id, "follow-up", json!({})).await.assert_status(200);
+}
+
+/// The review's cases: the read-only auditor acts for nobody, and nobody acts for an
+/// official on a request that official applies for.
+#[tokio::test]
+async fn acting_grants_nothing_to_an_auditor_or_on_the_officials_own_request() {
+    let o = Office::new().await;
+    let aptika = o.app.get("/auth/me", &o.kasi).await.body["organization_id"].clone();
+    let (watcher, watcher_token) = o.app.user(&o.admin, "watcher", &aptika, &["auditor", "technical_staff"]).await;
+    let (dual, dual_token) = o.app.user(&o.admin, "dual", &aptika, &["applicant", "technical_lead"]).await;
+    let today = (o.app.clock.now() + chrono::Duration::hours(7)).date_naive().to_string();
+    let kasi_id = o.kasi_id.clone();
+    for (acting, for_user) in [(watcher["id"].clone(), kasi_id.clone()), (o.sari_id.clone(), dual["id"].clone())] {
+        let body = json!({"acting_user_id": acting, "for_user_id": for_user, "kind": "plh",
+            "letter_number": "800/3/2026", "starts_on": today, "ends_on": today});
+        o.app.post("/acting-assignments", &o.admin, body).await.assert_status(201);
+    }
+    // The auditor-and-staff user is kasi's Plh, but stays read-only.
+    let id = at_step(&o, "follow-up").await;
+    o.act(&watcher_token, &id, "follow-up", json!({})).await.assert_problem(403);
+    // dual applies for its division's request: sari, dual's Plh, does not decide on it.
+    let own = s(&o.create(&dual_token).await["id"]);
+    o.attach(&dual_token, &own, "application_document").await;
+    o.attach(&dual_token, &own, "meeting_minutes").await;
+    o.act(&dual_token, &own, "submit", json!({})).await.assert_status(200);
+    o.attach(&o.kabid, &own, "request_letter").await;
+    o.act(&o.kabid, &own, "disposition", json!({"instructions": ["tindak_lanjuti"]})).await.assert_status(200);
+    o.act(&o.sari, &own, "follow-up", json!({})).await.assert_problem(403);
+    o.act(&o.kasi, &own, "follow-up", json!({})).await.assert_status(200);
 }

@@ -82,10 +82,20 @@ pub async fn send_due(state: &AppState, transport: &Transport) -> ApiResult<Mail
         .await?;
     let mut report = MailReport::default();
     for m in due {
+        // The time of this claim, not of the run: a slow batch must not hand out leases
+        // that have already run out.
+        let now = state.now();
         if !claim(state, &m, now).await? {
             continue; // another replica has it
         }
         let attempt = m.attempts + 1;
+        // Whoever was deactivated, opted out or changed address since is not mailed.
+        let person = entity::user::Entity::find_by_id(m.user_id).one(&state.db).await?;
+        if !person.is_some_and(|p| p.active && !p.email_opt_out && p.email.as_deref() == Some(m.to_address.as_str())) {
+            finish(state, m.id, mail_outbox::Column::FailedAt, now, Some("no longer to be mailed".into())).await?;
+            report.failed += 1;
+            continue;
+        }
         match send(state, transport, &m).await {
             Ok(()) => {
                 finish(state, m.id, mail_outbox::Column::SentAt, now, None).await?;

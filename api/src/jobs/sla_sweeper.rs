@@ -287,7 +287,7 @@ async fn sweep_one(state: &AppState, now: DateTime<Utc>, id: Uuid, ctx: &mut Con
     let mut stand_ins: Vec<Uuid> =
         acting::acting_for_users(&txn, &actors, now).await?.into_iter().map(|(b, _)| b).collect();
     if let CurrentActor::Step(StepActor::Role(role)) = inst.actor.0 {
-        stand_ins.extend(acting::acting_for_role(&txn, role, now).await?);
+        stand_ins.extend(acting::acting_for_role(&txn, role, division.filter(|_| role.is_divisional()), now).await?);
     }
     actors.extend(stand_ins);
     actors.retain(|u| directory.is_active(*u));

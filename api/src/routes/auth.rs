@@ -22,7 +22,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(logout)
         .service(me)
         .service(update_me)
-        .service(update_me)
         .service(change_password)
         .service(token);
 }

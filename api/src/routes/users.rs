@@ -48,8 +48,9 @@ async fn create(
     Ok(super::created(format!("/api/v1/users/{}", user.id), user.version, &user))
 }
 
-/// Admin, auditor and the office's heads (who address dispositions and form teams by
-/// naming people: `?role=technical_lead&active=true`).
+/// Admin, auditor and the office's heads. The heads address dispositions and form teams
+/// by naming people (`?role=technical_lead&active=true`): they see the office's people
+/// (members of a division) only, without NIP and e-mail.
 #[utoipa::path(
     tag = "directory",
     summary = "List users",
@@ -60,11 +61,14 @@ async fn create(
 #[get("/users")]
 async fn list(
     state: web::Data<AppState>,
-    _who: Authorized<Oversight>,
+    who: Authorized<Oversight>,
     page: web::Query<PageQuery>,
     filter: web::Query<UserListFilter>,
 ) -> ApiResult<HttpResponse> {
-    let f = UserFilter { organization_id: filter.organization_id, role: filter.role, active: filter.active };
+    // The heads see the office's people only, without NIP and e-mail.
+    let staff_only = !who.has_any(&[crate::auth::Role::Admin, crate::auth::Role::Auditor]);
+    let f =
+        UserFilter { organization_id: filter.organization_id, role: filter.role, active: filter.active, staff_only };
     Ok(HttpResponse::Ok().json(svc::list(&state, f, page.limit()?, page.after()?).await?))
 }
 

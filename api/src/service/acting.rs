@@ -134,6 +134,9 @@ pub struct Capacity {
     /// The office roles the capacity carries (A's, or the post's).
     pub roles: Vec<Role>,
     pub organization_id: Uuid,
+    /// A's organization when A holds the applicant role: A's stand-in must not decide on
+    /// that organization's requests either.
+    pub applicant_of: Option<Uuid>,
 }
 
 impl Capacity {
@@ -168,12 +171,16 @@ pub async fn capacities<C: ConnectionTrait>(db: &C, user_id: Uuid, now: DateTime
     let people = user::Entity::find().filter(user::Column::Id.is_in(people)).all(db).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let (roles, organization_id) = match (r.for_user_id, r.for_role, r.for_organization_id) {
+        let (roles, organization_id, applicant_of) = match (r.for_user_id, r.for_role, r.for_organization_id) {
             (Some(a), _, _) => match people.iter().find(|u| u.id == a && u.active) {
-                Some(u) => (roles_of(u).into_iter().filter(|&r| is_post(r)).collect(), u.organization_id),
+                Some(u) => {
+                    let all = roles_of(u);
+                    let applicant_of = all.contains(&Role::Applicant).then_some(u.organization_id);
+                    (all.into_iter().filter(|&r| is_post(r)).collect(), u.organization_id, applicant_of)
+                }
                 None => continue,
             },
-            (None, Some(role), Some(org)) => (vec![role.0], org),
+            (None, Some(role), Some(org)) => (vec![role.0], org, None),
             _ => continue,
         };
         out.push(Capacity {
@@ -184,6 +191,7 @@ pub async fn capacities<C: ConnectionTrait>(db: &C, user_id: Uuid, now: DateTime
             for_role: r.for_role.map(|x| x.0),
             roles,
             organization_id,
+            applicant_of,
         });
     }
     Ok(out)
@@ -209,10 +217,18 @@ pub async fn acting_for_users<C: ConnectionTrait>(
     Ok(rows.into_iter().filter_map(|r| r.for_user_id.map(|a| (r.acting_user_id, a))).collect())
 }
 
-/// The users acting now for `role` in any organization (a post).
-pub async fn acting_for_role<C: ConnectionTrait>(db: &C, role: Role, now: DateTime<Utc>) -> ApiResult<Vec<Uuid>> {
-    let rows = acting_assignment::Entity::find()
-        .filter(acting_assignment::Column::ForRole.eq(role.as_str()))
+/// The users acting now for `role` (a post), in `organization` when given.
+pub async fn acting_for_role<C: ConnectionTrait>(
+    db: &C,
+    role: Role,
+    organization: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<Uuid>> {
+    let mut q = acting_assignment::Entity::find().filter(acting_assignment::Column::ForRole.eq(role.as_str()));
+    if let Some(o) = organization {
+        q = q.filter(acting_assignment::Column::ForOrganizationId.eq(o));
+    }
+    let rows = q
         .filter(acting_assignment::Column::EndedAt.is_null())
         .filter(acting_assignment::Column::StartsAt.lte(now))
         .filter(acting_assignment::Column::EndsAt.gt(now))
@@ -270,6 +286,17 @@ pub async fn create(state: &AppState, caller: &Caller, input: NewActingAssignmen
         return Err(ApiError::invalid_fields(errors));
     }
     let txn = crate::db::begin_write(&state.db).await?;
+    // Appointments are rare: one at a time (on SQLite the write transaction already is),
+    // so two overlapping ones cannot both pass the check below.
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        txn.execute_unprepared("SELECT pg_advisory_xact_lock(7375625)").await?;
+    }
+    if !admin {
+        let me_row = user::Entity::find_by_id(me).one(&txn).await?;
+        if !me_row.is_some_and(|u| roles_of(&u).into_iter().any(is_post)) {
+            return Err(ApiError::Forbidden("only an official holding an office post may delegate".into()));
+        }
+    }
     let acting = user::Entity::find_by_id(input.acting_user_id).one(&txn).await?;
     if !acting.as_ref().is_some_and(|u| u.active && roles_of(u).into_iter().any(is_post)) {
         return Err(ApiError::invalid("acting_user_id", "must be an active user holding an office post"));
@@ -288,11 +315,42 @@ pub async fn create(state: &AppState, caller: &Caller, input: NewActingAssignmen
     let ends_at = jakarta_midnight(input.ends_on.succ_opt().unwrap_or(input.ends_on));
     // One stand-in per official (or post) at a time: an overlap would leave two people
     // signing as the same Plh.
-    let same_principal = match (input.for_user_id, input.for_role) {
-        (Some(a), _) => Condition::all().add(acting_assignment::Column::ForUserId.eq(a)),
-        (None, role) => Condition::all()
-            .add(acting_assignment::Column::ForRole.eq(role.map(|r| r.as_str())))
-            .add(acting_assignment::Column::ForOrganizationId.eq(input.for_organization_id)),
+    // The same official is also covered by an appointment for a post they hold, and a
+    // post by one for a person holding it.
+    let posts_of = |u: &user::Model| -> Condition {
+        roles_of(u).into_iter().filter(|&r| is_post(r)).fold(Condition::any(), |c, r| {
+            c.add(
+                Condition::all()
+                    .add(acting_assignment::Column::ForRole.eq(r.as_str()))
+                    .add(acting_assignment::Column::ForOrganizationId.eq(u.organization_id)),
+            )
+        })
+    };
+    let same_principal = match (input.for_user_id, input.for_role, input.for_organization_id) {
+        (Some(a), _, _) => {
+            let person = user::Entity::find_by_id(a).one(&txn).await?;
+            let mut c = Condition::any().add(acting_assignment::Column::ForUserId.eq(a));
+            if let Some(p) = person {
+                c = c.add(posts_of(&p));
+            }
+            c
+        }
+        (None, Some(role), Some(org)) => {
+            let holders = super::users::holders(&txn, role, Some(org)).await?;
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(acting_assignment::Column::ForRole.eq(role.as_str()))
+                        .add(acting_assignment::Column::ForOrganizationId.eq(org)),
+                )
+                .add(acting_assignment::Column::ForUserId.is_in(holders))
+        }
+        _ => {
+            return Err(ApiError::invalid(
+                "for_user_id",
+                "give either for_user_id, or for_role with for_organization_id",
+            ));
+        }
     };
     let overlapping = acting_assignment::Entity::find()
         .filter(same_principal)

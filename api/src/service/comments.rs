@@ -91,11 +91,15 @@ pub async fn post(state: &AppState, caller: &Caller, request_id: Uuid, input: Ne
     }
     let body = input.body.trim().to_owned();
     // Only people who may read the comment are mentioned: the office, or for a public one
-    // also the requesting organization's people.
+    // also the requesting organization's people. The applicant's side reaches only the
+    // people involved in its request (its own organization, the team, the addressees,
+    // whoever finished a step of it): the comment box is no way to probe the office's
+    // usernames or to mail its heads at will.
     let names = mentioned_usernames(&body);
     let mentioned: Vec<user::Model> = if names.is_empty() {
         Vec::new()
     } else {
+        let involved = if office { None } else { Some(involved_people(&state.db, &r).await?) };
         user::Entity::find()
             .filter(user::Column::Username.is_in(names))
             .filter(user::Column::Active.eq(true))
@@ -105,7 +109,9 @@ pub async fn post(state: &AppState, caller: &Caller, request_id: Uuid, input: Ne
             .filter(|u| {
                 let roles = super::users::roles_of(u);
                 let is_office = roles.iter().copied().any(crate::auth::role::is_office);
-                is_office || (input.visibility == Visibility::Public && u.organization_id == r.organization_id)
+                let own = u.organization_id == r.organization_id;
+                let may_read = is_office || (input.visibility == Visibility::Public && own);
+                may_read && involved.as_ref().is_none_or(|people| own || people.contains(&u.id))
             })
             .collect()
     };
@@ -141,6 +147,29 @@ pub async fn post(state: &AppState, caller: &Caller, request_id: Uuid, input: Ne
         None => None,
     };
     Ok(view(row, author))
+}
+
+/// The office people involved in a request: its team, its addressees, and whoever
+/// finished one of its steps.
+async fn involved_people<C: sea_orm::ConnectionTrait>(db: &C, r: &entity::request::Model) -> ApiResult<Vec<Uuid>> {
+    use entity::{step_instance, team_member};
+    let mut people: Vec<Uuid> = team_member::Entity::find()
+        .filter(team_member::Column::RequestId.eq(r.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    people.extend(super::requests::addressees_of(db, r.id).await?);
+    people.extend(
+        step_instance::Entity::find()
+            .filter(step_instance::Column::RequestId.eq(r.id))
+            .all(db)
+            .await?
+            .into_iter()
+            .filter_map(|i| i.completed_by_user),
+    );
+    Ok(people)
 }
 
 fn view(c: comment::Model, author: Option<PersonRef>) -> Comment {

@@ -12,6 +12,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::acting::Capacity;
 use super::audit::{self, Actor};
 use super::requests::{self, VisibleRequest, status_of};
 use super::workflows;
@@ -81,7 +82,7 @@ pub async fn upload_party<C: ConnectionTrait>(
     r: &VisibleRequest,
     kind: Option<DocumentKind>,
     now: DateTime<Utc>,
-) -> ApiResult<UploadParty> {
+) -> ApiResult<(UploadParty, Option<Capacity>)> {
     let status = status_of(r);
     let step = r.current_step.0;
     let def = workflows::by_id(db, r.definition_id).await?.definition;
@@ -95,8 +96,7 @@ pub async fn upload_party<C: ConnectionTrait>(
     };
     let may = |who: &workflow::Caller| workflow::uploads::may_upload(&def, status, step, who, kind);
     let not_theirs = |e: &UploadRefusal| matches!(e, UploadRefusal::NotYourTurn { .. });
-    let (party, _) = requests::judged(db, caller, r, &facts, now, may, not_theirs).await?.map_err(upload_refusal)?;
-    Ok(party)
+    requests::judged(db, caller, r, &facts, now, may, not_theirs).await?.map_err(upload_refusal)
 }
 
 fn upload_refusal(refusal: UploadRefusal) -> ApiError {
@@ -189,7 +189,7 @@ pub async fn record(state: &AppState, caller: &Caller, request_id: Uuid, up: Upl
         // Re-read and re-check under the row lock: the step may have moved on while the
         // bytes arrived, and two uploads must not both fit into the last of a quota.
         let r = requests::load_for_update(&txn, caller, request_id).await?;
-        let party = upload_party(&txn, caller, &r, Some(up.kind), state.now()).await?;
+        let (party, acting) = upload_party(&txn, caller, &r, Some(up.kind), state.now()).await?;
         let inst = r.current_step_instance_id.ok_or_else(|| ApiError::Conflict("the request is closed".into()))?;
         if txn.get_database_backend() == DbBackend::Postgres {
             // Uploads to different requests of one organization take different row locks;
@@ -231,7 +231,8 @@ pub async fn record(state: &AppState, caller: &Caller, request_id: Uuid, up: Upl
             "request",
             request_id,
             serde_json::json!({"document_id": m.id, "kind": m.kind, "kind_version": m.kind_version, "step": m.step_code, "uploaded_as": m.uploaded_as.to_string(),
-                               "filename": m.filename, "size": m.size, "sha256": m.sha256, "content_type": m.content_type}),
+                               "filename": m.filename, "size": m.size, "sha256": m.sha256, "content_type": m.content_type,
+                               "acting_for": acting.as_ref().map(Capacity::record), "acting_kind": acting.as_ref().map(|c| c.kind)}),
         )
         .await?;
         txn.commit().await?;

@@ -35,7 +35,7 @@ pub enum IntegrationStatus {
     "organization_id": "01936f5e-0000-7000-8000-0000000000aa", "organization_code": "DINKES",
     "organization_name": "Dinas Kesehatan", "title": "Integrasi SIMPUS dengan Satu Data Trenggalek",
     "source_system": "SIMPUS", "target_system": "Satu Data", "data_exchanged": "Kunjungan per puskesmas per hari",
-    "base_url": "https://api.trenggalekkab.go.id/simpus/v1", "repository_url": null,
+    "base_url": "https://api.trenggalekkab.go.id/simpus/v1",
     "submitted_at": "2026-11-23T01:30:00Z", "completed_at": "2026-12-03T07:00:00Z",
     "status": "active", "retired_at": null, "retired_reason": null
 }))]
@@ -52,7 +52,6 @@ pub struct CatalogueEntry {
     pub target_system: String,
     pub data_exchanged: String,
     pub base_url: Option<String>,
-    pub repository_url: Option<String>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
     pub status: IntegrationStatus,
@@ -124,7 +123,6 @@ async fn entries(state: &AppState, rows: Vec<request::Model>) -> ApiResult<Vec<C
                 target_system: r.target_system,
                 data_exchanged: r.data_exchanged,
                 base_url: r.base_url,
-                repository_url: r.repository_url,
                 submitted_at: r.submitted_at,
                 completed_at: r.closed_at,
                 status: if r.retired_at.is_some() { IntegrationStatus::Retired } else { IntegrationStatus::Active },
@@ -215,6 +213,13 @@ pub async fn retire(
         .one(&txn)
         .await?
         .ok_or_else(|| ApiError::not_found("integration"))?;
+    // A head of division retires what their division built (when the flow is routed).
+    if !caller.has(Role::Admin) {
+        let def = super::workflows::by_id(&txn, r.definition_id).await?.definition;
+        if super::requests::division_of(&txn, &def).await?.is_some_and(|d| d != caller.organization_id) {
+            return Err(ApiError::Forbidden("only the division the flow is routed to retires its integrations".into()));
+        }
+    }
     if r.retired_at.is_some() {
         return Err(ApiError::Conflict("this integration is already retired".into()));
     }
@@ -222,6 +227,8 @@ pub async fn retire(
         .col_expr(request::Column::RetiredAt, Expr::value(now))
         .col_expr(request::Column::RetiredBy, Expr::value(caller.user_id()))
         .col_expr(request::Column::RetiredReason, Expr::value(reason.clone()))
+        .col_expr(request::Column::Version, Expr::col(request::Column::Version).add(1))
+        .col_expr(request::Column::UpdatedAt, Expr::value(now))
         .filter(request::Column::Id.eq(request_id))
         .filter(request::Column::RetiredAt.is_null())
         .exec(&txn)

@@ -75,11 +75,12 @@ async fn current_actors<C: ConnectionTrait>(
     division: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> ApiResult<Vec<Uuid>> {
+    let mut posts = Vec::new();
     let mut people = match r.current_actor.0 {
         CurrentActor::Step(Actor::Role(role)) => {
-            let mut p = super::users::holders(db, role, division.filter(|_| role.is_divisional())).await?;
-            p.extend(acting::acting_for_role(db, role, now).await?);
-            p
+            let in_division = division.filter(|_| role.is_divisional());
+            posts = acting::acting_for_role(db, role, in_division, now).await?;
+            super::users::holders(db, role, in_division).await?
         }
         CurrentActor::Step(Actor::Team) => team_member::Entity::find()
             .filter(team_member::Column::RequestId.eq(r.id))
@@ -91,10 +92,10 @@ async fn current_actors<C: ConnectionTrait>(
         CurrentActor::Addressees => requests::addressees_of(db, r.id).await?,
         CurrentActor::Nobody => Vec::new(),
     };
-    if !matches!(r.current_actor.0, CurrentActor::Step(Actor::Role(_))) {
-        let stand_ins = acting::acting_for_users(db, &people, now).await?;
-        people.extend(stand_ins.into_iter().map(|(b, _)| b));
-    }
+    // Whoever acts for one of them, or for the post, is told as well.
+    let stand_ins = acting::acting_for_users(db, &people, now).await?;
+    people.extend(stand_ins.into_iter().map(|(b, _)| b));
+    people.extend(posts);
     people.sort();
     people.dedup();
     Ok(people)

@@ -553,12 +553,18 @@ pub(crate) async fn judged<C: ConnectionTrait, T, E>(
         Ok(t) => return Ok(Ok((t, None))),
         Err(e) => e,
     };
+    // Nobody acts for anyone on a request they apply for, and the read-only auditor acts
+    // for nobody.
     let applies = own.in_applicant_organization && caller.has(Role::Applicant);
-    if !refused(&first) || applies {
+    if !refused(&first) || applies || caller.has(Role::Auditor) {
         return Ok(Err(first));
     }
     let Some(uid) = caller.user_id() else { return Ok(Err(first)) };
     for capacity in acting::capacities(db, uid, now).await? {
+        // Nor for an official who applies for this request.
+        if capacity.applicant_of == Some(r.organization_id) {
+            continue;
+        }
         let standing = standing_of(db, r, &Subject::acting(&capacity), facts).await?;
         if let Ok(t) = judge(&standing) {
             return Ok(Ok((t, Some(capacity))));
@@ -769,9 +775,11 @@ pub async fn transition(
     if current.is_some_and(|s| !s.accept_from_earlier.is_empty()) {
         evidence = evidence.with_earlier(earlier_documents(&txn, &r).await?);
     }
-    // The addressees matter where a step they act on is current or may open again.
-    let addressees = if current.is_some_and(|s| s.actor_from_disposition)
-        || matches!(action, Action::SendBack | Action::Redispose)
+    // The addressees matter from the disposition on (a step they act on may be current
+    // or open next, or again after a send-back).
+    let disposed = def.steps.iter().position(|s| s.structured_outputs.contains(&StructuredOutputKind::Disposition));
+    let addressees = if def.steps.iter().any(|s| s.actor_from_disposition)
+        && disposed.is_some_and(|d| def.position(before.current_step).is_some_and(|c| c > d))
     {
         addressees_of(&txn, id).await?
     } else {

@@ -179,7 +179,7 @@ pub async fn timeline(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<
             actor_client_id: e.actor_client_id,
             acting_for: acting_for_of(&e).and_then(|u| people.get(&u).cloned()),
             acting_kind: e.details.get("acting_kind").and_then(|k| serde_json::from_value(k.clone()).ok()),
-            details: if office { e.details } else { without_internal_note(e.details) },
+            details: if office { e.details } else { without_internal_note(&e.action, e.details) },
             action: e.action,
             hash: e.hash,
         })
@@ -192,13 +192,24 @@ fn is_internal(details: &serde_json::Value) -> bool {
     details.get("visibility").and_then(|v| v.as_str()) == Some(Visibility::Internal.as_str())
 }
 
-/// The event with an internal note blanked: the applicant learns a step moved, not what
-/// the office wrote to itself about it.
-fn without_internal_note(mut details: serde_json::Value) -> serde_json::Value {
-    if details.get("note_visibility").and_then(|v| v.as_str()) == Some(Visibility::Internal.as_str())
-        && let Some(note) = details.get_mut("note")
-    {
-        *note = serde_json::Value::Null;
+/// The event with what is the office's own business blanked: an internal note, and the
+/// reasons and people of a team change or a re-disposition (staff matters). The applicant
+/// learns that it happened, not why or who.
+fn without_internal_note(action: &str, mut details: serde_json::Value) -> serde_json::Value {
+    let internal = details.get("note_visibility").and_then(|v| v.as_str()) == Some(Visibility::Internal.as_str());
+    let staff_matter = matches!(action, "request.team_changed" | "request.redisposed");
+    let mut blank = |key: &str| {
+        if let Some(v) = details.get_mut(key) {
+            *v = serde_json::Value::Null;
+        }
+    };
+    if internal || staff_matter {
+        blank("note");
+    }
+    if staff_matter {
+        for key in ["reason", "output", "team_before", "addressees_before"] {
+            blank(key);
+        }
     }
     details
 }
@@ -213,9 +224,13 @@ mod tests {
         assert!(is_internal(&json!({"visibility": "internal", "body": "x"})));
         assert!(!is_internal(&json!({"visibility": "public", "body": "x"})));
         assert!(!is_internal(&json!({"note_visibility": "internal"})));
-        let hidden = without_internal_note(json!({"note": "secret", "note_visibility": "internal", "reason": "r"}));
+        let step = "request.step_completed";
+        let hidden =
+            without_internal_note(step, json!({"note": "secret", "note_visibility": "internal", "reason": "r"}));
         assert_eq!(hidden, json!({"note": null, "note_visibility": "internal", "reason": "r"}));
         let shown = json!({"note": "hi", "note_visibility": "public"});
-        assert_eq!(without_internal_note(shown.clone()), shown);
+        assert_eq!(without_internal_note(step, shown.clone()), shown);
+        let team = without_internal_note("request.team_changed", json!({"reason": "mutasi", "team_before": [1]}));
+        assert_eq!(team, json!({"reason": null, "team_before": null}));
     }
 }

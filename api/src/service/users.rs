@@ -276,6 +276,9 @@ pub struct UserFilter {
     pub organization_id: Option<Uuid>,
     pub role: Option<Role>,
     pub active: Option<bool>,
+    /// Only the office's people (members of a division), without NIP and e-mail: what a
+    /// head sees when choosing addressees and team members.
+    pub staff_only: bool,
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
@@ -295,11 +298,32 @@ pub async fn list(state: &AppState, f: UserFilter, limit: u64, after: Option<Uui
                 .like(format!("%\"{}\"%", r.as_str())),
         );
     }
+    if f.staff_only {
+        let divisions = sea_orm::sea_query::Query::select()
+            .column(entity::organization::Column::Id)
+            .from(entity::organization::Entity)
+            .and_where(Expr::col(entity::organization::Column::Kind).eq("division"))
+            .to_owned();
+        q = q.filter(user::Column::OrganizationId.in_subquery(divisions));
+    }
     if let Some(after) = after {
         q = q.filter(user::Column::Id.gt(after));
     }
     let rows = q.all(&state.db).await?;
-    Ok(Page::from_rows(rows, limit, |r| r.id, Into::into))
+    let staff_only = f.staff_only;
+    Ok(Page::from_rows(
+        rows,
+        limit,
+        |r| r.id,
+        |r| {
+            let mut u = User::from(r);
+            if staff_only {
+                u.nip = None;
+                u.email = None;
+            }
+            u
+        },
+    ))
 }
 
 #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]

@@ -65,6 +65,19 @@ pub fn check_passage(errors: &mut FieldErrors, field: &str, value: &str, max: us
     if n == 0 || n > max {
         errors.entry(field.to_owned()).or_default().push(format!("must be 1–{max} characters"));
     }
+    if value.chars().any(unsafe_in_passage) {
+        errors
+            .entry(field.to_owned())
+            .or_default()
+            .push("must not contain control characters (line breaks and tabs are fine) or bidi overrides".into());
+    }
+}
+
+/// NUL and the other control characters (PostgreSQL refuses NUL in text; the rest hide
+/// text from readers), and the bidirectional overrides that reorder what a reader sees.
+fn unsafe_in_passage(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// A note: may be absent or empty, at most `max` characters.
@@ -116,6 +129,13 @@ mod tests {
         check_passage(&mut errors, "purpose", " \n ", 40);
         check_passage(&mut errors, "title", &"x".repeat(41), 40);
         assert_eq!(errors.len(), 2);
+        let mut errors = FieldErrors::new();
+        check_passage(&mut errors, "a", "tab\there\r\nok", 40);
+        assert!(errors.is_empty());
+        for bad in ["nul\0", "bell\u{7}", "rlo\u{202E}txt", "isolate\u{2066}x", "c1\u{85}"] {
+            check_passage(&mut errors, bad, bad, 40);
+        }
+        assert_eq!(errors.len(), 5);
     }
 
     #[test]

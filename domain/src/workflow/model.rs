@@ -373,6 +373,10 @@ impl FromStr for Actor {
     }
 }
 
+/// The most people a disposition or a team names: an office's section, not its directory
+/// (and each one costs rows, notices and mail in the transition's transaction).
+pub const MAX_NAMED: usize = 20;
+
 /// The result of the testing step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -434,6 +438,8 @@ pub enum OutputError {
     DuplicateMember,
     #[error("an addressee is named twice")]
     DuplicateAddressee,
+    #[error("at most {max} people may be named")]
+    TooManyPeople { max: usize },
     #[error("`{field}` must be an absolute http(s) URL")]
     InvalidUrl { field: &'static str },
 }
@@ -463,6 +469,9 @@ impl<U: PartialEq> StructuredOutput<U> {
                         return Err(OutputError::DuplicateInstruction(*ins));
                     }
                 }
+                if d.to_user_ids.len() > MAX_NAMED {
+                    return Err(OutputError::TooManyPeople { max: MAX_NAMED });
+                }
                 for (i, u) in d.to_user_ids.iter().enumerate() {
                     if d.to_user_ids[..i].contains(u) {
                         return Err(OutputError::DuplicateAddressee);
@@ -471,6 +480,9 @@ impl<U: PartialEq> StructuredOutput<U> {
                 Ok(())
             }
             StructuredOutput::Team(t) => {
+                if t.member_user_ids.len() + 1 > MAX_NAMED {
+                    return Err(OutputError::TooManyPeople { max: MAX_NAMED });
+                }
                 let all: Vec<&U> = std::iter::once(&t.lead_user_id).chain(&t.member_user_ids).collect();
                 for (i, u) in all.iter().enumerate() {
                     if all[..i].contains(u) {
@@ -671,6 +683,9 @@ mod tests {
         assert_eq!(team(1, vec![2, 3]), Ok(()));
         assert_eq!(team(1, vec![2, 1]), Err(OutputError::DuplicateMember));
         assert_eq!(team(1, vec![2, 2]), Err(OutputError::DuplicateMember));
+        assert_eq!(team(0, (1..20).collect()), Ok(()));
+        assert_eq!(team(0, (1..=20).collect()), Err(OutputError::TooManyPeople { max: 20 }));
+        assert_eq!(to((1..=21).collect()), Err(OutputError::TooManyPeople { max: 20 }));
 
         let rec = |base: &str, repo: Option<&str>| {
             StructuredOutput::<u32>::IntegrationRecord(IntegrationRecord {
