@@ -311,7 +311,9 @@ fn request_problems(
             if r.returned_at.is_some() { "set" } else { "unset" }
         ));
     }
-    if r.current_actor != CurrentActor::from(step.actor) {
+    // A step the disposition's addressees may take is theirs or its role's.
+    let addressed = step.actor_from_disposition && r.current_actor.0 == CurrentActor::Addressees;
+    if r.current_actor != CurrentActor::from(step.actor) && !addressed {
         out.push(format!(
             "its current actor is `{}`, the step's is `{}`",
             r.current_actor,

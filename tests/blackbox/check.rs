@@ -58,7 +58,12 @@ async fn busy_office() -> (Office, Vec<String>) {
     o.act(&o.andi, &failed_once, "testing", json!({"result": "failed"})).await.assert_status(200);
     let completed = to_integration(&o, &o.budi, &andi).await;
     complete(&o, &completed).await;
-    (o, vec![draft, at_disposition, returned, rejected, withdrawn, failed_once, completed])
+    // A follow-up addressed to a person (its actor is then `addressees`).
+    let addressed = submitted(&o).await;
+    o.act(&o.kabid, &addressed, "disposition", json!({"instructions": ["tindak_lanjuti"], "to_user_ids": [o.kasi_id]}))
+        .await
+        .assert_status(200);
+    (o, vec![draft, at_disposition, returned, rejected, withdrawn, failed_once, completed, addressed])
 }
 
 #[tokio::test]
