@@ -26,7 +26,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 use uuid::Uuid;
 
 use crate::error::ApiResult;
-use crate::service::audit::{self, ChainReport};
+use crate::service::audit::ChainReport;
 use crate::state::AppState;
 use crate::storage::{LocalStore, StoreError};
 use crate::workflow::{CurrentActor, Flow, Status, StepCode, WorkflowDefinition};
@@ -130,7 +130,8 @@ pub async fn check_with(state: &AppState, opts: CheckOptions) -> ApiResult<Check
     let (orphans, recent_orphans) = check_orphans(state, &root, keys, opts, &mut repair_failures).await?;
     let stale_temp_files = check_temp_files(&root.join("tmp"), opts, &mut repair_failures).await;
     let (requests_checked, request_problems) = check_requests(state).await?;
-    let audit = audit::verify(&state.db).await?;
+    let witness = crate::service::tlog::witness_path(&state.settings.audit_checkpoint_dir());
+    let audit = crate::service::tlog::verify(&state.db, &state.audit_keys, Some(&witness)).await?;
     Ok(CheckReport {
         repair: opts.repair,
         documents_checked,

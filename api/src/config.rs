@@ -66,6 +66,22 @@ pub struct Settings {
     pub mail_from: String,
     /// How often the mailer looks for mail to send.
     pub mail_interval_secs: u64,
+    /// The audit log's name: the origin line of its checkpoints and its key's name.
+    pub audit_origin: String,
+    /// The audit log's Ed25519 signing key: 32 bytes, base64 (`jembatan audit keygen`).
+    /// Unset: read from `audit_signing_key_file`, created there on first start.
+    pub audit_signing_key: Option<String>,
+    /// Where the signing key is kept when not in the environment (default: beside the
+    /// document store, `<storage_dir>/../audit-signing.key`).
+    pub audit_signing_key_file: Option<PathBuf>,
+    /// Verifier keys (`name+id+key`, comma-separated) of keys used before a rotation: old
+    /// checkpoints stay verifiable.
+    pub audit_previous_keys: Option<String>,
+    /// The folder outside the database where every signed checkpoint is appended
+    /// (default: `<storage_dir>/../checkpoints`).
+    pub audit_checkpoint_dir: Option<PathBuf>,
+    /// How often the sequencer takes new events into the log, in milliseconds.
+    pub audit_sequence_interval_ms: u64,
     /// Set by `serve --demo`, never from a file or the environment.
     #[serde(skip)]
     pub demo: bool,
@@ -110,6 +126,12 @@ impl Default for Settings {
             smtp_url: None,
             mail_from: "Jembatan Diskominfo Trenggalek <jembatan@trenggalekkab.go.id>".into(),
             mail_interval_secs: 5,
+            audit_origin: "jembatan.trenggalekkab.go.id/audit".into(),
+            audit_signing_key: None,
+            audit_signing_key_file: None,
+            audit_previous_keys: None,
+            audit_checkpoint_dir: None,
+            audit_sequence_interval_ms: 500,
             demo: false,
             trusted_proxy_nets: Vec::new(),
         }
@@ -157,6 +179,13 @@ impl Settings {
                 problems
                     .push(format!("JEMBATAN_MAIL_FROM `{}` is not an address like Name <a@b.go.id>", self.mail_from));
             }
+        }
+        if !(50..=60_000).contains(&self.audit_sequence_interval_ms) {
+            problems.push("JEMBATAN_AUDIT_SEQUENCE_INTERVAL_MS must be 50–60000".into());
+        }
+        if self.audit_origin.trim().is_empty() || self.audit_origin.contains(char::is_whitespace) {
+            problems
+                .push("JEMBATAN_AUDIT_ORIGIN must be a name without spaces, e.g. jembatan.example.go.id/audit".into());
         }
         if !(1..=3600).contains(&self.mail_interval_secs) {
             problems.push("JEMBATAN_MAIL_INTERVAL_SECS must be 1–3600".into());
@@ -237,6 +266,19 @@ impl Settings {
     /// Earlier secrets that still verify tokens.
     pub fn previous_secrets(&self) -> Vec<&str> {
         self.jwt_previous_secrets.as_deref().unwrap_or("").split(',').map(str::trim).filter(|s| !s.is_empty()).collect()
+    }
+
+    /// The folder beside the document store, for the audit log's key and witness file.
+    fn data_dir(&self) -> PathBuf {
+        self.storage_dir.parent().map(std::path::Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+    }
+
+    pub fn audit_signing_key_path(&self) -> PathBuf {
+        self.audit_signing_key_file.clone().unwrap_or_else(|| self.data_dir().join("audit-signing.key"))
+    }
+
+    pub fn audit_checkpoint_dir(&self) -> PathBuf {
+        self.audit_checkpoint_dir.clone().unwrap_or_else(|| self.data_dir().join("checkpoints"))
     }
 
     pub fn is_sqlite(&self) -> bool {

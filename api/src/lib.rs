@@ -5,7 +5,7 @@
 //! `service` owns transactions; `routes` is HTTP glue; `error` maps every failure to
 //! problem+json once. `docs/ARCHITECTURE.md` walks a transition through them.
 
-pub use jembatan_domain::{calendar, workflow};
+pub use jembatan_domain::{calendar, tlog, workflow};
 
 pub mod auth;
 pub mod bootstrap;

@@ -22,6 +22,14 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum AuditCommand {
+    /// Print a new signing key for the audit log (for JEMBATAN_AUDIT_SIGNING_KEY or the key
+    /// file) and its verifier key (for auditors, and for JEMBATAN_AUDIT_PREVIOUS_KEYS after
+    /// the next rotation). Nothing is stored.
+    Keygen,
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Run the service (applies pending migrations first).
     Serve {
@@ -41,6 +49,11 @@ enum Command {
     },
     /// Print the OpenAPI document (JSON).
     Openapi,
+    /// The audit log's keys.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// End every account that `serve --demo` made (their password is published): they are
     /// deactivated, their passwords made unusable and their sessions revoked. The rows stay
     /// for the audit trail. A normal `serve` refuses to start until this has run.
@@ -130,6 +143,19 @@ async fn run() -> ExitCode {
         Command::Check { repair, min_age_secs } => check(settings, repair, min_age_secs).await,
         Command::RemoveDemoAccounts => remove_demo_accounts(settings).await,
         Command::Openapi => ExitCode::SUCCESS,
+        Command::Audit { command: AuditCommand::Keygen } => {
+            let seed = jembatan::service::tlog::LogKeys::generate_seed();
+            let dir = std::env::temp_dir().join(format!("jembatan-keygen-{}", std::process::id()));
+            match jembatan::service::tlog::LogKeys::load(&settings.audit_origin, Some(&seed), &dir.join("unused"), None)
+            {
+                Ok(keys) => {
+                    println!("signing key (secret; JEMBATAN_AUDIT_SIGNING_KEY or the key file): {seed}");
+                    println!("verifier key (public): {}", keys.verifier());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(vec![e]),
+            }
+        }
     }
 }
 

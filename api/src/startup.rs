@@ -38,6 +38,7 @@ impl Application {
         crate::jobs::housekeeping::spawn_principal_refresh(state.clone());
         crate::jobs::housekeeping::spawn_idempotency_purge(state.clone());
         crate::jobs::mailer::spawn(state.clone());
+        crate::jobs::sequencer::spawn(state.clone());
         let listener = TcpListener::bind(&state.settings.listen)
             .map_err(|e| format!("cannot listen on {}: {e}", state.settings.listen))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
@@ -64,8 +65,15 @@ impl Application {
 pub async fn prepare(settings: Settings, clock: SharedClock) -> Result<web::Data<AppState>, String> {
     let db = db::connect(&settings).await.map_err(|e| format!("cannot connect to the database: {e}"))?;
     db::migrate(&db).await.map_err(|e| format!("cannot migrate the database: {e}"))?;
+    let audit_keys = crate::service::tlog::LogKeys::load(
+        &settings.audit_origin,
+        settings.audit_signing_key.as_deref(),
+        &settings.audit_signing_key_path(),
+        settings.audit_previous_keys.as_deref(),
+    )?;
     let state = web::Data::new(AppState {
         db,
+        audit_keys,
         keys: TokenKeys::from_settings(&settings),
         clock,
         throttle: std::sync::Arc::new(LoginThrottle::new(

@@ -27,6 +27,8 @@ pub struct AppState {
     /// The office calendar in force; swapped whole when an admin changes closed dates or
     /// schedules, so a computation never sees half an update.
     pub calendar: Arc<RwLock<Arc<WorkingCalendar>>>,
+    /// The audit log's signing key (from a file or the environment, never the database).
+    pub audit_keys: crate::service::tlog::LogKeys,
 }
 
 impl AppState {

@@ -7,9 +7,12 @@
 //! - [`calendar`]: working-time arithmetic on the office's calendar (due times, elapsed
 //!   working time, SLA states).
 //! - [`integral`]: integers in JSON, as definitions and bodies write them.
+//! - [`tlog`]: the audit trail's transparency log: RFC 9162 Merkle trees and proofs, and
+//!   signed checkpoints in the C2SP formats.
 
 pub mod calendar;
 pub mod integral;
+pub mod tlog;
 pub mod workflow;
 
 /// The prefix of a deserialization error for a value of the documented shape that the

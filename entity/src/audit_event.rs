@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-/// One entry of the append-only, hash-chained audit trail.
+/// One entry of the append-only audit trail: a leaf of the transparency log.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "audit_events")]
 pub struct Model {
@@ -15,8 +15,13 @@ pub struct Model {
     pub object_type: String,
     pub object_id: Uuid,
     pub details: Json,
+    /// The old chain's link (events written before the transparency log; empty after).
     pub prev_hash: String,
     pub hash: String,
+    /// Hex SHA-256 leaf hash (RFC 9162) of the event's canonical content.
+    pub leaf_hash: Option<String>,
+    /// The event's position in the log, set by the sequencer (null until then).
+    pub leaf_index: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,8 +5,10 @@ pub use stored::Stored;
 
 pub mod acting_assignment;
 pub mod api_client;
+pub mod audit_checkpoint;
 pub mod audit_event;
 pub mod audit_head;
+pub mod audit_tree_node;
 pub mod calendar_setting;
 pub mod closed_date;
 pub mod comment;

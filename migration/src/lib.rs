@@ -15,6 +15,7 @@ mod m0007_working_seconds;
 mod m0008_list_and_worklist_indexes;
 mod m0009_security;
 mod m0010_office_work;
+mod m0011_transparency_log;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_list_and_worklist_indexes::Migration),
             Box::new(m0009_security::Migration),
             Box::new(m0010_office_work::Migration),
+            Box::new(m0011_transparency_log::Migration),
         ]
     }
 }

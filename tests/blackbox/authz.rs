@@ -314,6 +314,14 @@ const RULES: &[Rule] = &[
     // Audit trail: oversight only (the auditor's API clients do not exist).
     rule("GET /api/v1/audit/events", ADMIN_AUDITOR),
     rule("GET /api/v1/audit/verify", ADMIN_AUDITOR),
+    // The transparency log's public face: checkpoints, keys and consistency proofs are for
+    // anyone (they reveal sizes and hashes only); an event's proof for whoever sees what
+    // the event is about (R's events: R's viewers).
+    rule("GET /api/v1/audit/checkpoint", EVERYONE),
+    rule("GET /api/v1/audit/public-key", EVERYONE),
+    rule("GET /.well-known/jembatan-audit-key", EVERYONE),
+    rule("GET /api/v1/audit/consistency", EVERYONE),
+    rule("GET /api/v1/audit/events/{id}/proof", SIGNED_IN).dinkes(),
     // Workflow definitions: readable by all; publishing is the admin's.
     rule("GET /api/v1/workflows", SIGNED_IN),
     rule("GET /api/v1/workflows/disposition-instructions", SIGNED_IN),
@@ -528,6 +536,8 @@ struct Fixture {
     done: String,
     /// sari, Plh for kadis from tomorrow (not in force during the matrix).
     acting: String,
+    /// An audit event about R.
+    r_event: String,
     counter: AtomicUsize,
 }
 
@@ -636,6 +646,15 @@ impl Fixture {
         let done = to_integration(&o, &dinkes_client, &andi_id).await;
         complete(&o, &done).await;
         let rina_request = s(&o.create(&o.rina).await["id"]);
+        let timeline = app.get(&format!("/requests/{r}/timeline"), &admin).await;
+        let r_event = s(&timeline.body["events"][0]["event_id"]);
+        // The log's first checkpoint (the sequencer signs within a second).
+        for _ in 0..100 {
+            if app.call(Method::GET, "/audit/checkpoint", None, None).await.status == 200 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
         // WIB is UTC+7 all year.
         let tomorrow =
             ((chrono::Utc::now() + chrono::Duration::hours(7)).date_naive() + chrono::Days::new(1)).to_string();
@@ -705,6 +724,7 @@ impl Fixture {
             notification: None,
             done,
             acting,
+            r_event,
             counter: AtomicUsize::new(0),
             spec,
         };
@@ -818,6 +838,7 @@ impl Fixture {
             }
             "id" if under("/api/v1/documents/") && !fresh => self.doc.clone(),
             "id" if under("/api/v1/integrations/") && !fresh => self.done.clone(),
+            "id" if under("/api/v1/audit/events/") && !fresh => self.r_event.clone(),
             "id" if under("/api/v1/acting-assignments/") && !fresh => self.acting.clone(),
             "id" if under("/api/v1/organizations/") => {
                 if fresh {

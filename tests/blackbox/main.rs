@@ -9,6 +9,7 @@ mod check;
 mod directory;
 mod documents;
 mod errors;
+mod evidence;
 mod flows;
 mod idempotency;
 mod mail;

@@ -3,6 +3,7 @@
 
 pub mod housekeeping;
 pub mod mailer;
+pub mod sequencer;
 pub mod sla_sweeper;
 
 use std::future::Future;

@@ -31,6 +31,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub fn register(cfg: &mut ServiceConfig) {
     cfg.configure(health::configure)
         .configure(metrics::configure)
+        .configure(audit::configure_well_known)
         .service(utoipa_actix_web::scope::scope("/api/v1").configure(configure_api));
 }
 

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use entity::{audit_event, audit_head};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -32,7 +32,7 @@ impl Actor {
     pub const SYSTEM: Actor = Actor { user_id: None, client_id: None };
 }
 
-/// The exact bytes that are hashed: fixed field order, fixed timestamp format.
+/// The exact bytes the old chain hashed: fixed field order, fixed timestamp format.
 #[derive(Serialize)]
 struct Hashed<'a> {
     seq: i64,
@@ -51,7 +51,8 @@ fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-fn hash_of(m: &audit_event::Model) -> String {
+/// The old chain's hash of an event written before the transparency log.
+fn chain_hash_of(m: &audit_event::Model) -> String {
     let content = Hashed {
         seq: m.seq,
         id: m.id,
@@ -68,7 +69,65 @@ fn hash_of(m: &audit_event::Model) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// Appends one event. Call inside the transaction that makes the change.
+/// The bytes an event's leaf hash covers: its content as canonical JSON (object keys
+/// sorted at every depth, no spaces, timestamps to the microsecond): who (and for whom,
+/// in `details`), what, about which object, from → to, note, output and documents with
+/// their SHA-256, as the service recorded them. Its place in the log is not part of it.
+pub fn leaf_bytes(m: &audit_event::Model) -> Vec<u8> {
+    let v = serde_json::json!({
+        "id": m.id,
+        "occurred_at": timestamp(m.occurred_at),
+        "actor_user_id": m.actor_user_id,
+        "actor_client_id": m.actor_client_id,
+        "action": m.action,
+        "object_type": m.object_type,
+        "object_id": m.object_id,
+        "details": m.details,
+    });
+    let mut out = Vec::new();
+    canonical(&v, &mut out);
+    out
+}
+
+fn canonical(v: &serde_json::Value, out: &mut Vec<u8>) {
+    match v {
+        serde_json::Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push(b'{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend(serde_json::to_vec(k).unwrap_or_default());
+                out.push(b':');
+                canonical(&map[k], out);
+            }
+            out.push(b'}');
+        }
+        serde_json::Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                canonical(item, out);
+            }
+            out.push(b']');
+        }
+        other => out.extend(serde_json::to_vec(other).unwrap_or_default()),
+    }
+}
+
+/// The hex leaf hash (RFC 9162) of an event.
+pub fn leaf_hash_of(m: &audit_event::Model) -> String {
+    hex::encode(crate::tlog::leaf_hash(&leaf_bytes(m)))
+}
+
+/// Appends one event, with its leaf hash. Call inside the transaction that makes the
+/// change. No lock is shared with other transactions: `seq` comes from a sequence on
+/// PostgreSQL (on SQLite writers are serialized anyway), and the event's place in the log
+/// is given later by the sequencer (`service::tlog`).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn append<C: ConnectionTrait>(
     txn: &C,
@@ -79,19 +138,11 @@ pub async fn append<C: ConnectionTrait>(
     object_id: Uuid,
     details: serde_json::Value,
 ) -> ApiResult<audit_event::Model> {
+    use audit_event::Column as E;
+    use sea_orm::sea_query::Query;
     let backend = txn.get_database_backend();
-    // Taking the head row's write lock first serializes audited transactions, so the
-    // chain stays a line even with several replicas writing. The lock is held until
-    // COMMIT, so callers append last, and only one more statement follows here.
-    let head = txn
-        .query_one_raw(Statement::from_string(
-            backend,
-            r#"UPDATE "audit_head" SET "seq" = "seq" + 1 WHERE "id" = 1 RETURNING "seq", "hash""#,
-        ))
-        .await?
-        .ok_or_else(|| ApiError::internal("audit head row missing"))?;
     let mut event = audit_event::Model {
-        seq: head.try_get("", "seq")?,
+        seq: 0,
         id: Uuid::now_v7(),
         occurred_at: at,
         actor_user_id: actor.user_id,
@@ -100,63 +151,112 @@ pub async fn append<C: ConnectionTrait>(
         object_type: object_type.to_owned(),
         object_id,
         details,
-        prev_hash: head.try_get("", "hash")?,
+        prev_hash: String::new(),
         hash: String::new(),
+        leaf_hash: None,
+        leaf_index: None,
     };
-    event.hash = hash_of(&event);
-    let insert = audit_event::Entity::insert(audit_event::ActiveModel::from(event.clone())).build(backend);
-    if backend == DbBackend::Postgres {
-        // Moving the head and inserting the event in one statement: one round trip less
-        // while every other audited transaction waits for the lock.
-        let mut values = insert.values.map(|v| v.0).unwrap_or_default();
-        values.push(event.hash.clone().into());
-        let sql = format!(
-            r#"WITH "moved" AS (UPDATE "audit_head" SET "hash" = ${} WHERE "id" = 1) {}"#,
-            values.len(),
-            insert.sql
-        );
-        txn.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
-    } else {
-        // SQLite has no data-modifying WITH, and a statement there costs no round trip.
-        audit_head::Entity::update_many()
-            .col_expr(audit_head::Column::Hash, Expr::value(event.hash.clone()))
-            .filter(sea_orm::ColumnTrait::eq(&audit_head::Column::Id, 1))
-            .exec(txn)
-            .await?;
-        txn.execute_raw(insert).await?;
-    }
+    event.leaf_hash = Some(leaf_hash_of(&event));
+    let seq = match backend {
+        DbBackend::Postgres => Expr::cust("nextval('audit_event_seq')"),
+        _ => Expr::cust("(SELECT COALESCE(MAX(\"seq\"), 0) + 1 FROM \"audit_events\")"),
+    };
+    let stmt = Query::insert()
+        .into_table(audit_event::Entity)
+        .columns([
+            E::Seq,
+            E::Id,
+            E::OccurredAt,
+            E::ActorUserId,
+            E::ActorClientId,
+            E::Action,
+            E::ObjectType,
+            E::ObjectId,
+            E::Details,
+            E::PrevHash,
+            E::Hash,
+            E::LeafHash,
+        ])
+        .values_panic([
+            seq,
+            Expr::val(event.id),
+            Expr::val(event.occurred_at),
+            Expr::val(event.actor_user_id),
+            Expr::val(event.actor_client_id),
+            Expr::val(event.action.clone()),
+            Expr::val(event.object_type.clone()),
+            Expr::val(event.object_id),
+            Expr::val(event.details.clone()),
+            Expr::val(""),
+            Expr::val(""),
+            Expr::val(event.leaf_hash.clone()),
+        ])
+        .returning_col(E::Seq)
+        .to_owned();
+    let row = txn.query_one(&stmt).await?.ok_or_else(|| ApiError::internal("the audit insert returned nothing"))?;
+    event.seq = row.try_get("", "seq")?;
     Ok(event)
 }
 
-/// The result of checking the whole chain.
+/// The result of checking the audit trail: the old hash chain (events written before
+/// the transparency log), then the log against its signed checkpoints.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ChainReport {
-    /// True when every event's hash matches its content and links to its predecessor.
+    /// True when the old chain links and matches, every logged event matches its leaf
+    /// hash, the tree matches every checkpoint (in the database and in the checkpoint
+    /// file outside it), and each checkpoint's signature verifies.
     pub intact: bool,
     pub events_checked: i64,
-    /// The first event (by sequence number) where the chain breaks.
+    /// The first event (by `seq`) found altered, or after which events are missing.
     pub first_broken_seq: Option<i64>,
+    /// The first log index found wrong.
+    pub first_broken_index: Option<i64>,
     pub problem: Option<String>,
+    /// The last `seq` of the old chain.
     pub head_seq: i64,
+    /// Events in the log (sequenced).
+    pub log_size: i64,
+    /// Events written but not yet sequenced (the sequencer takes them within seconds).
+    pub pending: i64,
+    /// Checkpoints checked: in the database, and in the file outside it.
+    pub checkpoints_checked: i64,
+    pub witness_checkpoints_checked: i64,
 }
 
+impl ChainReport {
+    pub(crate) fn broken(mut self, seq: Option<i64>, index: Option<i64>, why: impl Into<String>) -> ChainReport {
+        self.intact = false;
+        self.first_broken_seq = seq;
+        self.first_broken_index = index;
+        self.problem = Some(why.into());
+        self
+    }
+}
+
+/// Checks the old chain: the events written before the transparency log, `seq` 1 to the
+/// head row's, each linking to its predecessor. The report's counters cover them.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn verify<C: ConnectionTrait>(db: &C) -> ApiResult<ChainReport> {
+pub async fn verify_chain<C: ConnectionTrait>(db: &C) -> ApiResult<ChainReport> {
     let head = audit_head::Entity::find_by_id(1).one(db).await?.ok_or_else(|| ApiError::internal("no audit head"))?;
+    let mut report = ChainReport {
+        intact: true,
+        events_checked: 0,
+        first_broken_seq: None,
+        first_broken_index: None,
+        problem: None,
+        head_seq: head.seq,
+        log_size: 0,
+        pending: 0,
+        checkpoints_checked: 0,
+        witness_checkpoints_checked: 0,
+    };
     let mut prev = "0".repeat(64);
     let mut expected_seq = 1i64;
-    let mut checked = 0i64;
     let mut after = 0i64;
-    let broken = |seq: i64, why: &str, checked: i64| ChainReport {
-        intact: false,
-        events_checked: checked,
-        first_broken_seq: Some(seq),
-        problem: Some(why.to_owned()),
-        head_seq: head.seq,
-    };
     loop {
         let batch = audit_event::Entity::find()
             .filter(sea_orm::ColumnTrait::gt(&audit_event::Column::Seq, after))
+            .filter(sea_orm::ColumnTrait::lte(&audit_event::Column::Seq, head.seq))
             .order_by_asc(audit_event::Column::Seq)
             .limit(1000)
             .all(db)
@@ -165,25 +265,25 @@ pub async fn verify<C: ConnectionTrait>(db: &C) -> ApiResult<ChainReport> {
             break;
         }
         for e in batch {
-            checked += 1;
+            report.events_checked += 1;
             if e.seq != expected_seq {
-                return Ok(broken(expected_seq, "an event is missing", checked));
+                return Ok(report.broken(Some(expected_seq), None, "an event of the old chain is missing"));
             }
             if e.prev_hash != prev {
-                return Ok(broken(e.seq, "the event does not link to its predecessor", checked));
+                return Ok(report.broken(Some(e.seq), None, "the event does not link to its predecessor"));
             }
-            if hash_of(&e) != e.hash {
-                return Ok(broken(e.seq, "the event's content does not match its hash", checked));
+            if chain_hash_of(&e) != e.hash {
+                return Ok(report.broken(Some(e.seq), None, "the event's content does not match its hash"));
             }
             prev = e.hash.clone();
             expected_seq += 1;
             after = e.seq;
         }
     }
-    if after != head.seq || prev != head.hash {
-        return Ok(broken(after + 1, "events after the last one found are missing", checked));
+    if after != head.seq || (head.seq > 0 && prev != head.hash) {
+        return Ok(report.broken(Some(after + 1), None, "events after the last one found are missing"));
     }
-    Ok(ChainReport { intact: true, events_checked: checked, first_broken_seq: None, problem: None, head_seq: head.seq })
+    Ok(report)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -202,9 +302,14 @@ pub struct AuditEvent {
     pub object_id: Uuid,
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
+    /// The old chain's link (events before the transparency log; empty after).
     pub prev_hash: String,
-    /// SHA-256 over this event's content and `prev_hash`.
+    /// The old chain's SHA-256 over content and `prev_hash` (empty after).
     pub hash: String,
+    /// Hex RFC 9162 leaf hash of the event's canonical content.
+    pub leaf_hash: Option<String>,
+    /// The event's index in the transparency log (null until sequenced, within seconds).
+    pub leaf_index: Option<i64>,
 }
 
 impl From<audit_event::Model> for AuditEvent {
@@ -221,6 +326,8 @@ impl From<audit_event::Model> for AuditEvent {
             details: m.details,
             prev_hash: m.prev_hash,
             hash: m.hash,
+            leaf_hash: m.leaf_hash,
+            leaf_index: m.leaf_index,
         }
     }
 }
@@ -263,4 +370,10 @@ pub async fn list_events<C: sea_orm::ConnectionTrait>(
     }
     let rows = q.all(db).await?;
     Ok(crate::shared::Page::from_rows_by(rows, limit, |r| encode_seq(r.seq), AuditEvent::from))
+}
+
+/// One event by id.
+pub async fn find_event<C: ConnectionTrait>(db: &C, id: Uuid) -> ApiResult<Option<audit_event::Model>> {
+    use sea_orm::ColumnTrait;
+    Ok(audit_event::Entity::find().filter(audit_event::Column::Id.eq(id)).one(db).await?)
 }

@@ -16,6 +16,7 @@ pub mod reports;
 pub mod requests;
 pub mod sessions;
 pub mod timeline;
+pub mod tlog;
 pub mod users;
 pub mod workflows;
 pub mod working_time;

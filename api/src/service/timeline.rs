@@ -75,8 +75,13 @@ pub struct TimelineEvent {
     pub acting_kind: Option<ActingKind>,
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
-    /// This event's link in the audit chain (verify with `GET /audit/verify`).
+    /// The old chain's link, for events written before the transparency log (else empty).
     pub hash: String,
+    /// The event's leaf hash and index in the transparency log (null until sequenced):
+    /// prove it with `GET /audit/events/{id}/proof`.
+    pub leaf_hash: Option<String>,
+    pub leaf_index: Option<i64>,
+    pub event_id: Uuid,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -182,6 +187,9 @@ pub async fn timeline(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<
             details: if office { e.details } else { without_internal_note(&e.action, e.details) },
             action: e.action,
             hash: e.hash,
+            leaf_hash: e.leaf_hash,
+            leaf_index: e.leaf_index,
+            event_id: e.id,
         })
         .collect();
     Ok(Timeline { request: requests::view(&r, &def, now), steps, events })

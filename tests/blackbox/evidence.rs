@@ -1,0 +1,209 @@
+//! Issue 13 (first part): the audit trail as a transparency log. Signed checkpoints verify
+//! with the published key; every timeline event has an inclusion proof; a later
+//! checkpoint is consistent with an earlier one; and tampering in the database — an edited
+//! event, a deleted one, two reordered, a truncated tail, everything rewritten and
+//! recomputed — is detected by `GET /audit/verify` (the database-only rewrite by the
+//! checkpoints outside the database).
+
+use std::time::Duration;
+
+use jembatan::tlog::note::{Checkpoint, open, parse_verifier_key};
+use jembatan::tlog::{Hash, leaf_hash, verify_consistency, verify_inclusion};
+use jembatan_tests::TestApp;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+
+use crate::flows::{Office, submitted};
+
+fn unhex(s: &str) -> Hash {
+    hex::decode(s).expect("hex").try_into().expect("32 bytes")
+}
+
+/// Waits until every event is in the log and signed (the sequencer runs every 500 ms).
+async fn settled(o: &Office) -> Checkpoint {
+    let key = o.app.call(reqwest::Method::GET, "/audit/public-key", None, None).await;
+    let (name, public) = parse_verifier_key(key.text.lines().next().expect("a key")).expect("verifier key");
+    for _ in 0..100 {
+        let v = o.app.get("/audit/verify", &o.auditor).await;
+        let c = o.app.call(reqwest::Method::GET, "/audit/checkpoint", None, None).await;
+        if v.body["pending"] == 0 && c.status == 200 {
+            let text = open(&c.text, &name, &public).expect("the checkpoint is signed by the published key");
+            return Checkpoint::parse(text).expect("a checkpoint");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("the sequencer did not catch up");
+}
+
+async fn db(app: &TestApp) -> DatabaseConnection {
+    Database::connect(&app.database_url).await.expect("the test database")
+}
+
+async fn verify(o: &Office) -> Value {
+    o.app.get("/audit/verify", &o.auditor).await.assert_status(200).clone()
+}
+
+#[tokio::test]
+async fn checkpoints_are_signed_and_every_event_is_provably_in_the_log() {
+    let o = Office::new().await;
+    let id = submitted(&o).await;
+    let first = settled(&o).await;
+    assert!(first.size > 5);
+    o.act(&o.kabid, &id, "disposition", json!({"instructions": ["tindak_lanjuti"]})).await.assert_status(200);
+    let second = settled(&o).await;
+    assert!(second.size > first.size);
+    // Consistency: the later tree extends the earlier one.
+    let p = o.app.get(&format!("/audit/consistency?from={}&to={}", first.size, second.size), &o.budi).await;
+    let proof: Vec<Hash> =
+        p.assert_status(200)["proof"].as_array().unwrap().iter().map(|h| unhex(h.as_str().unwrap())).collect();
+    assert!(verify_consistency(first.size, second.size, &first.root, &second.root, &proof));
+    // Every event of the request's timeline: its leaf hash is the hash of its content, and
+    // its inclusion proof leads to the signed root.
+    let t = o.app.get(&format!("/requests/{id}/timeline"), &o.budi).await;
+    let events = t.assert_status(200)["events"].as_array().unwrap().clone();
+    assert!(events.len() >= 3);
+    for e in &events {
+        let index = e["leaf_index"].as_u64().expect("sequenced");
+        let leaf = unhex(e["leaf_hash"].as_str().unwrap());
+        let r = o
+            .app
+            .get(&format!("/audit/events/{}/proof?size={}", e["event_id"].as_str().unwrap(), second.size), &o.budi)
+            .await;
+        let body = r.assert_status(200);
+        let proof: Vec<Hash> = body["proof"].as_array().unwrap().iter().map(|h| unhex(h.as_str().unwrap())).collect();
+        assert!(verify_inclusion(&leaf, index, second.size, &proof, &second.root), "{e}");
+        assert!(!verify_inclusion(&leaf_hash(b"forged"), index, second.size, &proof, &second.root));
+    }
+    // Another agency does not get proofs of this request's events.
+    let any = events[0]["event_id"].as_str().unwrap();
+    o.app.get(&format!("/audit/events/{any}/proof"), &o.rina).await.assert_problem(404);
+    assert_eq!(verify(&o).await["intact"], true);
+}
+
+/// The five ways to tamper with a copy of the trail; each is detected.
+#[tokio::test]
+async fn edits_deletions_reorders_truncation_and_a_full_rewrite_are_detected() {
+    for tamper in ["edit", "delete", "reorder", "truncate", "rewrite"] {
+        let o = Office::new().await;
+        let id = submitted(&o).await;
+        let earlier = settled(&o).await;
+        o.act(&o.kabid, &id, "disposition", json!({"instructions": ["tindak_lanjuti"]})).await.assert_status(200);
+        let cp = settled(&o).await;
+        assert!(cp.size > earlier.size);
+        assert_eq!(verify(&o).await["intact"], true);
+        let db = db(&o.app).await;
+        let events = Alias::new("audit_events");
+        let last = cp.size as i64 - 1;
+        match tamper {
+            "edit" => {
+                let mut q = Query::update();
+                q.table(events.clone())
+                    .value(Alias::new("action"), "request.approved_by_nobody")
+                    .and_where(Expr::col(Alias::new("leaf_index")).eq(3));
+                db.execute(&q).await.unwrap();
+            }
+            "delete" => {
+                let mut q = Query::delete();
+                q.from_table(events.clone()).and_where(Expr::col(Alias::new("leaf_index")).eq(2));
+                db.execute(&q).await.unwrap();
+            }
+            "reorder" => {
+                // Swap the indexes of two events (through a free value: the index is unique).
+                for (from, to) in [(1, -1), (2, 1), (-1, 2)] {
+                    let mut q = Query::update();
+                    q.table(events.clone())
+                        .value(Alias::new("leaf_index"), to)
+                        .and_where(Expr::col(Alias::new("leaf_index")).eq(from));
+                    db.execute(&q).await.unwrap();
+                }
+            }
+            "truncate" => {
+                // Back to the earlier checkpoint, exactly: the events after it and the later
+                // checkpoints go, and the database agrees with itself. Only the witness file
+                // outside it (or an auditor's saved checkpoint) still knows the tail.
+                let mut q = Query::delete();
+                q.from_table(events.clone()).and_where(Expr::col(Alias::new("leaf_index")).gte(earlier.size as i64));
+                db.execute(&q).await.unwrap();
+                let mut q = Query::delete();
+                q.from_table(Alias::new("audit_checkpoints"))
+                    .and_where(Expr::col(Alias::new("size")).gt(earlier.size as i64));
+                db.execute(&q).await.unwrap();
+                let _ = last;
+            }
+            "rewrite" => rewrite_everything(&db, 3).await,
+            _ => unreachable!(),
+        }
+        let v = verify(&o).await;
+        assert_eq!(v["intact"], false, "{tamper}: {v}");
+        let problem = v["problem"].as_str().unwrap_or_default().to_owned();
+        let expected = match tamper {
+            "edit" => "does not match its leaf hash",
+            "delete" => "is missing",
+            "reorder" | "rewrite" => "the log was rewritten",
+            _ => "witness checkpoint",
+        };
+        assert!(problem.contains(expected), "{tamper}: {v}");
+        eprintln!("{tamper}: {}", v["problem"]);
+    }
+}
+
+/// What an administrator with the database (and not the key or the witness file) can do:
+/// change event `index`, recompute its leaf hash, every tree node and the checkpoints'
+/// roots, and keep the signed notes (a new one cannot be signed).
+async fn rewrite_everything(db: &DatabaseConnection, index: i64) {
+    let events = Alias::new("audit_events");
+    let mut q = Query::update();
+    q.table(events.clone())
+        .value(Alias::new("details"), json!({"note": "nothing happened here"}))
+        .and_where(Expr::col(Alias::new("leaf_index")).eq(index));
+    db.execute(&q).await.unwrap();
+    // Recompute every leaf hash from the content (as the service would), then the nodes.
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT seq FROM audit_events WHERE leaf_index IS NOT NULL ORDER BY leaf_index",
+        ))
+        .await
+        .unwrap();
+    let mut leaves: Vec<Hash> = Vec::new();
+    for row in rows {
+        let seq: i64 = row.try_get("", "seq").unwrap();
+        use sea_orm::EntityTrait;
+        let e = entity::audit_event::Entity::find_by_id(seq).one(db).await.unwrap().unwrap();
+        let leaf = leaf_hash(&jembatan::service::audit::leaf_bytes(&e));
+        let mut q = Query::update();
+        q.table(events.clone())
+            .value(Alias::new("leaf_hash"), hex::encode(leaf))
+            .and_where(Expr::col(Alias::new("seq")).eq(seq));
+        db.execute(&q).await.unwrap();
+        leaves.push(leaf);
+    }
+    let mut q = Query::delete();
+    q.from_table(Alias::new("audit_tree_nodes"));
+    db.execute(&q).await.unwrap();
+    // Store every node afresh, one leaf at a time.
+    let mut stored: std::collections::HashMap<(u32, u64), Hash> = Default::default();
+    struct Map<'a>(&'a std::collections::HashMap<(u32, u64), Hash>);
+    impl jembatan::tlog::Nodes for Map<'_> {
+        fn node(&self, l: u32, i: u64) -> Option<Hash> {
+            self.0.get(&(l, i)).copied()
+        }
+    }
+    for (i, leaf) in leaves.iter().enumerate() {
+        for (l, idx, h) in jembatan::tlog::nodes_to_store(&Map(&stored), i as u64, &[*leaf]).unwrap() {
+            stored.insert((l, idx), h);
+        }
+    }
+    for ((l, idx), h) in &stored {
+        let mut q = Query::insert();
+        q.into_table(Alias::new("audit_tree_nodes"))
+            .columns([Alias::new("level"), Alias::new("idx"), Alias::new("hash")])
+            .values_panic([(*l as i32).into(), (*idx as i64).into(), hex::encode(h).into()]);
+        db.execute(&q).await.unwrap();
+    }
+    let root = jembatan::tlog::root(&Map(&stored), leaves.len() as u64).unwrap();
+    let mut q = Query::update();
+    q.table(Alias::new("audit_checkpoints")).value(Alias::new("root_hash"), hex::encode(root));
+    db.execute(&q).await.unwrap();
+}
