@@ -494,6 +494,9 @@ def main():
     ap.add_argument("--no-million", action="store_true", help="skip growing to 1 000 000 requests")
     ap.add_argument("--transitions-only", action="store_true",
                     help="only the transition phases and pgbench (no seeding beyond the pool, no GET phases)")
+    ap.add_argument("--no-replay", action="store_true",
+                    help="skip replaying bench/transition.pgbench (it is the SQL of a transition before the "
+                         "transparency log: compare with ../shared/bench-anchors/ instead)")
     ap.add_argument("--wait-quiet", type=int, default=300,
                     help="before the transition phases, wait up to this many seconds for load < 1.0 (default 300)")
     ap.add_argument("--keep-db", action="store_true", help="do not drop the database at the end")
@@ -632,6 +635,8 @@ def transitions(args, result, server, url, work, tokens, office, clients, secs, 
         meter = CpuMeter(server.proc.pid)
         r = wrk(server.base, c, secs, tokens["kabid"], "post", chunk, "/api/v1/requests/", "/disposition", body)
         result["transitions"].append(dict(r, rss_mib=server.rss_mib(), load_1m=load, **meter.per_call(r["requests"])))
+        if args.no_replay:
+            continue
         log(f"pgbench at {c} clients")
         meter = CpuMeter()
         p = pgbench(url, c, secs, os.path.join(HERE, "transition.pgbench"), pool + 1, pg_pool,
