@@ -207,3 +207,34 @@ async fn rewrite_everything(db: &DatabaseConnection, index: i64) {
     q.table(Alias::new("audit_checkpoints")).value(Alias::new("root_hash"), hex::encode(root));
     db.execute(&q).await.unwrap();
 }
+
+/// Verifying while the sequencer signs new batches never reports an honest log as broken
+/// (the reads are ordered so that a batch committed in between is harmless).
+#[tokio::test]
+async fn verifying_while_events_are_logged_never_cries_wolf() {
+    // A sequencer beat of 50 ms: batches commit while checks are reading.
+    let o = Office::with(TestApp::spawn_with(|s| s.audit_sequence_interval_ms = 50).await).await;
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let writer = async {
+        let one = async || {
+            for _ in 0..20 {
+                submitted(&o).await;
+            }
+        };
+        tokio::join!(one(), one(), one());
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+    };
+    let checker = async {
+        let mut checked = 0;
+        while !done.load(std::sync::atomic::Ordering::SeqCst) {
+            let v = verify(&o).await;
+            assert_eq!(v["intact"], true, "{v}");
+            checked += 1;
+        }
+        checked
+    };
+    let ((), checked) = tokio::join!(writer, checker);
+    assert!(checked > 10, "only {checked} checks ran while writing");
+    settled(&o).await;
+    assert_eq!(verify(&o).await["intact"], true);
+}

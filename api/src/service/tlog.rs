@@ -466,13 +466,23 @@ pub async fn verify<C: ConnectionTrait>(db: &C, keys: &LogKeys, witness: Option<
     if !report.intact {
         return Ok(report);
     }
-    // Rebuild the tree from the events' contents, in index order.
+    // The order of the reads makes a sequencer running meanwhile harmless: a witness line
+    // is written only after its checkpoint committed, and a checkpoint commits with the
+    // events it signs. So the witness first, then the checkpoints, then the events they
+    // sign (anything logged later is checked like an event not yet logged).
+    let notes = match witness {
+        Some(p) => read_witness(p).map_err(ApiError::internal)?,
+        None => Vec::new(),
+    };
+    let checkpoints = audit_checkpoint::Entity::find().order_by_asc(audit_checkpoint::Column::Size).all(db).await?;
+    let signed = checkpoints.last().map_or(0, |c| c.size);
+    // Rebuild the tree of the signed events from their contents, in index order.
     let mut tree = MemNodes::default();
     let mut size = 0u64;
     let mut after: Option<i64> = None;
     loop {
         let mut q = audit_event::Entity::find()
-            .filter(audit_event::Column::LeafIndex.is_not_null())
+            .filter(audit_event::Column::LeafIndex.lt(signed))
             .order_by_asc(audit_event::Column::LeafIndex)
             .limit(2000);
         if let Some(a) = after {
@@ -508,44 +518,44 @@ pub async fn verify<C: ConnectionTrait>(db: &C, keys: &LogKeys, witness: Option<
         }
     }
     report.log_size = size as i64;
-    // Events not yet logged must still match the leaf hash they were written with.
-    let pending = audit_event::Entity::find()
-        .filter(audit_event::Column::LeafIndex.is_null())
-        .order_by_asc(audit_event::Column::Seq)
-        .all(db)
-        .await?;
-    report.pending = pending.len() as i64;
-    for e in &pending {
-        report.events_checked += 1;
-        if e.leaf_hash.as_deref() != Some(hex32(&tlog::leaf_hash(&leaf_bytes(e))).as_str()) {
-            return Ok(report.broken(Some(e.seq), None, "the event's content does not match its leaf hash"));
-        }
-    }
-    // Every checkpoint the database holds: signed by our key, and matching the tree.
-    let checkpoints = audit_checkpoint::Entity::find().order_by_asc(audit_checkpoint::Column::Size).all(db).await?;
+    // Every checkpoint the database holds, and every one in the witness file outside it:
+    // signed by our key, and matching the tree rebuilt from the events.
     for c in &checkpoints {
         report.checkpoints_checked += 1;
         if let Err(problem) = check_note(keys, &tree, size, &c.note) {
             return Ok(report.broken(None, Some(c.size), format!("checkpoint {}: {problem}", c.size)));
         }
     }
-    // Logged events beyond the last checkpoint are signed by nothing (the sequencer signs
-    // every batch in the transaction that logs it).
-    let signed = checkpoints.last().map_or(0, |c| c.size as u64);
-    if signed < size {
-        return Ok(report.broken(None, Some(signed as i64), "events were logged after the last signed checkpoint"));
-    }
-    // The witness outside the database: a rewrite there contradicts it.
-    let path = witness.map(Path::to_path_buf);
-    let notes = match path {
-        Some(p) => read_witness(&p),
-        None => Ok(Vec::new()),
-    }
-    .map_err(ApiError::internal)?;
-    for (claimed, signed) in notes {
+    for (claimed, note) in notes {
         report.witness_checkpoints_checked += 1;
-        if let Err(problem) = check_note(keys, &tree, size, &signed) {
+        if let Err(problem) = check_note(keys, &tree, size, &note) {
             return Ok(report.broken(None, Some(claimed as i64), format!("witness checkpoint {claimed}: {problem}")));
+        }
+    }
+    // Events logged but signed by no checkpoint: the highest index first, then the latest
+    // checkpoint (a batch commits both at once, so a sequencer running between the two
+    // reads cannot make an honest log look unsigned).
+    let highest = log_size(db).await?;
+    let latest = latest_checkpoint(db).await?.map_or(0, |c| c.size as u64);
+    if highest > latest {
+        return Ok(report.broken(None, Some(latest as i64), "events were logged after the last signed checkpoint"));
+    }
+    // Events logged after the checkpoints read above, and events not yet logged, must
+    // still match the leaf hash they were written with.
+    let rest = audit_event::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(audit_event::Column::LeafIndex.is_null())
+                .add(audit_event::Column::LeafIndex.gte(signed)),
+        )
+        .order_by_asc(audit_event::Column::Seq)
+        .all(db)
+        .await?;
+    for e in &rest {
+        report.events_checked += 1;
+        report.pending += i64::from(e.leaf_index.is_none());
+        if e.leaf_hash.as_deref() != Some(hex32(&tlog::leaf_hash(&leaf_bytes(e))).as_str()) {
+            return Ok(report.broken(Some(e.seq), e.leaf_index, "the event's content does not match its leaf hash"));
         }
     }
     Ok(report)
