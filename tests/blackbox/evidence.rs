@@ -238,3 +238,59 @@ async fn verifying_while_events_are_logged_never_cries_wolf() {
     settled(&o).await;
     assert_eq!(verify(&o).await["intact"], true);
 }
+
+/// A database-only attacker rolls the log back to an earlier checkpoint and queues a
+/// rewritten tail for signing: the sequencer refuses (it knows a later checkpoint outside
+/// the database), and nothing new is signed.
+#[tokio::test]
+async fn the_service_does_not_sign_a_rolled_back_log() {
+    let o = Office::new().await;
+    let id = submitted(&o).await;
+    let earlier = settled(&o).await;
+    o.act(&o.kabid, &id, "disposition", json!({"instructions": ["tindak_lanjuti"]})).await.assert_status(200);
+    let later = settled(&o).await;
+    assert!(later.size > earlier.size);
+    let db = db(&o.app).await;
+    let m = earlier.size as i64;
+    // Unlog the tail, rewrite it (content and leaf hash), and remove what would give it away.
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT seq FROM audit_events WHERE leaf_index >= {m}"),
+        ))
+        .await
+        .unwrap();
+    for row in rows {
+        let seq: i64 = row.try_get("", "seq").unwrap();
+        use sea_orm::EntityTrait;
+        let mut e = entity::audit_event::Entity::find_by_id(seq).one(&db).await.unwrap().unwrap();
+        e.details = json!({"note": "rewritten"});
+        let leaf = hex::encode(leaf_hash(&jembatan::service::audit::leaf_bytes(&e)));
+        let mut q = Query::update();
+        q.table(Alias::new("audit_events"))
+            .value(Alias::new("details"), json!({"note": "rewritten"}))
+            .value(Alias::new("leaf_hash"), leaf)
+            .value(Alias::new("leaf_index"), Option::<i64>::None)
+            .and_where(Expr::col(Alias::new("seq")).eq(seq));
+        db.execute(&q).await.unwrap();
+    }
+    for (table, column) in [("audit_checkpoints", "size"), ("audit_tree_nodes", "idx")] {
+        let mut q = Query::delete();
+        q.from_table(Alias::new(table));
+        if table == "audit_checkpoints" {
+            q.and_where(Expr::col(Alias::new(column)).gt(m));
+        } else {
+            // Nodes of level 0 at or past the cut (higher ones are harmless either way).
+            q.and_where(Expr::col(Alias::new("level")).eq(0)).and_where(Expr::col(Alias::new(column)).gte(m));
+        }
+        db.execute(&q).await.unwrap();
+    }
+    // New events arrive; the sequencer runs several times.
+    submitted(&o).await;
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    let c = o.app.call(reqwest::Method::GET, "/audit/checkpoint", None, None).await;
+    let size: u64 = c.text.lines().nth(1).unwrap().parse().unwrap();
+    assert_eq!(size, earlier.size, "nothing was signed over the rolled-back log: {}", c.text);
+    let v = verify(&o).await;
+    assert_eq!(v["intact"], false, "{v}");
+}

@@ -130,7 +130,8 @@ fn keys_response(state: &AppState) -> HttpResponse {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ProofQuery {
-    /// The tree size to prove against (a checkpoint's); default the latest checkpoint.
+    /// The tree size to prove against: one a checkpoint was signed at (422 otherwise);
+    /// default the latest checkpoint.
     #[param(minimum = 1)]
     pub size: Option<u64>,
 }
@@ -165,16 +166,16 @@ async fn proof(
             return Err(ApiError::not_found("audit event"));
         }
     }
-    Ok(HttpResponse::Ok().json(tlog::inclusion(&state.db, &e, q.size).await?))
+    Ok(HttpResponse::Ok().json(tlog::inclusion(&state.db, &state.audit_keys, &e, q.size).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ConsistencyQuery {
-    /// The earlier tree size (one of your saved checkpoints).
+    /// The earlier tree size: one a checkpoint was signed at (one of your saved ones).
     #[param(minimum = 1)]
     pub from: u64,
-    /// The later tree size (at most the latest checkpoint's).
+    /// The later tree size: one a checkpoint was signed at.
     #[param(minimum = 1)]
     pub to: u64,
 }
@@ -189,5 +190,5 @@ pub struct ConsistencyQuery {
 )]
 #[get("/audit/consistency")]
 async fn consistency(state: web::Data<AppState>, q: web::Query<ConsistencyQuery>) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(tlog::consistency(&state.db, q.from, q.to).await?))
+    Ok(HttpResponse::Ok().json(tlog::consistency(&state.db, &state.audit_keys, q.from, q.to).await?))
 }

@@ -17,7 +17,7 @@ use base64::Engine;
 
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use entity::{audit_checkpoint, audit_event, audit_head, audit_tree_node};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
@@ -45,6 +45,15 @@ pub struct LogKeys {
     pub origin: String,
     signing: SigningKey,
     previous: Vec<VerifyingKey>,
+    /// The newest checkpoint this process knows it signed (or found in the witness file at
+    /// its first run): the database must extend it before anything new is signed.
+    trusted: std::sync::Arc<std::sync::Mutex<Trusted>>,
+}
+
+#[derive(Default)]
+struct Trusted {
+    read_witness: bool,
+    last: Option<(u64, Hash)>,
 }
 
 impl std::fmt::Debug for LogKeys {
@@ -74,6 +83,36 @@ impl LogKeys {
             .chain(self.previous.iter().copied())
             .find_map(|k| note::open(signed, &self.origin, &k).ok())
             .ok_or_else(|| note::NoteError::NotSigned(self.origin.clone()))
+    }
+
+    /// The size and root of a checkpoint note, if one of our keys signed it.
+    fn signed_point(&self, note: &str) -> Option<(u64, Hash)> {
+        let text = self.open(note).ok()?;
+        let cp = Checkpoint::parse(text).ok()?;
+        (cp.origin == self.origin).then_some((cp.size, cp.root))
+    }
+
+    /// The newest checkpoint known to be genuine outside the database: signed by this
+    /// process, or the newest valid line of the witness file (read once).
+    fn trusted_point(&self, witness_dir: &Path) -> Option<(u64, Hash)> {
+        let mut t = self.trusted.lock().unwrap_or_else(|p| p.into_inner());
+        if !t.read_witness {
+            t.read_witness = true;
+            let from_file = read_witness(&witness_path(witness_dir))
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|(_, note)| self.signed_point(note))
+                .max_by_key(|(size, _)| *size);
+            t.last = t.last.into_iter().chain(from_file).max_by_key(|(size, _)| *size);
+        }
+        t.last
+    }
+
+    fn remember(&self, size: u64, root: Hash) {
+        let mut t = self.trusted.lock().unwrap_or_else(|p| p.into_inner());
+        if t.last.is_none_or(|(s, _)| s < size) {
+            t.last = Some((size, root));
+        }
     }
 
     /// A fresh key seed, base64: what `jembatan audit keygen` prints.
@@ -111,7 +150,12 @@ impl LogKeys {
             }
             prev.push(key);
         }
-        Ok(LogKeys { origin: origin.to_owned(), signing: SigningKey::from_bytes(&bytes), previous: prev })
+        Ok(LogKeys {
+            origin: origin.to_owned(),
+            signing: SigningKey::from_bytes(&bytes),
+            previous: prev,
+            trusted: Default::default(),
+        })
     }
 }
 
@@ -268,6 +312,30 @@ pub async fn sequence(state: &AppState) -> ApiResult<Option<u64>> {
         return Ok(None);
     }
     let size = log_size(&txn).await?;
+    // Never sign a history the database cannot show extends what was signed before: the
+    // latest checkpoint in the database must be genuine, cover exactly the logged events,
+    // match the stored tree, and not be older than the newest one known outside the
+    // database (a rollback). Otherwise a database-only attacker could have the service
+    // sign a rewritten tail.
+    let latest = latest_checkpoint(&txn).await?;
+    let latest_point = match &latest {
+        Some(c) => Some(keys.signed_point(&c.note).ok_or_else(|| alarm("the latest checkpoint is not one we signed"))?),
+        None => None,
+    };
+    if latest_point.map_or(0, |(s, _)| s) != size {
+        return Err(alarm("the logged events are not exactly those the latest checkpoint signs"));
+    }
+    let trusted = keys.trusted_point(&state.settings.audit_checkpoint_dir());
+    if trusted.is_some_and(|(t, _)| t > size) {
+        return Err(alarm("the database's log is older than a checkpoint already signed (a rollback)"));
+    }
+    for (s, root) in latest_point.into_iter().chain(trusted) {
+        let wanted = (0..64u32).filter(|l| (s >> l) & 1 == 1).map(|l| (l, (s >> l) - 1)).collect::<Vec<_>>();
+        let stored = load_nodes(&txn, &wanted).await?;
+        if tlog::root(&stored, s).ok() != Some(root) {
+            return Err(alarm(&format!("the stored tree does not match the signed checkpoint of size {s}")));
+        }
+    }
     let mut leaves = Vec::with_capacity(pending.len());
     for e in &pending {
         let leaf = tlog::leaf_hash(&leaf_bytes(e));
@@ -286,14 +354,8 @@ pub async fn sequence(state: &AppState) -> ApiResult<Option<u64>> {
             idx: Set(*i as i64),
             hash: Set(hex32(h)),
         });
-        audit_tree_node::Entity::insert_many(rows)
-            .on_conflict(
-                OnConflict::columns([audit_tree_node::Column::Level, audit_tree_node::Column::Idx])
-                    .update_column(audit_tree_node::Column::Hash)
-                    .to_owned(),
-            )
-            .exec(&txn)
-            .await?;
+        // A node is written once: one already there (a conflict) fails the batch.
+        audit_tree_node::Entity::insert_many(rows).exec(&txn).await?;
     }
     for (l, i, h) in added {
         nodes.0.insert((l, i), h);
@@ -326,6 +388,7 @@ pub async fn sequence(state: &AppState) -> ApiResult<Option<u64>> {
     .exec(&txn)
     .await?;
     txn.commit().await?;
+    keys.remember(new_size, root);
     // After the commit: a checkpoint in the file is always one the database has. A crash
     // here loses this line only; the next checkpoint extends it and is written.
     if let Err(e) = append_witness(&state.settings.audit_checkpoint_dir(), new_size, &signed) {
@@ -343,9 +406,17 @@ struct WitnessLine {
 fn append_witness(dir: &Path, size: u64, signed: &str) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let mut f = std::fs::OpenOptions::new().create(true).append(true).open(dir.join(CHECKPOINT_FILE))?;
-    let line = serde_json::to_string(&WitnessLine { size, note: signed.to_owned() }).unwrap_or_default();
-    writeln!(f, "{line}")?;
+    let mut line = serde_json::to_string(&WitnessLine { size, note: signed.to_owned() }).unwrap_or_default();
+    line.push('\n');
+    // One write of the whole line: appends of several processes do not interleave.
+    f.write_all(line.as_bytes())?;
     f.sync_data()
+}
+
+/// A refusal to sign, logged loudly: the database no longer agrees with what was signed.
+fn alarm(why: &str) -> ApiError {
+    tracing::error!(problem = why, "audit log: refusing to sign");
+    ApiError::internal(format!("audit log: {why}"))
 }
 
 /// The signed notes of a witness file (the service's, or one an auditor saved).
@@ -394,6 +465,7 @@ pub struct InclusionProof {
 /// The proof that event `id` is in the log of `size` (default: the latest checkpoint).
 pub async fn inclusion<C: ConnectionTrait>(
     db: &C,
+    keys: &LogKeys,
     e: &audit_event::Model,
     size: Option<u64>,
 ) -> ApiResult<InclusionProof> {
@@ -412,7 +484,7 @@ pub async fn inclusion<C: ConnectionTrait>(
     let proof = over_stored(db, |n| tlog::inclusion_proof(&n, index, size))
         .await?
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    let root = over_stored(db, |n| tlog::root(&n, size)).await?.map_err(|e| ApiError::internal(e.to_string()))?;
+    let root = signed_root(db, keys, size).await?;
     let checkpoint = audit_checkpoint::Entity::find_by_id(size as i64).one(db).await?.map(|c| c.note);
     Ok(InclusionProof {
         event_id: e.id,
@@ -436,8 +508,29 @@ pub struct ConsistencyProof {
     pub proof: Vec<String>,
 }
 
+/// The root a proof leads to: that of the signed checkpoint of `size`, after checking the
+/// stored tree still gives it (a proof from a tampered tree would lead elsewhere, and is
+/// refused instead of served). Only sizes a checkpoint was signed at are proved to.
+async fn signed_root<C: ConnectionTrait>(db: &C, keys: &LogKeys, size: u64) -> ApiResult<Hash> {
+    let c = audit_checkpoint::Entity::find_by_id(size as i64)
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::invalid("size", format!("no checkpoint was signed at size {size}")))?;
+    let (_, root) = keys.signed_point(&c.note).ok_or_else(|| alarm("a stored checkpoint is not one we signed"))?;
+    let stored = over_stored(db, |n| tlog::root(&n, size)).await?.map_err(|e| ApiError::internal(e.to_string()))?;
+    if stored != root {
+        return Err(alarm(&format!("the stored tree does not match the signed checkpoint of size {size}")));
+    }
+    Ok(root)
+}
+
 /// The proof that the log of `from` events is a prefix of the log of `to` events.
-pub async fn consistency<C: ConnectionTrait>(db: &C, from: u64, to: u64) -> ApiResult<ConsistencyProof> {
+pub async fn consistency<C: ConnectionTrait>(
+    db: &C,
+    keys: &LogKeys,
+    from: u64,
+    to: u64,
+) -> ApiResult<ConsistencyProof> {
     let latest = latest_checkpoint(db).await?.map_or(0, |c| c.size as u64);
     if from == 0 || from > to || to > latest {
         return Err(ApiError::invalid("from", format!("need 0 < from ≤ to ≤ {latest} (the latest checkpoint)")));
@@ -445,8 +538,8 @@ pub async fn consistency<C: ConnectionTrait>(db: &C, from: u64, to: u64) -> ApiR
     let proof = over_stored(db, |n| tlog::consistency_proof(&n, from, to))
         .await?
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    let from_root = over_stored(db, |n| tlog::root(&n, from)).await?.map_err(|e| ApiError::internal(e.to_string()))?;
-    let to_root = over_stored(db, |n| tlog::root(&n, to)).await?.map_err(|e| ApiError::internal(e.to_string()))?;
+    let from_root = signed_root(db, keys, from).await?;
+    let to_root = signed_root(db, keys, to).await?;
     Ok(ConsistencyProof {
         from: from as i64,
         to: to as i64,
