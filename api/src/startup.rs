@@ -71,6 +71,18 @@ pub async fn prepare(settings: Settings, clock: SharedClock) -> Result<web::Data
         &settings.audit_signing_key_path(),
         settings.audit_previous_keys.as_deref(),
     )?;
+    // A lost key file must not silently become a new key: the log's checkpoints would
+    // then verify with nothing the service trusts.
+    let latest = crate::service::tlog::latest_checkpoint(&db)
+        .await
+        .map_err(|e| format!("cannot read the audit log's checkpoints: {e}"))?;
+    if latest.is_some_and(|c| !audit_keys.opens(&c.note)) {
+        return Err(format!(
+            "the audit signing key ({}) did not sign this database's latest checkpoint: restore the key, \
+             or list the old verifier key in JEMBATAN_AUDIT_PREVIOUS_KEYS when rotating",
+            settings.audit_signing_key_path().display()
+        ));
+    }
     let state = web::Data::new(AppState {
         db,
         audit_keys,

@@ -294,3 +294,35 @@ async fn the_service_does_not_sign_a_rolled_back_log() {
     let v = verify(&o).await;
     assert_eq!(v["intact"], false, "{v}");
 }
+
+/// A replica (or a restart) with another signing key refuses to start on a log it did
+/// not sign, unless the old key is listed as a previous one.
+#[tokio::test]
+async fn another_key_is_refused_unless_the_old_one_is_listed() {
+    let o = Office::new().await;
+    submitted(&o).await;
+    settled(&o).await;
+    let old = o.app.call(reqwest::Method::GET, "/audit/public-key", None, None).await.text.trim().to_owned();
+    let start = |previous: Option<String>| {
+        let settings = jembatan::config::Settings {
+            database_url: o.app.database_url.clone(),
+            storage_dir: o.app.storage_dir.clone(),
+            listen: "127.0.0.1:0".into(),
+            jwt_secret: Some(format!("replica-secret-{}", uuid::Uuid::new_v4())),
+            audit_signing_key: Some(jembatan::service::tlog::LogKeys::generate_seed()),
+            audit_previous_keys: previous,
+            db_max_connections: 2,
+            ..jembatan::config::Settings::default()
+        }
+        .check(false)
+        .expect("settings");
+        jembatan::startup::Application::build(settings, std::sync::Arc::new(o.app.clock.clone()))
+    };
+    let refused = start(None).await.err().expect("refused");
+    assert!(refused.contains("did not sign"), "{refused}");
+    let rotated = start(Some(old)).await.expect("the rotated key starts with the old one listed");
+    assert_ne!(
+        rotated.state().audit_keys.verifier(),
+        o.app.call(reqwest::Method::GET, "/audit/public-key", None, None).await.text.trim()
+    );
+}

@@ -85,6 +85,11 @@ impl LogKeys {
             .ok_or_else(|| note::NoteError::NotSigned(self.origin.clone()))
     }
 
+    /// Whether one of our keys (current or previous) signed this checkpoint note.
+    pub fn opens(&self, note: &str) -> bool {
+        self.signed_point(note).is_some()
+    }
+
     /// The size and root of a checkpoint note, if one of our keys signed it.
     fn signed_point(&self, note: &str) -> Option<(u64, Hash)> {
         let text = self.open(note).ok()?;
