@@ -172,6 +172,17 @@ fn plain(b: StepBody) -> TransitionInput {
     TransitionInput { note: b.note, note_visibility: b.note_visibility, version: b.version, ..Default::default() }
 }
 
+/// A transition whose body is a reason (return, reject, cancel, send back).
+fn reasoned(b: ReasonBody) -> TransitionInput {
+    TransitionInput {
+        note: b.note,
+        note_visibility: b.note_visibility,
+        reason: Some(b.reason),
+        version: b.version,
+        ..Default::default()
+    }
+}
+
 macro_rules! simple_transition {
     ($fn:ident, $path:literal, $transition:expr, $summary:literal, $doc:literal) => {
         #[doc = $doc]
@@ -428,15 +439,7 @@ async fn return_to_applicant(
     id: web::Path<Uuid>,
     body: ApiJson<ReasonBody>,
 ) -> ApiResult<HttpResponse> {
-    let b = body.0;
-    let input = TransitionInput {
-        note: b.note,
-        note_visibility: b.note_visibility,
-        reason: Some(b.reason),
-        version: b.version,
-        ..Default::default()
-    };
-    run(&state, &who, &req, *id, Action::Return, input).await
+    run(&state, &who, &req, *id, Action::Return, reasoned(body.0)).await
 }
 
 /// The current step's actor, at a step that allows it (v1: steps 2–5). Final.
@@ -460,15 +463,7 @@ async fn reject(
     id: web::Path<Uuid>,
     body: ApiJson<ReasonBody>,
 ) -> ApiResult<HttpResponse> {
-    let b = body.0;
-    let input = TransitionInput {
-        note: b.note,
-        note_visibility: b.note_visibility,
-        reason: Some(b.reason),
-        version: b.version,
-        ..Default::default()
-    };
-    run(&state, &who, &req, *id, Action::Reject, input).await
+    run(&state, &who, &req, *id, Action::Reject, reasoned(body.0)).await
 }
 
 /// A role the definition's `may_cancel` names (v1: head of division, head of agency), at
@@ -494,15 +489,7 @@ async fn cancel(
     id: web::Path<Uuid>,
     body: ApiJson<ReasonBody>,
 ) -> ApiResult<HttpResponse> {
-    let b = body.0;
-    let input = TransitionInput {
-        note: b.note,
-        note_visibility: b.note_visibility,
-        reason: Some(b.reason),
-        version: b.version,
-        ..Default::default()
-    };
-    run(&state, &who, &req, *id, Action::Cancel, input).await
+    run(&state, &who, &req, *id, Action::Cancel, reasoned(body.0)).await
 }
 
 /// The current step's actor, at a step whose definition names `send_back_to` (v1: the
@@ -528,15 +515,7 @@ async fn send_back(
     id: web::Path<Uuid>,
     body: ApiJson<ReasonBody>,
 ) -> ApiResult<HttpResponse> {
-    let b = body.0;
-    let input = TransitionInput {
-        note: b.note,
-        note_visibility: b.note_visibility,
-        reason: Some(b.reason),
-        version: b.version,
-        ..Default::default()
-    };
-    run(&state, &who, &req, *id, Action::SendBack, input).await
+    run(&state, &who, &req, *id, Action::SendBack, reasoned(body.0)).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

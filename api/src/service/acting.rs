@@ -108,6 +108,14 @@ fn view(m: acting_assignment::Model, now: DateTime<Utc>) -> ActingAssignment {
     }
 }
 
+/// Appointments in force at `now`, as a query condition (`in_force`'s rule).
+fn in_force_at(now: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(acting_assignment::Column::EndedAt.is_null())
+        .add(acting_assignment::Column::StartsAt.lte(now))
+        .add(acting_assignment::Column::EndsAt.gt(now))
+}
+
 fn in_force(m: &acting_assignment::Model, now: DateTime<Utc>) -> bool {
     m.ended_at.is_none() && m.starts_at <= now && now < m.ends_at
 }
@@ -158,9 +166,7 @@ impl Capacity {
 pub async fn capacities<C: ConnectionTrait>(db: &C, user_id: Uuid, now: DateTime<Utc>) -> ApiResult<Vec<Capacity>> {
     let rows = acting_assignment::Entity::find()
         .filter(acting_assignment::Column::ActingUserId.eq(user_id))
-        .filter(acting_assignment::Column::EndedAt.is_null())
-        .filter(acting_assignment::Column::StartsAt.lte(now))
-        .filter(acting_assignment::Column::EndsAt.gt(now))
+        .filter(in_force_at(now))
         .order_by_asc(acting_assignment::Column::Id)
         .all(db)
         .await?;
@@ -209,9 +215,7 @@ pub async fn acting_for_users<C: ConnectionTrait>(
     }
     let rows = acting_assignment::Entity::find()
         .filter(acting_assignment::Column::ForUserId.is_in(user_ids.to_vec()))
-        .filter(acting_assignment::Column::EndedAt.is_null())
-        .filter(acting_assignment::Column::StartsAt.lte(now))
-        .filter(acting_assignment::Column::EndsAt.gt(now))
+        .filter(in_force_at(now))
         .all(db)
         .await?;
     Ok(rows.into_iter().filter_map(|r| r.for_user_id.map(|a| (r.acting_user_id, a))).collect())
@@ -228,12 +232,7 @@ pub async fn acting_for_role<C: ConnectionTrait>(
     if let Some(o) = organization {
         q = q.filter(acting_assignment::Column::ForOrganizationId.eq(o));
     }
-    let rows = q
-        .filter(acting_assignment::Column::EndedAt.is_null())
-        .filter(acting_assignment::Column::StartsAt.lte(now))
-        .filter(acting_assignment::Column::EndsAt.gt(now))
-        .all(db)
-        .await?;
+    let rows = q.filter(in_force_at(now)).all(db).await?;
     Ok(rows.into_iter().map(|r| r.acting_user_id).collect())
 }
 
@@ -420,10 +419,7 @@ pub async fn list(
         );
     }
     if active_only {
-        q = q
-            .filter(acting_assignment::Column::EndedAt.is_null())
-            .filter(acting_assignment::Column::StartsAt.lte(now))
-            .filter(acting_assignment::Column::EndsAt.gt(now));
+        q = q.filter(in_force_at(now));
     }
     if let Some(after) = after {
         q = q.filter(acting_assignment::Column::Id.lt(after));
