@@ -101,13 +101,15 @@ async fn current_actors<C: ConnectionTrait>(
     Ok(people)
 }
 
-/// What a transition tells whom. `team` is the team before and after, when it changed.
+/// What a transition tells whom. `team` is the team before and after, when it changed;
+/// `division` is the one the flow is routed to (the transition has looked it up already).
 #[allow(clippy::too_many_arguments)]
 pub async fn after_transition<C: ConnectionTrait>(
     db: &C,
     state: &AppState,
     now: DateTime<Utc>,
     def: &WorkflowDefinition,
+    division: Option<Uuid>,
     before: &request::Model,
     after: &request::Model,
     event: EventKind,
@@ -130,7 +132,6 @@ pub async fn after_transition<C: ConnectionTrait>(
     if task_arrives {
         let due = after.current_due_at.map(|d| format!(" Target waktu: {}.", wib(d))).unwrap_or_default();
         let body = format!("Permohonan {no} \"{title_of}\" menunggu tindakan Anda pada {activity}.{due}");
-        let division = super::requests::division_of(db, def).await?;
         let people = current_actors(db, after, division, now).await?;
         notices.add(people, NotificationKind::TaskArrived, &format!("Tugas baru: {no}"), &body);
     }

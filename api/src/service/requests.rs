@@ -1020,6 +1020,7 @@ pub async fn transition(
         state,
         now,
         &def,
+        facts.division,
         &r,
         &updated,
         decision.event,
@@ -1200,13 +1201,22 @@ pub async fn tasks(state: &AppState, caller: &Caller, limit: u64) -> ApiResult<V
         subjects.iter().flat_map(|s| s.roles.iter().map(|r| (*r, s.organization_id))).collect();
     held.sort();
     held.dedup();
+    // Which definitions each organization's divisional roles serve, read once per
+    // organization (it loads every published definition).
+    let mut routed: std::collections::HashMap<Uuid, Option<Vec<Uuid>>> = Default::default();
     for (role, organization_id) in held.into_iter().filter(|(r, _)| !matches!(r, Role::Applicant | Role::Auditor)) {
         let mut q = in_progress()
             .filter(request::Column::CurrentActor.eq(CurrentActor::Step(StepActor::Role(role)).to_string()));
-        if role.is_divisional()
-            && let Some(routed) = workflows::routed_to(&state.db, organization_id).await?
-        {
-            q = q.filter(request::Column::DefinitionId.is_in(routed));
+        if role.is_divisional() {
+            let ids = match routed.entry(organization_id) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(workflows::routed_to(&state.db, organization_id).await?)
+                }
+            };
+            if let Some(ids) = ids {
+                q = q.filter(request::Column::DefinitionId.is_in(ids.clone()));
+            }
         }
         rows.extend(most_urgent(q).all(&state.db).await?);
     }
