@@ -58,6 +58,40 @@ enum Command {
     /// deactivated, their passwords made unusable and their sessions revoked. The rows stay
     /// for the audit trail. A normal `serve` refuses to start until this has run.
     RemoveDemoAccounts,
+    /// Write an evidence bundle (a tar file) of one request, or of a range of the audit log,
+    /// for `jembatan verify` on any machine.
+    Export {
+        /// The request whose record to export (everything, internal notes included).
+        #[arg(long, conflicts_with_all = ["from", "to"], required_unless_present = "from")]
+        request: Option<uuid::Uuid>,
+        /// The first log index of a range.
+        #[arg(long)]
+        from: Option<u64>,
+        /// One past the last log index (default: the latest signed checkpoint's size).
+        #[arg(long, requires = "from")]
+        to: Option<u64>,
+        /// Where to write the bundle.
+        #[arg(long)]
+        out: PathBuf,
+        /// A range's bundle without the documents' bytes (its events still record each
+        /// document's SHA-256).
+        #[arg(long, requires = "from")]
+        no_documents: bool,
+    },
+    /// Check an evidence bundle with no database and no network; exits 2 and names the
+    /// first bad item when it is not intact.
+    Verify {
+        /// The bundle: the tar file, or the directory it was unpacked into.
+        bundle: PathBuf,
+        /// Checkpoints saved earlier (the service's checkpoints.jsonl, or a note saved from
+        /// GET /audit/checkpoint): the bundle's log must extend each.
+        #[arg(long)]
+        checkpoints: Option<PathBuf>,
+        /// The office's verifier key (`GET /audit/public-key`); repeat for earlier keys.
+        /// Without it the bundle's own keys are trusted, and the report says so.
+        #[arg(long = "key")]
+        keys: Vec<String>,
+    },
     /// Check the database and the document store against each other: documents without
     /// bytes, bytes without a row, requests in states their definition does not allow,
     /// the audit chain. Exits with 2 when problems remain.
@@ -115,6 +149,9 @@ async fn run() -> ExitCode {
             Err(e) => fail(vec![e.to_string()]),
         };
     }
+    if let Command::Verify { bundle, checkpoints, keys } = &cli.command {
+        return verify_bundle(bundle, checkpoints.as_deref(), keys);
+    }
     let demo = matches!(cli.command, Command::Serve { demo: true });
     let settings = match Settings::load(cli.config.as_deref()) {
         Ok(s) => s,
@@ -142,7 +179,10 @@ async fn run() -> ExitCode {
         Command::CreateAdmin { username, full_name } => create_admin(settings, username, full_name).await,
         Command::Check { repair, min_age_secs } => check(settings, repair, min_age_secs).await,
         Command::RemoveDemoAccounts => remove_demo_accounts(settings).await,
-        Command::Openapi => ExitCode::SUCCESS,
+        Command::Openapi | Command::Verify { .. } => ExitCode::SUCCESS,
+        Command::Export { request, from, to, out, no_documents } => {
+            export(settings, request, from, to, !no_documents, &out).await
+        }
         Command::Audit { command: AuditCommand::Keygen } => {
             let seed = jembatan::service::tlog::LogKeys::generate_seed();
             let dir = std::env::temp_dir().join(format!("jembatan-keygen-{}", std::process::id()));
@@ -156,6 +196,58 @@ async fn run() -> ExitCode {
                 Err(e) => fail(vec![e]),
             }
         }
+    }
+}
+
+fn verify_bundle(path: &std::path::Path, checkpoints: Option<&std::path::Path>, keys: &[String]) -> ExitCode {
+    use jembatan::tlog::bundle;
+    let trusted = match bundle::parse_keys(&keys.join("\n")) {
+        Ok(k) => k,
+        Err(e) => return fail(vec![e]),
+    };
+    let witness = match checkpoints.map(std::fs::read_to_string).transpose() {
+        Ok(text) => match text.as_deref().map(bundle::parse_witness).transpose() {
+            Ok(w) => w.unwrap_or_default(),
+            Err(e) => return fail(vec![format!("--checkpoints: {e}")]),
+        },
+        Err(e) => return fail(vec![format!("--checkpoints: {e}")]),
+    };
+    let files = match jembatan::service::bundle::read(path) {
+        Ok(f) => f,
+        Err(e) => return fail(vec![e]),
+    };
+    let report = bundle::verify(&files, &trusted, &witness);
+    println!("{report}");
+    if report.intact() { ExitCode::SUCCESS } else { ExitCode::from(2) }
+}
+
+async fn export(
+    settings: Settings,
+    request: Option<uuid::Uuid>,
+    from: Option<u64>,
+    to: Option<u64>,
+    with_documents: bool,
+    out: &std::path::Path,
+) -> ExitCode {
+    let state = match jembatan::startup::prepare(settings, Arc::new(SystemClock)).await {
+        Ok(s) => s,
+        Err(e) => return fail(vec![e]),
+    };
+    let files = match (request, from) {
+        (Some(id), _) => jembatan::service::bundle::for_request(&state, None, id).await,
+        (None, Some(from)) => jembatan::service::bundle::for_range(&state, from, to, with_documents).await,
+        (None, None) => return fail(vec!["give --request ID, or --from N [--to M]".into()]),
+    };
+    let written = files
+        .map_err(|e| e.to_string())
+        .and_then(|f| jembatan::service::bundle::to_tar(&f).map_err(|e| e.to_string()))
+        .and_then(|tar| std::fs::write(out, tar).map_err(|e| format!("{}: {e}", out.display())));
+    match written {
+        Ok(()) => {
+            println!("wrote {}", out.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(vec![e]),
     }
 }
 

@@ -334,6 +334,7 @@ const RULES: &[Rule] = &[
     rule("GET /api/v1/requests/{id}", SIGNED_IN).dinkes(),
     rule("PATCH /api/v1/requests/{id}", DINKES_APPLICANT).dinkes(),
     rule("GET /api/v1/requests/{id}/timeline", SIGNED_IN).dinkes(),
+    rule("GET /api/v1/requests/{id}/dossier", SIGNED_IN).dinkes(),
     rule("GET /api/v1/tasks", SIGNED_IN),
     // The catalogue is the regency's inventory: every signed-in caller reads all of it;
     // retiring an entry is an admin's or a head of division's.

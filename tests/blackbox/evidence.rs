@@ -21,7 +21,7 @@ fn unhex(s: &str) -> Hash {
 }
 
 /// Waits until every event is in the log and signed (the sequencer runs every 500 ms).
-async fn settled(o: &Office) -> Checkpoint {
+pub(crate) async fn settled(o: &Office) -> Checkpoint {
     let key = o.app.call(reqwest::Method::GET, "/audit/public-key", None, None).await;
     let (name, public) = parse_verifier_key(key.text.lines().next().expect("a key")).expect("verifier key");
     for _ in 0..100 {
@@ -36,7 +36,7 @@ async fn settled(o: &Office) -> Checkpoint {
     panic!("the sequencer did not catch up");
 }
 
-async fn db(app: &TestApp) -> DatabaseConnection {
+pub(crate) async fn db(app: &TestApp) -> DatabaseConnection {
     Database::connect(&app.database_url).await.expect("the test database")
 }
 
@@ -151,7 +151,7 @@ async fn edits_deletions_reorders_truncation_and_a_full_rewrite_are_detected() {
 /// What an administrator with the database (and not the key or the witness file) can do:
 /// change event `index`, recompute its leaf hash, every tree node and the checkpoints'
 /// roots, and keep the signed notes (a new one cannot be signed).
-async fn rewrite_everything(db: &DatabaseConnection, index: i64) {
+pub(crate) async fn rewrite_everything(db: &DatabaseConnection, index: i64) {
     let events = Alias::new("audit_events");
     let mut q = Query::update();
     q.table(events.clone())

@@ -4,6 +4,7 @@
 mod api_clients;
 mod auth;
 mod authz;
+mod bundles;
 mod calendar;
 mod check;
 mod directory;

@@ -17,7 +17,7 @@ use crate::state::AppState;
 use crate::workflow::{Flow, Status, StepCode};
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(create).service(list).service(get_one).service(update).service(get_timeline);
+    cfg.service(create).service(list).service(get_one).service(update).service(get_timeline).service(get_dossier);
 }
 
 /// An applicant or an agency's system. The flow follows the caller's organization:
@@ -147,4 +147,37 @@ async fn get_timeline(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(timeline::timeline(&state, &who, *id).await?))
+}
+
+/// Anyone who may see the request. One tar file an auditor checks offline with `jembatan
+/// verify` (docs/EVIDENCE.md): the request's events as JSONL with their inclusion proofs
+/// to the latest signed checkpoint, the documents, consistency proofs from earlier
+/// checkpoints, the verifier keys, and a manifest signed by the log's key. The applicant's
+/// bundle leaves out the office's internal events and withholds internal notes (those
+/// events are marked `redacted`: their place in the log is proven, their content is not).
+/// 409 while an event of the request is not yet in the signed log (under a second).
+#[utoipa::path(
+    tag = "requests",
+    summary = "A request's evidence bundle (tar), verifiable offline",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The bundle", content_type = "application/x-tar", body = Vec<u8>,
+        headers(("Content-Disposition" = String)))),
+    security(("bearer" = []))
+)]
+#[get("/requests/{id}/dossier")]
+async fn get_dossier(
+    state: web::Data<AppState>,
+    who: Authorized<SignedIn>,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let files = crate::service::bundle::for_request(&state, Some(&who), *id).await?;
+    let tar = web::block(move || crate::service::bundle::to_tar(&files))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/x-tar")
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"dossier-{id}.tar\"")))
+        .insert_header(("Cache-Control", "no-store"))
+        .body(tar))
 }

@@ -84,39 +84,7 @@ pub fn leaf_bytes(m: &audit_event::Model) -> Vec<u8> {
         "object_id": m.object_id,
         "details": m.details,
     });
-    let mut out = Vec::new();
-    canonical(&v, &mut out);
-    out
-}
-
-fn canonical(v: &serde_json::Value, out: &mut Vec<u8>) {
-    match v {
-        serde_json::Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push(b'{');
-            for (i, k) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                out.extend(serde_json::to_vec(k).unwrap_or_default());
-                out.push(b':');
-                canonical(&map[k], out);
-            }
-            out.push(b'}');
-        }
-        serde_json::Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                canonical(item, out);
-            }
-            out.push(b']');
-        }
-        other => out.extend(serde_json::to_vec(other).unwrap_or_default()),
-    }
+    crate::tlog::canonical_json(&v)
 }
 
 /// The hex leaf hash (RFC 9162) of an event.

@@ -4,6 +4,7 @@
 pub mod acting;
 pub mod api_clients;
 pub mod audit;
+pub mod bundle;
 pub mod calendar;
 pub mod comments;
 pub mod documents;

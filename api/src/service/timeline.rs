@@ -196,14 +196,14 @@ pub async fn timeline(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<
 }
 
 /// An event that is internal as a whole (an internal comment).
-fn is_internal(details: &serde_json::Value) -> bool {
+pub(crate) fn is_internal(details: &serde_json::Value) -> bool {
     details.get("visibility").and_then(|v| v.as_str()) == Some(Visibility::Internal.as_str())
 }
 
 /// The event with what is the office's own business blanked: an internal note, and the
 /// reasons and people of a team change or a re-disposition (staff matters). The applicant
 /// learns that it happened, not why or who.
-fn without_internal_note(action: &str, mut details: serde_json::Value) -> serde_json::Value {
+pub(crate) fn without_internal_note(action: &str, mut details: serde_json::Value) -> serde_json::Value {
     let internal = details.get("note_visibility").and_then(|v| v.as_str()) == Some(Visibility::Internal.as_str());
     let staff_matter = matches!(action, "request.team_changed" | "request.redisposed");
     let mut blank = |key: &str| {

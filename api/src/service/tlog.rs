@@ -120,6 +120,17 @@ impl LogKeys {
         }
     }
 
+    /// Signs a note's text with the log's key (the local signer: checkpoints and the
+    /// manifests of evidence bundles).
+    pub fn sign_note(&self, text: &str) -> String {
+        note::sign(text, &self.origin, &self.signing)
+    }
+
+    /// The verifier keys, current first, one per line.
+    pub fn verifiers_text(&self) -> String {
+        std::iter::once(self.verifier()).chain(self.previous_verifiers()).map(|k| k + "\n").collect()
+    }
+
     /// A fresh key seed, base64: what `jembatan audit keygen` prints.
     pub fn generate_seed() -> String {
         base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 32]>())
@@ -674,6 +685,25 @@ fn check_note(keys: &LogKeys, tree: &MemNodes, size: u64, signed: &str) -> Resul
         return Err("its root does not match the events: the log was rewritten".into());
     }
     Ok(())
+}
+
+/// Proofs for an export, computed from the stored tree as it is (a bundle from a tampered
+/// database carries proofs that do not lead to the signed root, and the offline check
+/// says so): the audit path of each index to `size`, and the consistency proof from each
+/// size in `from` to `size`. The nodes are loaded in one pass.
+pub(crate) async fn export_proofs<C: ConnectionTrait>(
+    db: &C,
+    indexes: &[u64],
+    from: &[u64],
+    size: u64,
+) -> ApiResult<(Vec<Vec<Hash>>, Vec<Vec<Hash>>)> {
+    let computed = over_stored(db, |n| {
+        let inclusion = indexes.iter().map(|&i| tlog::inclusion_proof(&n, i, size)).collect::<Result<Vec<_>, _>>()?;
+        let consistency = from.iter().map(|&m| tlog::consistency_proof(&n, m, size)).collect::<Result<Vec<_>, _>>()?;
+        Ok::<_, tlog::ProofError>((inclusion, consistency))
+    })
+    .await?;
+    computed.map_err(|e| ApiError::internal(format!("the stored tree is incomplete: {e}")))
 }
 
 /// The witness file the service writes.

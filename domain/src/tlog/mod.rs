@@ -7,11 +7,49 @@
 //! Pure: the hashes of complete subtrees come from a [`Nodes`] source (the service stores
 //! them), and signing is in [`note`].
 
+pub mod bundle;
 pub mod note;
 
 use sha2::{Digest, Sha256};
 
 pub type Hash = [u8; 32];
+
+/// JSON in the one form a leaf hash covers: object keys sorted at every depth, no
+/// spaces (the bytes `serde_json` writes for strings and numbers).
+pub fn canonical_json(v: &serde_json::Value) -> Vec<u8> {
+    fn write(v: &serde_json::Value, out: &mut Vec<u8>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                out.push(b'{');
+                for (i, k) in keys.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    out.extend(serde_json::to_vec(k).unwrap_or_default());
+                    out.push(b':');
+                    write(&map[k], out);
+                }
+                out.push(b'}');
+            }
+            serde_json::Value::Array(items) => {
+                out.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write(item, out);
+                }
+                out.push(b']');
+            }
+            other => out.extend(serde_json::to_vec(other).unwrap_or_default()),
+        }
+    }
+    let mut out = Vec::new();
+    write(v, &mut out);
+    out
+}
 
 /// RFC 9162 §2.1.1: the hash of a leaf, `SHA-256(0x00 || data)`.
 pub fn leaf_hash(data: &[u8]) -> Hash {
