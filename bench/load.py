@@ -651,8 +651,37 @@ def transitions(args, result, server, url, work, tokens, office, clients, secs, 
     result["disposition_events"] = int(psql(url, "SELECT count(*) FROM audit_events WHERE action = "
                                                  "'request.step_completed' AND object_id::text LIKE "
                                                  f"'00000000-0001-7000-9%' AND object_id <= '{pool_ids[-1]}'").strip())
+    audit_log(result, server, url, work, tokens, clients, secs, log)
     result["rss_end_mib"] = server.rss_mib()
     result["load_after"] = os.getloadavg()
+
+
+def audit_log(result, server, url, work, tokens, clients, secs, log):
+    """The transparency log under that load: how long each disposition's event waited
+    for a signed checkpoint (the sequencer's lag), then inclusion-proof lookups."""
+    ours = "e.action = 'request.step_completed' AND e.object_id::text LIKE '00000000-0001-7000-9%'"
+    t0 = time.time()
+    while int(psql(url, "SELECT count(*) FROM audit_events WHERE leaf_index IS NULL").strip()) and time.time() - t0 < 120:
+        time.sleep(0.5)
+    result["sequencer_caught_up_s"] = round(time.time() - t0, 1)
+    lags = [float(x) for x in psql(url, f"""
+        SELECT EXTRACT(EPOCH FROM (SELECT c.created_at FROM audit_checkpoints c WHERE c.size > e.leaf_index
+                                   ORDER BY c.size LIMIT 1) - e.occurred_at)
+        FROM audit_events e WHERE {ours} AND e.leaf_index IS NOT NULL""").split()]
+    result["sequencer_lag"] = {
+        "events": len(lags), "p50_ms": round(pct(lags, 50) * 1000, 1), "p99_ms": round(pct(lags, 99) * 1000, 1),
+        "max_ms": round(max(lags, default=0) * 1000, 1),
+        "checkpoints": int(psql(url, "SELECT count(*) FROM audit_checkpoints").strip()),
+        "log_size": int(psql(url, "SELECT count(*) FROM audit_events WHERE leaf_index IS NOT NULL").strip())}
+    events = psql(url, f"SELECT e.id FROM audit_events e WHERE {ours} AND e.leaf_index IS NOT NULL "
+                       "ORDER BY random() LIMIT 5000").split()
+    chunk = ids_file(work, "events.txt", events)
+    result["proofs"] = []
+    for c in clients:
+        log(f"inclusion proofs at {c} clients")
+        meter = CpuMeter(server.proc.pid)
+        r = wrk(server.base, c, secs, tokens["kabid"], "get", chunk, "/api/v1/audit/events/", "/proof")
+        result["proofs"].append(dict(r, **meter.per_call(r["requests"])))
 
 
 if __name__ == "__main__":

@@ -82,6 +82,14 @@ pub struct Settings {
     pub audit_checkpoint_dir: Option<PathBuf>,
     /// How often the sequencer takes new events into the log, in milliseconds.
     pub audit_sequence_interval_ms: u64,
+    /// BSrE (BSSN's electronic signature service) for officials' PAdES signatures on
+    /// printed records: the service's address (unset: not enabled) and the client
+    /// credentials BSSN issues to the office.
+    pub bsre_url: Option<String>,
+    pub bsre_client_id: Option<String>,
+    pub bsre_client_secret: Option<String>,
+    /// The place a BSrE signature names.
+    pub bsre_location: String,
     /// Set by `serve --demo`, never from a file or the environment.
     #[serde(skip)]
     pub demo: bool,
@@ -132,6 +140,10 @@ impl Default for Settings {
             audit_previous_keys: None,
             audit_checkpoint_dir: None,
             audit_sequence_interval_ms: 500,
+            bsre_url: None,
+            bsre_client_id: None,
+            bsre_client_secret: None,
+            bsre_location: "Trenggalek".into(),
             demo: false,
             trusted_proxy_nets: Vec::new(),
         }

@@ -49,6 +49,9 @@ pub enum ApiError {
     TooManyRequests { detail: String, retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// A capability this installation has not enabled.
+    #[error("not implemented: {0}")]
+    NotImplemented(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -114,6 +117,7 @@ impl ApiError {
             Self::Unprocessable { .. } => ("validation", "Your request parameters didn't validate"),
             Self::TooManyRequests { .. } => ("rate-limited", "Too many requests"),
             Self::Unavailable(_) => ("unavailable", "Service temporarily unavailable"),
+            Self::NotImplemented(_) => ("not-enabled", "Not enabled on this installation"),
             Self::Internal(_) => ("internal", "Internal server error"),
         }
     }
@@ -128,8 +132,12 @@ impl ApiError {
             | Self::Conflict(d)
             | Self::PreconditionFailed(d)
             | Self::PayloadTooLarge(d)
-            | Self::UnsupportedMediaType(d) => d.clone(),
+            | Self::UnsupportedMediaType(d)
+            | Self::NotImplemented(d) => d.clone(),
             Self::MethodNotAllowed => "this resource does not support that method".into(),
+            Self::Unavailable(d) if d.starts_with("BSrE") => {
+                "BSrE, the electronic signature service, is not reachable; retry shortly".into()
+            }
             Self::Unavailable(_) => "a dependency (the database) is not reachable; retry shortly".into(),
             Self::Internal(_) => "an unexpected error occurred; it has been logged with this request's id".into(),
         }
@@ -168,6 +176,7 @@ impl ResponseError for ApiError {
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -117,6 +117,7 @@ fn fail(problems: Vec<String>) -> ExitCode {
 
 fn main() -> ExitCode {
     return_large_blocks_to_the_os();
+    jembatan::signer::install_tls_provider();
     match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime.block_on(run()),
         Err(e) => fail(vec![format!("cannot start the async runtime: {e}")]),

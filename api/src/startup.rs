@@ -83,9 +83,11 @@ pub async fn prepare(settings: Settings, clock: SharedClock) -> Result<web::Data
             settings.audit_signing_key_path().display()
         ));
     }
+    let bsre = crate::signer::Bsre::from_settings(&settings)?.map(std::sync::Arc::new);
     let state = web::Data::new(AppState {
         db,
         audit_keys,
+        bsre,
         keys: TokenKeys::from_settings(&settings),
         clock,
         throttle: std::sync::Arc::new(LoginThrottle::new(

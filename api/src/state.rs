@@ -29,6 +29,8 @@ pub struct AppState {
     pub calendar: Arc<RwLock<Arc<WorkingCalendar>>>,
     /// The audit log's signing key (from a file or the environment, never the database).
     pub audit_keys: crate::service::tlog::LogKeys,
+    /// BSrE, when a deployment enables officials' electronic signatures.
+    pub bsre: Option<Arc<crate::signer::Bsre>>,
 }
 
 impl AppState {

@@ -261,6 +261,8 @@ const HEAD_OF_AGENCY: &[Who] = &[HeadOfAgency];
 /// The fixture request's integration team (its actor for the team steps and, standing at
 /// `integration`, for return/reject and uploads).
 const TEAM: &[Who] = &[TechnicalStaff];
+/// The office's officials, who sign records electronically.
+const OFFICIALS: &[Who] = &[HeadOfDivision, TechnicalLead, HeadOfAgency];
 /// Whoever sees a request may comment on it, except the auditor (read-only).
 const COMMENTERS: &[Who] = &[
     Applicant,
@@ -335,6 +337,8 @@ const RULES: &[Rule] = &[
     rule("PATCH /api/v1/requests/{id}", DINKES_APPLICANT).dinkes(),
     rule("GET /api/v1/requests/{id}/timeline", SIGNED_IN).dinkes(),
     rule("GET /api/v1/requests/{id}/dossier", SIGNED_IN).dinkes(),
+    rule("GET /api/v1/requests/{id}/records/{kind}.pdf", SIGNED_IN).dinkes(),
+    rule("POST /api/v1/requests/{id}/records/{kind}/signature", OFFICIALS),
     rule("GET /api/v1/tasks", SIGNED_IN),
     // The catalogue is the regency's inventory: every signed-in caller reads all of it;
     // retiring an entry is an admin's or a head of division's.
@@ -863,6 +867,7 @@ impl Fixture {
                 }
             }
             "key" if under("/api/v1/workflows/") && !fresh => "internal".into(),
+            "kind" if under("/api/v1/requests/") => "dossier".into(),
             "date" if under("/api/v1/calendar/closed-dates/") => {
                 if fresh {
                     self.fresh_closed_date().await
@@ -895,6 +900,9 @@ impl Fixture {
         let j = |v: Value| Body::Json(v);
         match op.key.as_str() {
             "POST /api/v1/auth/login" => j(json!({"username": self.login_user, "password": PASSWORD})),
+            // A NIK BSrE would never accept: past authorization, refused for the body (422),
+            // whether or not the installation enables BSrE.
+            "POST /api/v1/requests/{id}/records/{kind}/signature" => j(json!({"nik": "0", "passphrase": "x"})),
             "POST /api/v1/auth/refresh" | "POST /api/v1/auth/logout" => {
                 j(json!({"refresh_token": self.fresh_refresh_token().await}))
             }

@@ -488,6 +488,7 @@ async fn a_deleted_seeded_date_stays_deleted_after_a_restart() {
         .expect("the service starts again");
     let base = format!("http://127.0.0.1:{}/api/v1", restarted.port());
     tokio::spawn(restarted.run_until_stopped());
+    jembatan::signer::install_tls_provider();
     let http = reqwest::Client::new();
     let login = http
         .post(format!("{base}/auth/login"))

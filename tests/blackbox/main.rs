@@ -17,6 +17,7 @@ mod mail;
 mod office;
 mod operations;
 mod races;
+mod records;
 mod reports;
 mod security;
 mod sla;

@@ -101,6 +101,7 @@ impl TestApp {
 
     /// `serve --demo`'s settings (no JWT secret of our own) when `demo`, else a normal server's.
     pub async fn spawn_checked(demo: bool, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+        jembatan::signer::install_tls_provider();
         let tmp = tempdir::TempDir::new();
         let database_url = fresh_database(&tmp.0).await;
         let storage_dir = tmp.0.join("documents");

@@ -77,6 +77,13 @@ impl Policy for SignedInUser {
 }
 
 role_policy!(
+    /// The office's officials, who sign what they decided.
+    Official,
+    "head_of_division, head_of_agency or technical_lead",
+    [Role::HeadOfDivision, Role::HeadOfAgency, Role::TechnicalLead],
+    users_only = true
+);
+role_policy!(
     /// Directory and configuration changes.
     AdminOnly, "admin", [Role::Admin], users_only = true
 );

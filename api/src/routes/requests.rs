@@ -8,8 +8,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::extract::{ApiJson, IfMatch, PageQuery};
-use crate::auth::policy::{Authorized, SignedIn};
+use crate::auth::policy::{Authorized, Official, SignedIn};
 use crate::error::{ApiError, ApiResult};
+use crate::service::records::{BsreSignature, RecordKind};
 use crate::service::requests::{self as svc, NewRequest, RequestFilter, RequestUpdate, RequestView};
 use crate::service::timeline::{self, Timeline};
 use crate::shared::Page;
@@ -17,7 +18,14 @@ use crate::state::AppState;
 use crate::workflow::{Flow, Status, StepCode};
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(create).service(list).service(get_one).service(update).service(get_timeline).service(get_dossier);
+    cfg.service(create)
+        .service(list)
+        .service(get_one)
+        .service(update)
+        .service(get_timeline)
+        .service(get_dossier)
+        .service(get_record)
+        .service(sign_record);
 }
 
 /// An applicant or an agency's system. The flow follows the caller's organization:
@@ -161,7 +169,9 @@ async fn get_timeline(
     summary = "A request's evidence bundle (tar), verifiable offline",
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The bundle", content_type = "application/x-tar", body = Vec<u8>,
-        headers(("Content-Disposition" = String)))),
+        headers(("Content-Disposition" = String))),
+        (status = 409, description = "An event of the request is not in the signed log yet; retry in a second",
+            body = crate::error::Problem, content_type = "application/problem+json")),
     security(("bearer" = []))
 )]
 #[get("/requests/{id}/dossier")]
@@ -180,4 +190,74 @@ async fn get_dossier(
         .insert_header(("Content-Disposition", format!("attachment; filename=\"dossier-{id}.tar\"")))
         .insert_header(("Cache-Control", "no-store"))
         .body(tar))
+}
+
+/// Anyone who may see the request (the applicant's copy has no internal note). In
+/// Indonesian, with DejaVu Sans embedded. Each PDF carries the verification code of the
+/// audit event it rests on (log index and leaf hash) and the address of that event's
+/// inclusion proof. `receipt` once submitted, `disposition-sheet` once disposed,
+/// `dossier` always, `final-report-cover` once completed; 409 before that, or while the
+/// event is not yet in the signed log (under a second).
+#[utoipa::path(
+    tag = "requests",
+    summary = "A printable record of the request (PDF)",
+    params(("id" = Uuid, Path), ("kind" = RecordKind, Path, description = "receipt, disposition-sheet, dossier or final-report-cover")),
+    responses((status = 200, description = "The record", content_type = "application/pdf", body = Vec<u8>,
+        headers(("Content-Disposition" = String),
+            ("Jembatan-Record-Signature" = String, description = "Base64 of a signed note by the audit log's key over \
+              `jembatan-record/1`, `sha256 <hex of this PDF>`: check it with GET /audit/public-key"))),
+        (status = 409, description = "The request has not reached this record yet, or its event is not in the signed log yet",
+            body = crate::error::Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/requests/{id}/records/{kind}.pdf")]
+async fn get_record(
+    state: web::Data<AppState>,
+    who: Authorized<SignedIn>,
+    path: web::Path<(Uuid, RecordKind)>,
+) -> ApiResult<HttpResponse> {
+    let (id, kind) = path.into_inner();
+    let (pdf, filename) = crate::service::records::render(&state, &who, id, kind).await?;
+    let signature = crate::signer::sign_record(&state.audit_keys, &pdf);
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header(("Jembatan-Record-Signature", signature))
+        .insert_header(("Content-Disposition", format!("inline; filename=\"{filename}\"")))
+        .insert_header(("Cache-Control", "no-store"))
+        .body(pdf))
+}
+
+/// The office's officials (head of division, head of agency, technical lead) who may see
+/// the request. The official's NIK and BSrE passphrase go to BSrE, which signs the record
+/// with their certificate (PAdES) and returns it; Jembatan records that it was signed (and
+/// the SHA-256 of what was signed) and keeps neither the NIK nor the passphrase. 501 when
+/// the installation has not enabled BSrE; 422 when BSrE refuses (its reason under
+/// `errors.passphrase`); 503 when it cannot be reached.
+#[utoipa::path(
+    tag = "requests",
+    summary = "Sign a printed record electronically through BSrE (PAdES)",
+    params(("id" = Uuid, Path), ("kind" = RecordKind, Path, description = "receipt, disposition-sheet, dossier or final-report-cover")),
+    request_body = BsreSignature,
+    responses((status = 200, description = "The signed record", content_type = "application/pdf", body = Vec<u8>,
+        headers(("Content-Disposition" = String))),
+        (status = 409, description = "The request has not reached this record yet, or its event is not in the signed log yet",
+            body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 501, description = "BSrE signing is not enabled on this installation",
+            body = crate::error::Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/requests/{id}/records/{kind}/signature")]
+async fn sign_record(
+    state: web::Data<AppState>,
+    who: Authorized<Official>,
+    path: web::Path<(Uuid, RecordKind)>,
+    body: ApiJson<BsreSignature>,
+) -> ApiResult<HttpResponse> {
+    let (id, kind) = path.into_inner();
+    let (pdf, filename) = crate::service::records::sign_with_bsre(&state, &who, id, kind, body.0).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"{filename}\"")))
+        .insert_header(("Cache-Control", "no-store"))
+        .body(pdf))
 }

@@ -17,6 +17,7 @@ use super::tlog::{export_proofs, latest_checkpoint};
 use super::{documents, requests, timeline};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::signer::NoteSigner;
 use crate::state::AppState;
 use crate::tlog::bundle::{self, ConsistencyLine, Contents, EventLine, ListedDocument, Scope};
 

@@ -13,6 +13,7 @@ pub mod integrations;
 pub mod notifications;
 pub mod notify;
 pub mod organizations;
+pub mod records;
 pub mod reports;
 pub mod requests;
 pub mod sessions;

@@ -62,6 +62,17 @@ impl std::fmt::Debug for LogKeys {
     }
 }
 
+/// The local signer: checkpoints, bundle manifests and record signatures.
+impl crate::signer::NoteSigner for LogKeys {
+    fn name(&self) -> &str {
+        &self.origin
+    }
+
+    fn sign_note(&self, text: &str) -> String {
+        note::sign(text, &self.origin, &self.signing)
+    }
+}
+
 impl LogKeys {
     pub fn public(&self) -> VerifyingKey {
         self.signing.verifying_key()
@@ -118,12 +129,6 @@ impl LogKeys {
         if t.last.is_none_or(|(s, _)| s < size) {
             t.last = Some((size, root));
         }
-    }
-
-    /// Signs a note's text with the log's key (the local signer: checkpoints and the
-    /// manifests of evidence bundles).
-    pub fn sign_note(&self, text: &str) -> String {
-        note::sign(text, &self.origin, &self.signing)
     }
 
     /// The verifier keys, current first, one per line.
@@ -394,7 +399,7 @@ pub async fn sequence(state: &AppState) -> ApiResult<Option<u64>> {
         }
     }
     let checkpoint = Checkpoint { origin: keys.origin.clone(), size: new_size, root, extensions };
-    let signed = note::sign(&checkpoint.text(), &keys.origin, &keys.signing);
+    let signed = crate::signer::NoteSigner::sign_note(&keys, &checkpoint.text());
     audit_checkpoint::Entity::insert(audit_checkpoint::ActiveModel {
         size: Set(new_size as i64),
         root_hash: Set(hex32(&root)),
