@@ -326,3 +326,116 @@ async fn another_key_is_refused_unless_the_old_one_is_listed() {
         o.app.call(reqwest::Method::GET, "/audit/public-key", None, None).await.text.trim()
     );
 }
+
+/// Issue 13, item 5: a database from before the transparency log — its events in the old
+/// hash chain only — is carried into the log in its order, the first checkpoint names the
+/// chain's last link, and a database whose chain no longer ends there is detected.
+#[tokio::test]
+async fn the_old_chain_is_carried_into_the_log_and_bound_to_its_first_checkpoint() {
+    let old: std::sync::Arc<std::sync::Mutex<Vec<(i64, String)>>> = Default::default();
+    let written = old.clone();
+    let app = TestApp::spawn_with(move |s| {
+        // Before the service starts: the schema as it was before the log (migrations 1–10),
+        // and three events written the old way, each linking to the one before.
+        let url = s.database_url.clone();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                use migration::MigratorTrait;
+                let db = Database::connect(&url).await.unwrap();
+                migration::Migrator::up(&db, Some(10)).await.unwrap();
+                let mut prev = "0".repeat(64);
+                for seq in 1..=3i64 {
+                    let e = entity::audit_event::Model {
+                        seq,
+                        id: uuid::Uuid::now_v7(),
+                        occurred_at: "2026-11-02T03:04:05.123456Z".parse().unwrap(),
+                        actor_user_id: None,
+                        actor_client_id: None,
+                        action: "organization.created".into(),
+                        object_type: "organization".into(),
+                        object_id: uuid::Uuid::now_v7(),
+                        details: json!({"code": format!("OLD{seq}"), "name": "Dinas lama"}),
+                        prev_hash: prev.clone(),
+                        hash: String::new(),
+                        leaf_hash: None,
+                        leaf_index: None,
+                    };
+                    let hash = jembatan::service::audit::chain_hash_of(&e);
+                    let mut q = Query::insert();
+                    q.into_table(Alias::new("audit_events"))
+                        .columns(
+                            [
+                                "seq",
+                                "id",
+                                "occurred_at",
+                                "actor_user_id",
+                                "actor_client_id",
+                                "action",
+                                "object_type",
+                                "object_id",
+                                "details",
+                                "prev_hash",
+                                "hash",
+                            ]
+                            .map(Alias::new),
+                        )
+                        .values_panic([
+                            e.seq.into(),
+                            e.id.into(),
+                            e.occurred_at.into(),
+                            e.actor_user_id.into(),
+                            e.actor_client_id.into(),
+                            e.action.clone().into(),
+                            e.object_type.clone().into(),
+                            e.object_id.into(),
+                            e.details.clone().into(),
+                            e.prev_hash.clone().into(),
+                            hash.clone().into(),
+                        ]);
+                    db.execute(&q).await.unwrap();
+                    written.lock().unwrap().push((seq, hash.clone()));
+                    prev = hash;
+                }
+                let mut q = Query::update();
+                q.table(Alias::new("audit_head"))
+                    .value(Alias::new("seq"), 3i64)
+                    .value(Alias::new("hash"), prev)
+                    .and_where(Expr::col(Alias::new("id")).eq(1));
+                db.execute(&q).await.unwrap();
+            });
+        })
+        .join()
+        .unwrap();
+    })
+    .await;
+    let o = Office::with(app).await;
+    let cp = settled(&o).await;
+    let old = old.lock().unwrap().clone();
+    // The old events are the log's first leaves, in their order; the first checkpoint names
+    // the chain's last link; everything verifies.
+    let db = db(&o.app).await;
+    use sea_orm::EntityTrait;
+    for (seq, _) in &old {
+        let e = entity::audit_event::Entity::find_by_id(*seq).one(&db).await.unwrap().unwrap();
+        assert_eq!(e.leaf_index, Some(seq - 1));
+    }
+    let first = entity::audit_checkpoint::Entity::find().all(&db).await.unwrap();
+    let first = first.iter().min_by_key(|c| c.size).unwrap();
+    assert!(first.note.contains(&format!("\njembatan-chain-head 3 {}\n", old[2].1)), "{}", first.note);
+    let v = verify(&o).await;
+    assert_eq!(v["intact"], true, "{v}");
+    assert_eq!(v["head_seq"], 3);
+    assert!(cp.size > 3);
+    // Someone shortens the old chain by one (its head moved back to event 2, which still
+    // links): the chain alone looks whole, the first checkpoint says otherwise.
+    let mut q = Query::update();
+    q.table(Alias::new("audit_head"))
+        .value(Alias::new("seq"), 2i64)
+        .value(Alias::new("hash"), old[1].1.clone())
+        .and_where(Expr::col(Alias::new("id")).eq(1));
+    db.execute(&q).await.unwrap();
+    let v = verify(&o).await;
+    assert_eq!(v["intact"], false, "{v}");
+    assert!(v["problem"].as_str().unwrap().contains("the first checkpoint names the old chain's end"), "{v}");
+}

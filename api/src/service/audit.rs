@@ -52,7 +52,7 @@ fn timestamp(t: DateTime<Utc>) -> String {
 }
 
 /// The old chain's hash of an event written before the transparency log.
-fn chain_hash_of(m: &audit_event::Model) -> String {
+pub fn chain_hash_of(m: &audit_event::Model) -> String {
     let content = Hashed {
         seq: m.seq,
         id: m.id,

@@ -48,6 +48,9 @@ pub struct LogKeys {
     /// The newest checkpoint this process knows it signed (or found in the witness file at
     /// its first run): the database must extend it before anything new is signed.
     trusted: std::sync::Arc<std::sync::Mutex<Trusted>>,
+    /// Checkpoints whose signature was checked once: size → (root, signed note). A signed
+    /// note never changes, so the genuine one can be kept (an edited row is ignored).
+    verified: std::sync::Arc<std::sync::Mutex<HashMap<u64, (Hash, String)>>>,
 }
 
 #[derive(Default)]
@@ -176,6 +179,7 @@ impl LogKeys {
             signing: SigningKey::from_bytes(&bytes),
             previous: prev,
             trusted: Default::default(),
+            verified: Default::default(),
         })
     }
 }
@@ -221,24 +225,29 @@ fn frontier(size: u64) -> Vec<(u32, u64)> {
     (0..64u32).filter(|l| (size >> l) & 1 == 1).map(|l| (l, (size >> l) - 1)).collect()
 }
 
-/// Loads stored nodes by coordinates (one query per level).
+/// Loads stored nodes by coordinates: one query for a proof's few dozen nodes (a
+/// condition per level), more only for thousands.
 async fn load_nodes<C: ConnectionTrait>(db: &C, wanted: &[(u32, u64)]) -> ApiResult<MemNodes> {
-    let mut by_level: HashMap<u32, Vec<i64>> = HashMap::new();
-    for &(l, i) in wanted {
-        by_level.entry(l).or_default().push(i64::try_from(i).unwrap_or(i64::MAX));
-    }
+    let mut wanted = wanted.to_vec();
+    wanted.sort_unstable();
+    wanted.dedup();
     let mut out = MemNodes::default();
-    for (level, idx) in by_level {
-        for chunk in idx.chunks(500) {
-            let rows = audit_tree_node::Entity::find()
-                .filter(audit_tree_node::Column::Level.eq(i32::try_from(level).unwrap_or(i32::MAX)))
-                .filter(audit_tree_node::Column::Idx.is_in(chunk.to_vec()))
-                .all(db)
-                .await?;
-            for r in rows {
-                if let Some(h) = unhex32(&r.hash) {
-                    out.0.insert((level, r.idx as u64), h);
-                }
+    for chunk in wanted.chunks(1000) {
+        let mut by_level: HashMap<u32, Vec<i64>> = HashMap::new();
+        for &(l, i) in chunk {
+            by_level.entry(l).or_default().push(i64::try_from(i).unwrap_or(i64::MAX));
+        }
+        let mut any = sea_orm::Condition::any();
+        for (level, idx) in by_level {
+            any = any.add(
+                sea_orm::Condition::all()
+                    .add(audit_tree_node::Column::Level.eq(i32::try_from(level).unwrap_or(i32::MAX)))
+                    .add(audit_tree_node::Column::Idx.is_in(idx)),
+            );
+        }
+        for r in audit_tree_node::Entity::find().filter(any).all(db).await? {
+            if let Some(h) = unhex32(&r.hash) {
+                out.0.insert((u32::try_from(r.level).unwrap_or(u32::MAX), r.idx as u64), h);
             }
         }
     }
@@ -502,11 +511,15 @@ pub async fn inclusion<C: ConnectionTrait>(
     if index >= size {
         return Err(ApiError::invalid("size", format!("the event's index {index} is not below {size}")));
     }
+    let (root, note) = signed_checkpoint(db, keys, size).await?;
     let proof = over_stored(db, |n| tlog::inclusion_proof(&n, index, size))
         .await?
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    let root = signed_root(db, keys, size).await?;
-    let checkpoint = audit_checkpoint::Entity::find_by_id(size as i64).one(db).await?.map(|c| c.note);
+    let leaf = e.leaf_hash.as_deref().and_then(unhex32).ok_or_else(|| alarm("a logged event has no leaf hash"))?;
+    if !tlog::verify_inclusion(&leaf, index, size, &proof, &root) {
+        return Err(tree_disagrees(size));
+    }
+    let checkpoint = Some(note);
     Ok(InclusionProof {
         event_id: e.id,
         leaf_index: index as i64,
@@ -529,20 +542,33 @@ pub struct ConsistencyProof {
     pub proof: Vec<String>,
 }
 
-/// The root a proof leads to: that of the signed checkpoint of `size`, after checking the
-/// stored tree still gives it (a proof from a tampered tree would lead elsewhere, and is
-/// refused instead of served). Only sizes a checkpoint was signed at are proved to.
-async fn signed_root<C: ConnectionTrait>(db: &C, keys: &LogKeys, size: u64) -> ApiResult<Hash> {
+/// The root and note of the checkpoint signed at `size`, its signature checked (once per
+/// process: see `LogKeys::verified`). Only sizes a checkpoint was signed at are proved to.
+async fn signed_checkpoint<C: ConnectionTrait>(db: &C, keys: &LogKeys, size: u64) -> ApiResult<(Hash, String)> {
+    if let Some(hit) = keys.verified.lock().unwrap_or_else(|p| p.into_inner()).get(&size) {
+        return Ok(hit.clone());
+    }
     let c = audit_checkpoint::Entity::find_by_id(size as i64)
         .one(db)
         .await?
         .ok_or_else(|| ApiError::invalid("size", format!("no checkpoint was signed at size {size}")))?;
-    let (_, root) = keys.signed_point(&c.note).ok_or_else(|| alarm("a stored checkpoint is not one we signed"))?;
-    let stored = over_stored(db, |n| tlog::root(&n, size)).await?.map_err(|e| ApiError::internal(e.to_string()))?;
-    if stored != root {
-        return Err(alarm(&format!("the stored tree does not match the signed checkpoint of size {size}")));
+    let (signed_size, root) =
+        keys.signed_point(&c.note).ok_or_else(|| alarm("a stored checkpoint is not one we signed"))?;
+    if signed_size != size {
+        return Err(alarm(&format!("the checkpoint stored at size {size} signs size {signed_size}")));
     }
-    Ok(root)
+    let mut cache = keys.verified.lock().unwrap_or_else(|p| p.into_inner());
+    if cache.len() >= 4096 {
+        cache.clear();
+    }
+    cache.insert(size, (root, c.note.clone()));
+    Ok((root, c.note))
+}
+
+/// A proof computed from a tampered tree would lead elsewhere than the signed root: it is
+/// refused (and the refusal logged) instead of served.
+fn tree_disagrees(size: u64) -> ApiError {
+    alarm(&format!("the stored tree does not match the signed checkpoint of size {size}"))
 }
 
 /// The proof that the log of `from` events is a prefix of the log of `to` events.
@@ -556,11 +582,14 @@ pub async fn consistency<C: ConnectionTrait>(
     if from == 0 || from > to || to > latest {
         return Err(ApiError::invalid("from", format!("need 0 < from ≤ to ≤ {latest} (the latest checkpoint)")));
     }
+    let (from_root, _) = signed_checkpoint(db, keys, from).await?;
+    let (to_root, _) = signed_checkpoint(db, keys, to).await?;
     let proof = over_stored(db, |n| tlog::consistency_proof(&n, from, to))
         .await?
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    let from_root = signed_root(db, keys, from).await?;
-    let to_root = signed_root(db, keys, to).await?;
+    if !tlog::verify_consistency(from, to, &from_root, &to_root, &proof) {
+        return Err(tree_disagrees(to));
+    }
     Ok(ConsistencyProof {
         from: from as i64,
         to: to as i64,
@@ -638,6 +667,28 @@ pub async fn verify<C: ConnectionTrait>(db: &C, keys: &LogKeys, witness: Option<
         report.checkpoints_checked += 1;
         if let Err(problem) = check_note(keys, &tree, size, &c.note) {
             return Ok(report.broken(None, Some(c.size), format!("checkpoint {}: {problem}", c.size)));
+        }
+    }
+    // The old chain ends where the log begins: the first checkpoint names its last link,
+    // which must be the one the database's chain ends with.
+    if let Some(first) = checkpoints.first() {
+        let head = audit_head::Entity::find_by_id(1).one(db).await?;
+        let in_db = head.filter(|h| h.seq > 0).map(|h| format!("jembatan-chain-head {} {}", h.seq, h.hash));
+        let named = keys
+            .open(&first.note)
+            .ok()
+            .and_then(|t| Checkpoint::parse(t).ok())
+            .and_then(|c| c.extensions.into_iter().find(|x| x.starts_with("jembatan-chain-head ")));
+        if named != in_db {
+            return Ok(report.broken(
+                None,
+                Some(first.size),
+                format!(
+                    "the first checkpoint names the old chain's end as {}, the database's chain ends at {}",
+                    named.as_deref().unwrap_or("nothing"),
+                    in_db.as_deref().unwrap_or("nothing")
+                ),
+            ));
         }
     }
     for (claimed, note) in notes {
