@@ -49,6 +49,9 @@ pub enum ApiError {
     TooManyRequests { detail: String, retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// A service outside ours (BSrE) could not be reached or failed.
+    #[error("upstream unavailable: {0}")]
+    UpstreamUnavailable(String),
     /// A capability this installation has not enabled.
     #[error("not implemented: {0}")]
     NotImplemented(String),
@@ -118,6 +121,7 @@ impl ApiError {
             Self::TooManyRequests { .. } => ("rate-limited", "Too many requests"),
             Self::Unavailable(_) => ("unavailable", "Service temporarily unavailable"),
             Self::NotImplemented(_) => ("not-enabled", "Not enabled on this installation"),
+            Self::UpstreamUnavailable(_) => ("upstream-unavailable", "A service this depends on is unavailable"),
             Self::Internal(_) => ("internal", "Internal server error"),
         }
     }
@@ -135,9 +139,7 @@ impl ApiError {
             | Self::UnsupportedMediaType(d)
             | Self::NotImplemented(d) => d.clone(),
             Self::MethodNotAllowed => "this resource does not support that method".into(),
-            Self::Unavailable(d) if d.starts_with("BSrE") => {
-                "BSrE, the electronic signature service, is not reachable; retry shortly".into()
-            }
+            Self::UpstreamUnavailable(d) => format!("{d}; retry shortly"),
             Self::Unavailable(_) => "a dependency (the database) is not reachable; retry shortly".into(),
             Self::Internal(_) => "an unexpected error occurred; it has been logged with this request's id".into(),
         }
@@ -177,6 +179,7 @@ impl ResponseError for ApiError {
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
+            Self::UpstreamUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -184,7 +187,7 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         match self {
             Self::Internal(e) => tracing::error!(error = %e, "internal error"),
-            Self::Unavailable(e) => tracing::warn!(error = %e, "dependency unavailable"),
+            Self::Unavailable(e) | Self::UpstreamUnavailable(e) => tracing::warn!(error = %e, "dependency unavailable"),
             _ => {}
         }
         let mut res = HttpResponse::build(self.status_code());
@@ -193,7 +196,7 @@ impl ResponseError for ApiError {
             Self::TooManyRequests { retry_after_secs, .. } => {
                 res.insert_header((header::RETRY_AFTER, retry_after_secs.max(&1).to_string()));
             }
-            Self::Unavailable(_) => {
+            Self::Unavailable(_) | Self::UpstreamUnavailable(_) => {
                 res.insert_header((header::RETRY_AFTER, "5"));
             }
             Self::Unauthorized(_) => {

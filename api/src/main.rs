@@ -77,9 +77,14 @@ enum Command {
         /// document's SHA-256).
         #[arg(long, requires = "from")]
         no_documents: bool,
+        /// Sizes of checkpoints an auditor saved (comma-separated): the bundle carries a
+        /// consistency proof from each (besides the last checkpoint of every day).
+        #[arg(long, value_delimiter = ',')]
+        consistency_from: Vec<u64>,
     },
-    /// Check an evidence bundle with no database and no network; exits 2 and names the
-    /// first bad item when it is not intact.
+    /// Check an evidence bundle with no database and no network. Exits 0 when intact, 2
+    /// naming the first bad item, 3 when nothing is wrong but something could not be
+    /// established (no --key given, or a saved checkpoint the bundle cannot be compared with).
     Verify {
         /// The bundle: the tar file, or the directory it was unpacked into.
         bundle: PathBuf,
@@ -181,8 +186,8 @@ async fn run() -> ExitCode {
         Command::Check { repair, min_age_secs } => check(settings, repair, min_age_secs).await,
         Command::RemoveDemoAccounts => remove_demo_accounts(settings).await,
         Command::Openapi | Command::Verify { .. } => ExitCode::SUCCESS,
-        Command::Export { request, from, to, out, no_documents } => {
-            export(settings, request, from, to, !no_documents, &out).await
+        Command::Export { request, from, to, out, no_documents, consistency_from } => {
+            export(settings, request, from, to, !no_documents, &consistency_from, &out).await
         }
         Command::Audit { command: AuditCommand::Keygen } => {
             let seed = jembatan::service::tlog::LogKeys::generate_seed();
@@ -219,7 +224,11 @@ fn verify_bundle(path: &std::path::Path, checkpoints: Option<&std::path::Path>, 
     };
     let report = bundle::verify(&files, &trusted, &witness);
     println!("{report}");
-    if report.intact() { ExitCode::SUCCESS } else { ExitCode::from(2) }
+    match report.verdict() {
+        bundle::Verdict::Intact => ExitCode::SUCCESS,
+        bundle::Verdict::Bad => ExitCode::from(2),
+        bundle::Verdict::Inconclusive => ExitCode::from(3),
+    }
 }
 
 async fn export(
@@ -228,6 +237,7 @@ async fn export(
     from: Option<u64>,
     to: Option<u64>,
     with_documents: bool,
+    consistency_from: &[u64],
     out: &std::path::Path,
 ) -> ExitCode {
     let state = match jembatan::startup::prepare(settings, Arc::new(SystemClock)).await {
@@ -235,8 +245,10 @@ async fn export(
         Err(e) => return fail(vec![e]),
     };
     let files = match (request, from) {
-        (Some(id), _) => jembatan::service::bundle::for_request(&state, None, id).await,
-        (None, Some(from)) => jembatan::service::bundle::for_range(&state, from, to, with_documents).await,
+        (Some(id), _) => jembatan::service::bundle::for_request(&state, None, id, consistency_from).await,
+        (None, Some(from)) => {
+            jembatan::service::bundle::for_range(&state, from, to, with_documents, consistency_from).await
+        }
         (None, None) => return fail(vec!["give --request ID, or --from N [--to M]".into()]),
     };
     let written = files

@@ -24,10 +24,8 @@ pub fn install_tls_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// Signs the text of a C2SP signed note.
+/// Signs the text of a C2SP signed note (under the key's name, the log's origin).
 pub trait NoteSigner {
-    /// The key's name (the log's origin).
-    fn name(&self) -> &str;
     /// The signed note: the text, a blank line, the signature line.
     fn sign_note(&self, text: &str) -> String;
 }
@@ -104,6 +102,13 @@ impl Bsre {
     /// The adapter the settings describe, when BSrE is enabled.
     pub fn from_settings(s: &crate::config::Settings) -> Result<Option<Bsre>, String> {
         let Some(url) = s.bsre_url.as_deref().filter(|u| !u.trim().is_empty()) else { return Ok(None) };
+        // The NIK, the passphrase and the client's credentials travel in the request: over
+        // TLS, except to a gateway on this machine.
+        let parsed = reqwest::Url::parse(url).map_err(|e| format!("JEMBATAN_BSRE_URL: {e}"))?;
+        let loopback = matches!(parsed.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+        if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
+            return Err("JEMBATAN_BSRE_URL must be https:// (http:// only to a gateway on this machine)".into());
+        }
         let (Some(client_id), Some(client_secret)) = (s.bsre_client_id.clone(), s.bsre_client_secret.clone()) else {
             return Err("JEMBATAN_BSRE_URL needs JEMBATAN_BSRE_CLIENT_ID and JEMBATAN_BSRE_CLIENT_SECRET".into());
         };
@@ -140,9 +145,17 @@ impl Bsre {
             .await
             .map_err(|e| BsreError::Unavailable(e.without_url().to_string()))?;
         let status = response.status();
-        let bytes = response.bytes().await.map_err(|e| BsreError::Unavailable(e.to_string()))?;
-        if bytes.len() > MAX_SIGNED {
-            return Err(BsreError::Unavailable("the answer is too large".into()));
+        let too_large = || BsreError::Unavailable("the answer is too large".into());
+        if response.content_length().is_some_and(|n| n > MAX_SIGNED as u64) {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::new();
+        let mut response = response;
+        while let Some(chunk) = response.chunk().await.map_err(|e| BsreError::Unavailable(e.to_string()))? {
+            if bytes.len() + chunk.len() > MAX_SIGNED {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
         }
         if status.is_client_error() {
             let why = serde_json::from_slice::<ErrorResponse>(&bytes)

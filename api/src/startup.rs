@@ -88,6 +88,7 @@ pub async fn prepare(settings: Settings, clock: SharedClock) -> Result<web::Data
         db,
         audit_keys,
         bsre,
+        bundles: std::sync::Arc::new(tokio::sync::Semaphore::new(2)),
         keys: TokenKeys::from_settings(&settings),
         clock,
         throttle: std::sync::Arc::new(LoginThrottle::new(

@@ -29,6 +29,8 @@ pub struct AppState {
     pub calendar: Arc<RwLock<Arc<WorkingCalendar>>>,
     /// The audit log's signing key (from a file or the environment, never the database).
     pub audit_keys: crate::service::tlog::LogKeys,
+    /// Evidence bundles being built at once (each holds a request's documents in memory).
+    pub bundles: Arc<tokio::sync::Semaphore>,
     /// BSrE, when a deployment enables officials' electronic signatures.
     pub bsre: Option<Arc<crate::signer::Bsre>>,
 }

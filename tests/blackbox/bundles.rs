@@ -7,17 +7,21 @@
 use std::collections::BTreeMap;
 
 use jembatan::service::bundle;
-use jembatan::tlog::bundle::{EVENTS, TrustedKey, parse_keys, parse_witness, verify};
+use jembatan::tlog::bundle::{EVENTS, TrustedKey, Verdict, parse_keys, parse_witness, verify};
 use serde_json::json;
 
 use crate::evidence::{db, rewrite_everything, settled};
 use crate::flows::{Office, submitted};
 
 async fn dossier(o: &Office, token: &str, id: &str) -> (u16, Vec<u8>) {
+    dossier_from(o, token, id, "").await
+}
+
+async fn dossier_from(o: &Office, token: &str, id: &str, consistency_from: &str) -> (u16, Vec<u8>) {
     let r = o
         .app
         .http
-        .get(o.app.url(&format!("/requests/{id}/dossier")))
+        .get(o.app.url(&format!("/requests/{id}/dossier?consistency_from={consistency_from}")))
         .bearer_auth(token)
         .send()
         .await
@@ -83,11 +87,25 @@ async fn a_dossier_verifies_offline_and_each_tampering_of_a_copy_is_pinpointed()
     let text = String::from_utf8_lossy(&tar);
     assert!(text.contains("Catatan internal kabid") && text.contains("rahasia dapur"));
     assert!(text.contains("telaah teknis"), "the documents' bytes travel with the bundle");
-    // Saved checkpoints (the service's witness file) are prefixes of the bundle's log.
+    assert_eq!(report.verdict(), Verdict::Intact, "{report}");
+    // Saved checkpoints (the service's witness file) are prefixes of the bundle's log: by
+    // default the bundle has proofs from the day's last checkpoint only, so the others are
+    // "not compared" (inconclusive); asked for, each is compared.
     let saved = std::fs::read_to_string(o.app.storage_dir.parent().unwrap().join("checkpoints/checkpoints.jsonl"));
-    let saved = parse_witness(&saved.expect("the witness file")).unwrap();
+    let saved_text = saved.expect("the witness file");
+    let saved = parse_witness(&saved_text).unwrap();
+    assert!(saved.len() >= 3);
     let report = verify(&files, &key, &saved);
-    assert!(report.intact() && report.witness_compared == saved.len(), "{report}");
+    assert_eq!(report.verdict(), Verdict::Inconclusive, "{report}");
+    let sizes: Vec<String> =
+        saved_text.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["size"].to_string()).collect();
+    let (status, tar) = dossier_from(&o, &o.auditor, &id, &sizes.join(",")).await;
+    assert_eq!(status, 200);
+    let files = unpack(&tar);
+    let report = verify(&files, &key, &saved);
+    assert_eq!(report.verdict(), Verdict::Intact, "{report}");
+    assert_eq!(report.witness_compared, saved.len());
+    assert_eq!(dossier_from(&o, &o.auditor, &id, "7777777").await.0, 422, "not a checkpoint size");
 
     // Four ways to tamper with a copy; each is found, and the first bad line is named.
     let n = report.events;
@@ -123,8 +141,9 @@ async fn a_dossier_verifies_offline_and_each_tampering_of_a_copy_is_pinpointed()
     assert_eq!(status, 200);
     let text = String::from_utf8_lossy(&tar);
     assert!(!text.contains("Catatan internal kabid") && !text.contains("rahasia dapur"));
+    assert!(!text.contains("Catatan internal kabid") && !text.contains("tindak_lanjuti"), "no redacted content");
     let report = verify(&unpack(&tar), &key, &[]);
-    assert!(report.intact() && report.redacted == 1, "{report}");
+    assert_eq!((report.verdict(), report.redacted), (Verdict::Intact, 1), "{report}");
     // Another agency, and nobody: nothing.
     assert_eq!(dossier(&o, &o.rina, &id).await.0, 404);
     let anonymous = o.app.http.get(o.app.url(&format!("/requests/{id}/dossier"))).send().await.unwrap();
@@ -138,5 +157,5 @@ async fn a_dossier_verifies_offline_and_each_tampering_of_a_copy_is_pinpointed()
     let report = verify(&unpack(&tar), &key, &[]);
     let problem = report.problem.expect("a rewritten log is detected");
     assert!(problem.contains("does not lead to the signed checkpoint"), "{problem}");
-    assert!(verify(&files, &key, &saved).intact());
+    assert_eq!(verify(&files, &key, &saved).verdict(), Verdict::Intact);
 }

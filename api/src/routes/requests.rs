@@ -157,6 +157,16 @@ async fn get_timeline(
     Ok(HttpResponse::Ok().json(timeline::timeline(&state, &who, *id).await?))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DossierQuery {
+    /// Sizes of checkpoints you saved (`GET /audit/checkpoint`), comma-separated, at most
+    /// 64: the bundle carries a consistency proof from each, for `jembatan verify
+    /// --checkpoints`. Proofs from the last checkpoint of every day are always included.
+    #[param(example = "120,4096")]
+    pub consistency_from: Option<String>,
+}
+
 /// Anyone who may see the request. One tar file an auditor checks offline with `jembatan
 /// verify` (docs/EVIDENCE.md): the request's events as JSONL with their inclusion proofs
 /// to the latest signed checkpoint, the documents, consistency proofs from earlier
@@ -167,7 +177,7 @@ async fn get_timeline(
 #[utoipa::path(
     tag = "requests",
     summary = "A request's evidence bundle (tar), verifiable offline",
-    params(("id" = Uuid, Path)),
+    params(("id" = Uuid, Path), DossierQuery),
     responses((status = 200, description = "The bundle", content_type = "application/x-tar", body = Vec<u8>,
         headers(("Content-Disposition" = String))),
         (status = 409, description = "An event of the request is not in the signed log yet; retry in a second",
@@ -179,8 +189,27 @@ async fn get_dossier(
     state: web::Data<AppState>,
     who: Authorized<SignedIn>,
     id: web::Path<Uuid>,
+    q: web::Query<DossierQuery>,
 ) -> ApiResult<HttpResponse> {
-    let files = crate::service::bundle::for_request(&state, Some(&who), *id).await?;
+    let sizes = q
+        .consistency_from
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.trim().parse::<u64>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| ApiError::invalid("consistency_from", "comma-separated checkpoint sizes"))?;
+    if sizes.len() > crate::service::bundle::MAX_CONSISTENCY_FROM {
+        let most = crate::service::bundle::MAX_CONSISTENCY_FROM;
+        return Err(ApiError::invalid("consistency_from", format!("at most {most} sizes")));
+    }
+    // A bundle holds the request's documents in memory: a few at a time.
+    let _permit = state.bundles.clone().try_acquire_owned().map_err(|_| ApiError::TooManyRequests {
+        detail: "other evidence bundles are being built; retry in a few seconds".into(),
+        retry_after_secs: 5,
+    })?;
+    let files = crate::service::bundle::for_request(&state, Some(&who), *id, &sizes).await?;
     let tar = web::block(move || crate::service::bundle::to_tar(&files))
         .await
         .map_err(ApiError::internal)?

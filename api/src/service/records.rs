@@ -2,8 +2,8 @@
 //! disposition sheet (Lembar Disposisi), the request's dossier and the final report's
 //! cover, in Indonesian, as PDF. Each is drawn from the request's timeline as the caller
 //! may see it (the applicant's copy has no internal note), and carries the verification
-//! code of the audit event it rests on — its log index and leaf hash — with the address
-//! where anyone checks that event's inclusion proof.
+//! code of the audit event it rests on — its log index and leaf hash — with the address of
+//! that event's inclusion proof (for whoever may see the request).
 
 use std::collections::HashMap;
 
@@ -336,7 +336,7 @@ fn anchor(t: &Timeline, kind: RecordKind) -> ApiResult<&TimelineEvent> {
 }
 
 /// An official's electronic signature on a record, through BSrE.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"nik": "3503010101800001", "passphrase": "rahasia-bsre"}))]
 pub struct BsreSignature {
     /// The official's NIK (16 digits): BSrE signs with the certificate issued to it.
@@ -347,9 +347,17 @@ pub struct BsreSignature {
     pub passphrase: String,
 }
 
-/// The record signed by the official with BSrE (PAdES, invisible), and its file name. The
-/// signing is recorded in the audit trail (which record, the SHA-256 of what was signed
-/// and of the signed file), never the NIK or the passphrase.
+impl std::fmt::Debug for BsreSignature {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BsreSignature").finish_non_exhaustive()
+    }
+}
+
+/// The record signed by the official with BSrE (PAdES, invisible), and its file name. What
+/// is signed is the applicant's copy (no internal note): a signed record is made to be
+/// handed on, and BSrE sees what it signs. The signing is recorded in the audit trail
+/// (which record, the SHA-256 of what was signed and of the signed file), never the NIK or
+/// the passphrase.
 #[tracing::instrument(level = "debug", skip_all, fields(id = %id, kind = kind.file_stem()))]
 pub async fn sign_with_bsre(
     state: &AppState,
@@ -364,19 +372,26 @@ pub async fn sign_with_bsre(
     if body.passphrase.is_empty() || body.passphrase.len() > 256 {
         return Err(ApiError::invalid("passphrase", "give your BSrE passphrase (at most 256 bytes)"));
     }
-    let (pdf, filename) = render(state, caller, id, kind).await?;
     let bsre = state.bsre.as_ref().ok_or_else(|| {
         ApiError::NotImplemented(
             "electronic signatures through BSrE are not enabled on this installation (JEMBATAN_BSRE_URL)".into(),
         )
     })?;
+    let request = super::requests::load_visible(&state.db, caller, id).await?;
+    let applicants_view = Caller {
+        roles: vec![crate::workflow::Role::Applicant],
+        organization_id: request.organization_id,
+        session_id: None,
+        ..caller.clone()
+    };
+    let (pdf, filename) = render(state, &applicants_view, id, kind).await?;
     let reason = format!("{} — {}", kind.title(), filename.trim_end_matches(".pdf"));
     let signed = bsre.sign_pdf(&pdf, &body.nik, &body.passphrase, &reason).await.map_err(|e| match e {
         BsreError::Refused(ref why) => ApiError::Unprocessable {
             detail: e.to_string(),
             errors: [("passphrase".to_owned(), vec![why.clone()])].into_iter().collect(),
         },
-        BsreError::Unavailable(_) => ApiError::Unavailable(e.to_string()),
+        BsreError::Unavailable(_) => ApiError::UpstreamUnavailable(e.to_string()),
     })?;
     let txn = crate::db::begin_write(&state.db).await?;
     super::audit::append(

@@ -67,10 +67,6 @@ impl std::fmt::Debug for LogKeys {
 
 /// The local signer: checkpoints, bundle manifests and record signatures.
 impl crate::signer::NoteSigner for LogKeys {
-    fn name(&self) -> &str {
-        &self.origin
-    }
-
     fn sign_note(&self, text: &str) -> String {
         note::sign(text, &self.origin, &self.signing)
     }
@@ -568,7 +564,9 @@ async fn signed_checkpoint<C: ConnectionTrait>(db: &C, keys: &LogKeys, size: u64
 /// A proof computed from a tampered tree would lead elsewhere than the signed root: it is
 /// refused (and the refusal logged) instead of served.
 fn tree_disagrees(size: u64) -> ApiError {
-    alarm(&format!("the stored tree does not match the signed checkpoint of size {size}"))
+    let why = format!("the stored tree does not match the signed checkpoint of size {size}");
+    tracing::error!(problem = why, "audit log: refusing to serve a proof");
+    ApiError::internal(format!("audit log: {why}"))
 }
 
 /// The proof that the log of `from` events is a prefix of the log of `to` events.

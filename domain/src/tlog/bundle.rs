@@ -172,19 +172,45 @@ pub fn assemble(c: Contents, sign: impl FnOnce(&str) -> String) -> BTreeMap<Stri
 pub struct Report {
     /// What was checked and found right, one line each.
     pub checked: Vec<String>,
-    /// What could not be compared (not a failure; said so the reader knows).
+    /// What could not be established: the keys came from the bundle itself, or a saved
+    /// checkpoint could not be compared. Not a proof of tampering, and not a clean result.
     pub notes: Vec<String>,
     /// The first problem found; the check stops there.
     pub problem: Option<String>,
+    /// Whether the signatures were checked against keys the reader gave (not the
+    /// bundle's own `keys.txt`).
+    pub authenticated: bool,
+    /// Saved checkpoints that could not be compared with the bundle.
+    pub not_compared: usize,
     pub events: usize,
     pub redacted: usize,
     pub documents: usize,
     pub witness_compared: usize,
 }
 
+/// What a check concludes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every item checked out against the reader's keys and saved checkpoints.
+    Intact,
+    /// Nothing wrong was found, but something could not be established (see the notes).
+    Inconclusive,
+    /// An item is wrong: `problem` names the first.
+    Bad,
+}
+
 impl Report {
+    /// Nothing wrong was found (the verdict may still be inconclusive).
     pub fn intact(&self) -> bool {
         self.problem.is_none()
+    }
+
+    pub fn verdict(&self) -> Verdict {
+        match (&self.problem, self.authenticated && self.not_compared == 0) {
+            (Some(_), _) => Verdict::Bad,
+            (None, true) => Verdict::Intact,
+            (None, false) => Verdict::Inconclusive,
+        }
     }
 }
 
@@ -196,13 +222,14 @@ impl fmt::Display for Report {
         for n in &self.notes {
             writeln!(f, "note  {n}")?;
         }
-        match &self.problem {
-            Some(p) => write!(f, "BAD   {p}"),
-            None => write!(
-                f,
-                "INTACT: {} events ({} redacted), {} documents, {} saved checkpoints compared",
-                self.events, self.redacted, self.documents, self.witness_compared
-            ),
+        let counts = format!(
+            "{} events ({} redacted), {} documents, {} saved checkpoints compared",
+            self.events, self.redacted, self.documents, self.witness_compared
+        );
+        match (self.verdict(), &self.problem) {
+            (Verdict::Bad, Some(p)) => write!(f, "BAD   {p}"),
+            (Verdict::Intact, _) => write!(f, "INTACT: {counts}"),
+            _ => write!(f, "INCONCLUSIVE (nothing wrong found; see the notes): {counts}"),
         }
     }
 }
@@ -260,10 +287,12 @@ fn check(
         return Err(format!("{MANIFEST}: format `{}`, this verifier reads `{FORMAT}`", manifest.format));
     }
     let own;
+    report.authenticated = !trusted.is_empty();
     let keys: &[TrustedKey] = if trusted.is_empty() {
         own = parse_keys(text(files, KEYS)?)?;
         report.notes.push(format!(
-            "no key was given: the bundle's own {KEYS} was trusted; compare it with the office's published key, or pass --key"
+            "no key was given: the bundle's own {KEYS} was trusted, and anyone can make a bundle with its own key; \
+             pass the office's published key (GET /audit/public-key) with --key"
         ));
         &own
     } else {
@@ -318,6 +347,11 @@ fn check(
         }
         let leaf = unhex(&e.leaf_hash, &at("leaf hash"))?;
         if e.redacted {
+            // The content behind a redacted leaf is not shown at all: whatever a bundle
+            // showed there could not be checked, and would read as if it had been.
+            if !e.event.is_null() {
+                return Err(at("a redacted event carries content its leaf hash cannot vouch for"));
+            }
             report.redacted += 1;
         } else if leaf_hash(&canonical_json(&e.event)) != leaf {
             return Err(at("the event's content does not match its leaf hash (it was edited)"));
@@ -347,8 +381,11 @@ fn check(
         ));
     }
     if let Scope::Range { from, to } = manifest.scope {
-        let indexes: Vec<u64> = manifest.events.iter().map(|e| e.leaf_index).collect();
-        if indexes != (from..to).collect::<Vec<_>>() || to > cp.size {
+        let complete = to <= cp.size
+            && from <= to
+            && manifest.events.len() as u64 == to - from
+            && manifest.events.iter().zip(from..to).all(|(e, i)| e.leaf_index == i);
+        if !complete {
             return Err(format!("the range {from}..{to} is not complete in the bundle"));
         }
     }
@@ -359,6 +396,9 @@ fn check(
 
     // 4. The documents: the bytes the events name.
     for d in &manifest.documents {
+        if d.path != format!("{DOCUMENTS_DIR}{}", d.id) {
+            return Err(format!("document {}: stored as {}, not {DOCUMENTS_DIR}{}", d.id, d.path, d.id));
+        }
         let bytes = files.get(&d.path).ok_or_else(|| format!("document {} ({}) is missing", d.id, d.filename))?;
         if sha256_hex(bytes) != d.sha256 || bytes.len() as u64 != d.size {
             return Err(format!("document {} ({}): its bytes are not those the log recorded", d.id, d.filename));
@@ -403,6 +443,7 @@ fn check(
         let what = format!("{what} (size {})", w.size);
         if w.size > cp.size {
             report.notes.push(format!("{what} is newer than the bundle: not compared; export again"));
+            report.not_compared += 1;
             continue;
         }
         if w.size == cp.size {
@@ -411,7 +452,11 @@ fn check(
             }
         } else {
             let Some(proof) = consistency.get(&w.size) else {
-                report.notes.push(format!("{what}: the bundle has no consistency proof from it: not compared"));
+                report.notes.push(format!(
+                    "{what}: the bundle has no consistency proof from it: not compared; export with --consistency-from {}",
+                    w.size
+                ));
+                report.not_compared += 1;
                 continue;
             };
             let proof = proof.iter().map(|h| unhex(h, &what)).collect::<Result<Vec<_>, _>>()?;
@@ -585,11 +630,12 @@ mod tests {
         for scope in [Scope::Request { request_id: "r1".into() }, Scope::Range { from: 2, to: 7 }] {
             let files = bundle(&events(9), &key, scope);
             let r = verify(&files, &trusted(&key), &[]);
-            assert!(r.intact(), "{r}");
+            assert_eq!(r.verdict(), Verdict::Intact, "{r}");
             assert!(r.events >= 5 && r.documents == 1, "{r}");
-            // With no key given it still checks, and says whose key it trusted.
+            // With no key given it still checks, but cannot say who made the bundle.
             let r = verify(&files, &[], &[]);
-            assert!(r.intact() && r.notes.iter().any(|n| n.contains("--key")), "{r}");
+            assert_eq!(r.verdict(), Verdict::Inconclusive, "{r}");
+            assert!(r.notes.iter().any(|n| n.contains("--key")) && r.to_string().contains("INCONCLUSIVE"), "{r}");
             // Another office's key: refused.
             let other = SigningKey::from_bytes(&[2; 32]);
             assert!(verify(&files, &trusted(&other), &[]).problem.unwrap().contains("not signed by a trusted key"));
@@ -668,6 +714,42 @@ mod tests {
         let small = bundle(&original[..4], &key, Scope::Range { from: 0, to: 4 });
         let r = verify(&small, &trusted(&key), &[saved_9]);
         assert!(r.intact() && r.witness_compared == 0 && r.notes.iter().any(|n| n.contains("newer")), "{r}");
+        assert_eq!(r.verdict(), Verdict::Inconclusive);
+    }
+
+    #[test]
+    fn a_redacted_event_shows_no_content_and_a_document_lives_at_its_own_path() {
+        let key = SigningKey::from_bytes(&[1; 32]);
+        let honest = bundle(&events(9), &key, Scope::Request { request_id: "r1".into() });
+        // Mark line 3 redacted in both the file and the manifest, re-signed by the key: with
+        // its content still there it is refused; with no content it verifies as redacted.
+        let redact = |content: serde_json::Value| {
+            let mut files = honest.clone();
+            let mut m: Manifest = serde_json::from_slice(&files[MANIFEST]).unwrap();
+            m.events[2].redacted = true;
+            lines_of(&mut files, |l| {
+                let mut e: EventLine = serde_json::from_str(&l[2]).unwrap();
+                e.redacted = true;
+                e.event = content;
+                l[2] = serde_json::to_string(&e).unwrap();
+            });
+            m.files.insert(EVENTS.into(), sha256_hex(&files[EVENTS]));
+            let bytes = serde_json::to_vec_pretty(&m).unwrap();
+            files.insert(MANIFEST_SIGNATURE.into(), note::sign(&manifest_note_text(&bytes), ORIGIN, &key).into_bytes());
+            files.insert(MANIFEST.into(), bytes);
+            files
+        };
+        let shown = redact(serde_json::json!({"action": "request.approved", "object_id": "r1"}));
+        assert!(problem(&shown, &key).contains("a redacted event carries content"));
+        let r = verify(&redact(serde_json::Value::Null), &trusted(&key), &[]);
+        assert_eq!((r.verdict(), r.redacted), (Verdict::Intact, 1), "{r}");
+        // A document listed under another file's path.
+        let mut moved = honest.clone();
+        let m = String::from_utf8(moved[MANIFEST].clone()).unwrap().replace("documents/d1", "keys.txt");
+        let m = m.into_bytes();
+        moved.insert(MANIFEST_SIGNATURE.into(), note::sign(&manifest_note_text(&m), ORIGIN, &key).into_bytes());
+        moved.insert(MANIFEST.into(), m);
+        assert!(problem(&moved, &key).contains("stored as keys.txt"));
     }
 
     #[test]
