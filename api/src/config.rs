@@ -42,6 +42,10 @@ pub struct Settings {
     /// Reverse proxies whose `X-Forwarded-For` is believed (comma-separated CIDRs). Unset:
     /// the peer address is the client's address.
     pub trusted_proxies: Option<String>,
+    /// Browser front-ends on other origins allowed to call the API (CORS): exact origins,
+    /// comma-separated (`http://localhost:5173,https://portal.trenggalekkab.go.id`). Unset:
+    /// no cross-origin calls from browsers.
+    pub cors_origins: Option<String>,
     /// No login session lasts longer than this, however often it is refreshed.
     pub session_max_secs: u64,
     /// How often a replica re-reads who is active, their roles and revoked sessions.
@@ -123,6 +127,7 @@ impl Default for Settings {
             metrics_token: None,
             jwt_previous_secrets: None,
             trusted_proxies: None,
+            cors_origins: None,
             session_max_secs: 30 * 24 * 3600,
             auth_refresh_secs: 2,
             client_token_rate_per_sec: 20,
@@ -225,6 +230,12 @@ impl Settings {
                 problems.push(format!("JEMBATAN_TRUSTED_PROXIES: `{bad}` is not an address or CIDR like 10.0.0.0/8"))
             }
         }
+        if let Err(bad) = cors_origins(self.cors_origins.as_deref()) {
+            problems.push(format!(
+                "JEMBATAN_CORS_ORIGINS: `{bad}` is not an origin like https://portal.example.go.id (scheme, host, \
+                 optional port; no path, no wildcard)"
+            ));
+        }
         if self.session_max_secs < self.access_token_ttl_secs {
             problems.push("JEMBATAN_SESSION_MAX_SECS must be at least the access-token lifetime".into());
         }
@@ -318,6 +329,23 @@ fn check_storage_dir(dir: &std::path::Path) -> Result<(), String> {
     std::fs::write(&probe, b"ok").map_err(|e| format!("is not writable: {e}"))?;
     let _ = std::fs::remove_file(probe);
     Ok(())
+}
+
+/// The exact origins in `JEMBATAN_CORS_ORIGINS`; the first that is not one, as the error.
+pub fn cors_origins(list: Option<&str>) -> Result<Vec<String>, String> {
+    list.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|given| {
+            // Origins compare case-insensitively; browsers send them in lower case.
+            let o = given.to_ascii_lowercase();
+            let (scheme, rest) = o.split_once("://").ok_or_else(|| given.to_owned())?;
+            let host_ok = !rest.is_empty()
+                && rest.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+            if matches!(scheme, "http" | "https") && host_ok { Ok(o.clone()) } else { Err(given.to_owned()) }
+        })
+        .collect()
 }
 
 #[cfg(test)]

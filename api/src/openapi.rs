@@ -17,9 +17,10 @@ use crate::error::Problem;
 (SOP Integrasi Sistem Informasi, No. 000.8.3.3/027/SOP/406.020/2025). Errors are RFC 9457 \
 `application/problem+json`. Sign in at `/api/v1/auth/login`, then press *Authorize* and paste \
 the `access_token`.",
-        license(name = "Apache-2.0")
+        license(name = "Apache-2.0", url = "https://www.apache.org/licenses/LICENSE-2.0")
     ),
-    components(schemas(Problem)),
+    servers((url = "/", description = "This service (paths start with /api/v1)")),
+    components(schemas(Problem, crate::service::records::RecordKind)),
     modifiers(&Security),
     tags(
         (name = "auth", description = "Signing in: people (password) and agency systems (client credentials)"),
@@ -34,7 +35,8 @@ the `access_token`.",
         (name = "comments", description = "A comment thread per request: public (the applicant reads it) or internal (the office only)"),
         (name = "acting", description = "Acting officials (Plt, Plh) and delegations: who acts for whom, when, under which letter"),
         (name = "reports", description = "Oversight reports: SLA compliance and the register's summary (admin, auditor, heads)"),
-        (name = "audit", description = "The hash-chained audit trail (admin, auditor)"),
+        (name = "audit", description = "The audit trail as a signed transparency log: checkpoints, proofs, verification"),
+        (name = "events", description = "The event feed for agency systems that poll"),
         (name = "operations", description = "Health checks")
     )
 )]
@@ -89,6 +91,23 @@ fn add_idempotency_key(op: &mut Operation) {
         ))
         .build();
     op.parameters.get_or_insert_with(Vec::new).push(utoipa::openapi::RefOr::T(param));
+}
+
+/// OpenAPI 3.1 requires a description on every response: a success response the handler
+/// left undescribed gets the operation's summary (what the caller receives).
+fn describe_responses(op: &mut Operation) {
+    let summary = op.summary.clone().unwrap_or_default();
+    for (code, response) in op.responses.responses.iter_mut() {
+        if let RefOr::T(r) = response
+            && r.description.trim().is_empty()
+        {
+            r.description = match code.as_str() {
+                "201" => format!("Created: {summary}"),
+                "204" => format!("Done (no body): {summary}"),
+                _ => summary.clone(),
+            };
+        }
+    }
 }
 
 fn add_errors(op: &mut Operation, has_path_params: bool) {
@@ -149,6 +168,11 @@ pub fn finish(collected: Doc) -> Doc {
         for op in
             [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten()
         {
+            // Public operations say so (`security: []`) instead of leaving it unsaid.
+            if op.security.is_none() {
+                op.security = Some(Vec::new());
+            }
+            describe_responses(op);
             add_errors(op, has_path_params);
             // utoipa names an operation after its handler function, and handlers in different
             // modules share names (`create`, `get_one`, `update`, …). operationIds must be
@@ -158,7 +182,29 @@ pub fn finish(collected: Doc) -> Doc {
             }
         }
     }
+    prune_unused_schemas(&mut doc);
     doc
+}
+
+/// Schemas nothing refers to (a generic page's item type that utoipa also registered on
+/// its own): dropped, so the document describes what the API uses and nothing else.
+fn prune_unused_schemas(doc: &mut Doc) {
+    loop {
+        let text = serde_json::to_string(&*doc).unwrap_or_default();
+        let Some(components) = doc.components.as_mut() else { return };
+        let unused: Vec<String> = components
+            .schemas
+            .keys()
+            .filter(|name| !text.contains(&format!("\"#/components/schemas/{name}\"")))
+            .cloned()
+            .collect();
+        if unused.is_empty() {
+            return;
+        }
+        for name in unused {
+            components.schemas.remove(&name);
+        }
+    }
 }
 
 /// The handler's name, prefixed with the path's fixed segments that it does not already

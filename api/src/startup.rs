@@ -122,6 +122,7 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Ser
     let doc = openapi_document();
     let workers = db::worker_count(&state.settings);
     let metrics = crate::metrics::Metrics::new().map_err(|e| std::io::Error::other(e.to_string()))?;
+    let cors = crate::config::cors_origins(state.settings.cors_origins.as_deref()).unwrap_or_default();
     let server = actix_web::HttpServer::new(move || {
         // Runs on each worker's thread: its pool's connections belong to its runtime.
         let state = match db::worker_pool(&state.settings) {
@@ -150,11 +151,44 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Ser
             .wrap(TracingLogger::default())
             .wrap(metrics.http.clone())
             .wrap(actix_web::middleware::from_fn(crate::security_headers::middleware))
+            .wrap(actix_web::middleware::Condition::new(!cors.is_empty(), cors_for(&cors)))
     })
     .shutdown_timeout(30)
     .workers(workers)
     .listen(listener)?;
     Ok(server.run())
+}
+
+/// CORS for the configured front-ends: exact origins only, no credentials (the API takes a
+/// bearer token, not cookies); preflight answered for the API's methods and the headers it
+/// reads; the headers a client needs exposed.
+fn cors_for(origins: &[String]) -> actix_cors::Cors {
+    use actix_web::http::Method;
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::ACCEPT_LANGUAGE,
+            header::IF_MATCH,
+            header::HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::CONTENT_DISPOSITION,
+            header::HeaderName::from_static("idempotent-replayed"),
+            header::HeaderName::from_static("x-request-id"),
+            header::HeaderName::from_static("repr-digest"),
+            header::HeaderName::from_static("jembatan-record-signature"),
+        ])
+        .max_age(600);
+    for o in origins {
+        cors = cors.allowed_origin(o);
+    }
+    cors
 }
 
 /// Every response carries the id that its log lines carry.

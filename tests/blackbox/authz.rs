@@ -340,6 +340,7 @@ const RULES: &[Rule] = &[
     rule("GET /api/v1/requests/{id}/records/{kind}.pdf", SIGNED_IN).dinkes(),
     rule("POST /api/v1/requests/{id}/records/{kind}/signature", OFFICIALS),
     rule("GET /api/v1/tasks", SIGNED_IN),
+    rule("GET /api/v1/events", SIGNED_IN),
     // The catalogue is the regency's inventory: every signed-in caller reads all of it;
     // retiring an entry is an admin's or a head of division's.
     rule("GET /api/v1/integrations", SIGNED_IN),

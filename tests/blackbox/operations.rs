@@ -97,8 +97,16 @@ async fn every_operation_is_described_with_a_summary_a_tag_and_its_errors() {
             assert!(op["tags"].as_array().is_some_and(|t| !t.is_empty()), "{name} has no tag");
             let responses = op["responses"].as_object().unwrap();
             assert!(responses.contains_key("500") && responses.contains_key("503"), "{name} lacks error responses");
-            if op.get("security").is_some() {
+            // Every operation states who may call it: `security: []` for public ones.
+            let security = op["security"].as_array().unwrap_or_else(|| panic!("{name} says nothing of security"));
+            if !security.is_empty() {
                 assert!(responses.contains_key("401") && responses.contains_key("403"), "{name} lacks 401/403");
+            }
+            for (code, r) in responses {
+                assert!(
+                    r["description"].as_str().is_some_and(|d| !d.trim().is_empty()),
+                    "{name} {code}: no description"
+                );
             }
         }
     }

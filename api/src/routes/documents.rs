@@ -31,20 +31,7 @@ pub struct UploadForm {
     pub file: Vec<u8>,
 }
 
-/// A document's bytes: the schema of the binary download types.
-struct Bytes;
-
-impl utoipa::PartialSchema for Bytes {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
-            .into()
-    }
-}
-
-impl ToSchema for Bytes {}
+use super::Bytes;
 
 /// The current step's actor, or the applicant while the request is a draft or returned.
 /// The file is streamed to storage and hashed on the way; its type is checked from the

@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod caller;
 pub mod comments;
 pub mod documents;
+pub mod events;
 pub mod extract;
 pub mod health;
 pub mod metrics;
@@ -21,6 +22,21 @@ pub mod tasks;
 pub mod transitions;
 pub mod users;
 pub mod workflows;
+
+/// Bytes (a file) in a response: the schema of the binary download types.
+pub struct Bytes;
+
+impl utoipa::PartialSchema for Bytes {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Bytes {}
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
@@ -50,6 +66,7 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
         .configure(calendar::configure)
         .configure(notifications::configure)
         .configure(comments::configure)
+        .configure(events::configure)
         .configure(acting::configure)
         .configure(reports::configure);
 }

@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod comments;
 pub mod documents;
 pub mod due_times;
+pub mod feed;
 pub mod integrations;
 pub mod notifications;
 pub mod notify;

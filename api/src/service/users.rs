@@ -21,7 +21,7 @@ use crate::shared::cas::compare_and_set;
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
-#[schema(example = json!({"id": "0190f1f4-6c1e-7d7a-9a4e-3f1d2c3b4a59", "username": "kabid.aptika", "full_name": "Sri Wahyuni, S.Kom", "organization_id": "0190f1f4-6c1e-7d7a-9a4e-3f1d2c3b4a00", "roles": ["head_of_division"], "nip": "197806122005012003", "email": "aptika@trenggalekkab.go.id", "active": true, "version": 1, "created_at": "2026-01-05T02:00:00Z", "updated_at": "2026-01-05T02:00:00Z"}))]
+#[schema(example = json!({"id": "0190f1f4-6c1e-7d7a-9a4e-3f1d2c3b4a59", "username": "kabid.aptika", "full_name": "Sri Wahyuni, S.Kom", "organization_id": "0190f1f4-6c1e-7d7a-9a4e-3f1d2c3b4a00", "roles": ["head_of_division"], "nip": "197806122005012003", "email": "aptika@trenggalekkab.go.id", "email_opt_out": false, "active": true, "version": 1, "created_at": "2026-01-05T02:00:00Z", "updated_at": "2026-01-05T02:00:00Z"}))]
 pub struct User {
     pub id: Uuid,
     pub username: String,
