@@ -338,12 +338,20 @@ pub fn cors_origins(list: Option<&str>) -> Result<Vec<String>, String> {
         .map(str::trim)
         .filter(|o| !o.is_empty())
         .map(|given| {
-            // Origins compare case-insensitively; browsers send them in lower case.
-            let o = given.to_ascii_lowercase();
-            let (scheme, rest) = o.split_once("://").ok_or_else(|| given.to_owned())?;
-            let host_ok = !rest.is_empty()
-                && rest.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
-            if matches!(scheme, "http" | "https") && host_ok { Ok(o.clone()) } else { Err(given.to_owned()) }
+            // As a browser sends it: scheme and host in lower case, no default port, no path.
+            let url = reqwest::Url::parse(given).map_err(|_| given.to_owned())?;
+            let bare = url.path() == "/"
+                && url.query().is_none()
+                && url.fragment().is_none()
+                && url.username().is_empty()
+                && url.password().is_none()
+                && !given.trim_end_matches('/').contains(['?', '#'])
+                && given.matches('/').count() <= 3;
+            if matches!(url.scheme(), "http" | "https") && url.host().is_some() && bare {
+                Ok(url.origin().ascii_serialization())
+            } else {
+                Err(given.to_owned())
+            }
         })
         .collect()
 }

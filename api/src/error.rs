@@ -77,6 +77,7 @@ pub struct Problem {
     pub detail: String,
     /// Field path → messages, for input that did not validate.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<std::collections::HashMap<String, Vec<String>>>, inline)]
     pub errors: Option<FieldErrors>,
 }
 

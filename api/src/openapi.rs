@@ -93,6 +93,20 @@ fn add_idempotency_key(op: &mut Operation) {
     op.parameters.get_or_insert_with(Vec::new).push(utoipa::openapi::RefOr::T(param));
 }
 
+/// The operations anyone may call, without a token.
+const PUBLIC: &[&str] = &[
+    "/health/live",
+    "/health/ready",
+    "/.well-known/jembatan-audit-key",
+    "/api/v1/auth/login",
+    "/api/v1/auth/refresh",
+    "/api/v1/auth/logout",
+    "/api/v1/auth/token",
+    "/api/v1/audit/checkpoint",
+    "/api/v1/audit/public-key",
+    "/api/v1/audit/consistency",
+];
+
 /// OpenAPI 3.1 requires a description on every response: a success response the handler
 /// left undescribed gets the operation's summary (what the caller receives).
 fn describe_responses(op: &mut Operation) {
@@ -168,8 +182,14 @@ pub fn finish(collected: Doc) -> Doc {
         for op in
             [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten()
         {
-            // Public operations say so (`security: []`) instead of leaving it unsaid.
+            // Public operations say so (`security: []`) instead of leaving it unsaid; an
+            // operation that is not on the public list and states no security is a handler
+            // that forgot `security(...)`, which would document a guarded route as open.
             if op.security.is_none() {
+                assert!(
+                    PUBLIC.contains(&path.as_str()),
+                    "{path}: state who may call it with `security(...)`, or add it to openapi::PUBLIC"
+                );
                 op.security = Some(Vec::new());
             }
             describe_responses(op);
@@ -190,7 +210,8 @@ pub fn finish(collected: Doc) -> Doc {
 /// its own): dropped, so the document describes what the API uses and nothing else.
 fn prune_unused_schemas(doc: &mut Doc) {
     loop {
-        let text = serde_json::to_string(&*doc).unwrap_or_default();
+        // (A document that cannot be serialized would look as if it used no schema.)
+        let text = serde_json::to_string(&*doc).expect("the OpenAPI document serializes");
         let Some(components) = doc.components.as_mut() else { return };
         let unused: Vec<String> = components
             .schemas

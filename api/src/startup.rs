@@ -146,12 +146,14 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Ser
         app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", doc.clone()))
             .default_service(web::to(openapi::unmatched))
             .wrap(actix_web::middleware::from_fn(crate::idempotency::middleware))
+            // Inside the error handlers, request id, logging and security headers, so that a
+            // preflight's answer (or refusal) gets them like any response.
+            .wrap(actix_web::middleware::Condition::new(!cors.is_empty(), cors_for(&cors)))
             .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
             .wrap(actix_web::middleware::from_fn(request_id_header))
             .wrap(TracingLogger::default())
             .wrap(metrics.http.clone())
             .wrap(actix_web::middleware::from_fn(crate::security_headers::middleware))
-            .wrap(actix_web::middleware::Condition::new(!cors.is_empty(), cors_for(&cors)))
     })
     .shutdown_timeout(30)
     .workers(workers)

@@ -70,4 +70,8 @@ async fn without_configured_origins_there_is_no_cors_and_a_wildcard_is_refused()
     assert!(jembatan::config::cors_origins(bad.cors_origins.as_deref()).is_err());
     assert!(jembatan::config::cors_origins(Some("https://a.example/path")).is_err());
     assert_eq!(jembatan::config::cors_origins(Some(" HTTP://Localhost:5173 ,")).unwrap(), ["http://localhost:5173"]);
+    // A default port is not part of the origin a browser sends; a bad port is refused.
+    assert_eq!(jembatan::config::cors_origins(Some("https://portal.example:443")).unwrap(), ["https://portal.example"]);
+    assert!(jembatan::config::cors_origins(Some("http://h:abc")).is_err());
+    assert!(jembatan::config::cors_origins(Some("http://user@h")).is_err());
 }

@@ -26,10 +26,10 @@ async fn drain(o: &Office, token: &str, mut after: Option<String>, out: &mut Vec
         let p = page(o, token, after.as_deref(), 7).await;
         let items = p["items"].as_array().unwrap().clone();
         after = Some(p["next_cursor"].as_str().expect("always a cursor").to_owned());
-        if items.is_empty() {
+        out.extend(items);
+        if p["at_end"] == true {
             return after;
         }
-        out.extend(items);
     }
 }
 
@@ -121,8 +121,9 @@ async fn the_feed_never_skips_or_repeats_keeps_order_and_shows_each_agency_its_o
     // The internal comment is in nobody's feed.
     assert_eq!(office.iter().filter(|e| e["type"] == "comment.added").count(), 1);
 
-    // A cursor the feed did not make, and a bad page size.
-    o.app.get("/events?after=wAAAAAAAAAAAAAAAAAAAAA", &o.budi).await.assert_problem(422);
+    // A cursor beyond the log's end (one the feed did not make), a malformed one, a bad page size.
+    o.app.get("/events?after=nope", &o.budi).await.assert_problem(422);
     o.app.get("/events?limit=0", &o.budi).await.assert_problem(422);
+    o.app.get("/events?after=AAAAAAAAAAB__________w", &o.budi).await.assert_problem(422);
     o.app.call(reqwest::Method::GET, "/events", None, None).await.assert_problem(401);
 }

@@ -31,8 +31,8 @@ pub struct FeedQuery {
 /// rejected, withdrawn, cancelled, completed, SLA warning and overdue, documents added,
 /// public comments. Entries are thin (ids, type, time, links): read the request for the
 /// rest. Poll with `after` = the last `next_cursor`: pages never skip or repeat an entry,
-/// even while transitions commit. An event appears once it is in the audit log (within a
-/// second).
+/// even while transitions commit. Read pages until `at_end`, then poll. An event appears
+/// once it is in the audit log (within a second). A cursor beyond the log's end is 422.
 #[utoipa::path(
     tag = "events",
     summary = "The event feed: what happened to the requests you may see, in order",
