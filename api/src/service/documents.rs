@@ -21,7 +21,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::storage::{LocalStore, PendingWrite, StoreError};
 use crate::workflow::uploads::{UploadParty, UploadRefusal};
-use crate::workflow::{self, DocumentKind};
+use crate::workflow::{self, DocumentKind, StepCode};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({"id": "01936f5e-0000-7000-8000-0000000000d1", "request_id": "01936f5e-0000-7000-8000-000000000001",
@@ -36,7 +36,7 @@ pub struct DocumentMeta {
     /// 1 for the first document of this kind on the request, then 2, 3, …
     pub kind_version: i32,
     /// The step that was current when it was uploaded.
-    pub step_code: String,
+    pub step_code: StepCode,
     /// The uploader's file name (metadata only).
     pub filename: String,
     /// Determined from the bytes, not the name.
@@ -56,7 +56,7 @@ impl From<document::Model> for DocumentMeta {
             request_id: d.request_id,
             kind: d.kind.0,
             kind_version: d.kind_version,
-            step_code: d.step_code.to_string(),
+            step_code: d.step_code.0,
             filename: d.filename,
             content_type: d.content_type,
             size: d.size,

@@ -18,7 +18,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::shared::page::{decode_cursor_bytes, encode_cursor_bytes};
 use crate::state::AppState;
-use crate::workflow::Visibility;
+use crate::workflow::{Status, StepCode, Visibility};
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -96,11 +96,9 @@ const ACTIONS: [&str; 14] = [
 pub struct FeedData {
     pub request_id: Uuid,
     /// The step the request is at after the event (or the step a warning is about).
-    #[schema(example = "follow_up")]
-    pub step: Option<String>,
+    pub step: Option<StepCode>,
     /// The request's status after the event.
-    #[schema(example = "in_progress")]
-    pub status: Option<String>,
+    pub status: Option<Status>,
     pub document_id: Option<Uuid>,
     pub comment_id: Option<Uuid>,
 }
@@ -254,8 +252,8 @@ fn entry(e: audit_event::Model) -> Option<FeedEvent> {
         timestamp: e.occurred_at,
         data: FeedData {
             request_id: e.object_id,
-            step: text(&d["to"]["step"]).or_else(|| text(&d["step"])),
-            status: text(&d["to"]["status"]),
+            step: text(&d["to"]["step"]).or_else(|| text(&d["step"])).and_then(|s| s.parse().ok()),
+            status: text(&d["to"]["status"]).and_then(|s| s.parse().ok()),
             document_id: id(&d["document_id"]),
             comment_id: id(&d["comment_id"]),
         },

@@ -214,20 +214,16 @@ pub async fn render(state: &AppState, caller: &Caller, id: Uuid, kind: RecordKin
                 .iter()
                 .filter_map(|e| Some(((e.details["from"]["step"].as_str()?.to_owned(), e.at), e)))
                 .collect();
+            let outcome_name = |o: crate::workflow::StepOutcome| o.as_str();
             for (n, step) in t.steps.iter().enumerate() {
-                let activity = step
-                    .step_code
-                    .parse()
-                    .ok()
-                    .and_then(|c| def.step(c))
-                    .map(|d| d.sop_activity.clone())
-                    .unwrap_or_else(|| step.label.clone());
+                let activity =
+                    def.step(step.step_code).map(|d| d.sop_activity.clone()).unwrap_or_else(|| step.label.clone());
                 let round = if step.round > 1 { format!(" (putaran {})", step.round) } else { String::new() };
                 s.heading(&format!("{}. {activity}{round}", n + 1));
                 s.field("Pelaksana", &role_name(&step.actor));
                 let done_by = step
                     .completed_at
-                    .and_then(|c| completions.get(&(step.step_code.clone(), c)))
+                    .and_then(|c| completions.get(&(step.step_code.to_string(), c)))
                     .map(|e| person(e))
                     .or_else(|| step.completed_by.as_ref().map(|p| p.full_name.clone()));
                 s.field("Diselesaikan oleh", done_by.as_deref().unwrap_or("—"));
@@ -240,8 +236,8 @@ pub async fn render(state: &AppState, caller: &Caller, id: Uuid, kind: RecordKin
                     SlaState::Overdue => "melewati batas",
                 };
                 s.field("Waktu kerja", &format!("{} — {sla}", working(step.working_seconds)));
-                if let Some(outcome) = &step.outcome {
-                    s.field("Hasil", outcome);
+                if let Some(outcome) = step.outcome {
+                    s.field("Hasil", outcome_name(outcome));
                 }
                 if let Some(note) = &step.note {
                     s.field("Catatan", note);

@@ -112,7 +112,6 @@ pub struct CurrentStep {
     pub due_at: DateTime<Utc>,
     /// The limit (equal to `due_at` unless the standard is a range like 1–2 days).
     pub limit_at: DateTime<Utc>,
-    #[schema(value_type = String, example = "on_time")]
     pub sla_state: SlaState,
     /// True while the request waits on the applicant: the office's clock is paused.
     pub paused: bool,

@@ -18,12 +18,12 @@ use crate::auth::Caller;
 use crate::calendar::{Due, SlaState};
 use crate::error::ApiResult;
 use crate::state::AppState;
-use crate::workflow::{ActingKind, Visibility};
+use crate::workflow::{ActingKind, StepCode, StepOutcome, Visibility};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StepRecord {
     pub id: Uuid,
-    pub step_code: String,
+    pub step_code: StepCode,
     pub label: String,
     /// 1, or the build/test round after failed tests.
     pub round: i32,
@@ -38,7 +38,7 @@ pub struct StepRecord {
     pub completed_by: Option<PersonRef>,
     pub completed_by_client_id: Option<Uuid>,
     /// `completed`, `test_failed`, `rejected`, `withdrawn`; null while open.
-    pub outcome: Option<String>,
+    pub outcome: Option<StepOutcome>,
     /// Hidden (null) from the applicant when `note_visibility` is `internal`.
     pub note: Option<String>,
     pub note_visibility: Visibility,
@@ -48,7 +48,6 @@ pub struct StepRecord {
     pub working_seconds: i64,
     pub paused_seconds: i64,
     /// For an open step: its SLA state now; for a finished one: the state it finished in.
-    #[schema(value_type = String, example = "on_time")]
     pub sla_state: SlaState,
     pub documents: Vec<DocumentMeta>,
 }
@@ -160,7 +159,7 @@ pub async fn timeline(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<
                 completed_by: i.completed_by_user.and_then(|u| people.get(&u).cloned()),
                 completed_by_client_id: i.completed_by_client,
                 id: i.id,
-                step_code: i.step_code.to_string(),
+                step_code: i.step_code.0,
                 round: i.round,
                 actor: i.actor.to_string(),
                 time_standard: i.time_standard,
@@ -168,7 +167,7 @@ pub async fn timeline(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<
                 due_at: i.due_at,
                 limit_at: i.limit_at,
                 completed_at: i.completed_at,
-                outcome: i.outcome.map(|o| o.to_string()),
+                outcome: i.outcome.map(|o| o.0),
                 note: i.note.filter(|_| office || i.note_visibility.0 == Visibility::Public),
                 note_visibility: i.note_visibility.0,
                 paused_seconds: i.paused_seconds,

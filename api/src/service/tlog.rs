@@ -51,7 +51,24 @@ pub struct LogKeys {
     /// Checkpoints whose signature was checked once: size → (root, signed note). A signed
     /// note never changes, so the genuine one can be kept (an edited row is ignored).
     verified: std::sync::Arc<std::sync::Mutex<HashMap<u64, (Hash, String)>>>,
+    /// The upper nodes of the stored tree (see `NodeCache`).
+    nodes: std::sync::Arc<NodeCache>,
+    /// The latest checkpoint's size as last read, and when: proofs default to it.
+    latest: std::sync::Arc<std::sync::Mutex<Option<(u64, std::time::Instant)>>>,
 }
+
+/// A node of the stored tree never changes once written (a conflict fails the batch), so
+/// the upper ones — shared by every proof — are kept in memory; a proof then reads only
+/// the few nodes near its leaf. Bounded; every proof served is still checked against the
+/// signed root, so a wrong node could only make a proof refused, never wrong.
+#[derive(Default)]
+struct NodeCache(std::sync::Mutex<HashMap<(u32, u64), Hash>>);
+
+/// Nodes covering at least 2^4 leaves are cached, at most this many (about 5 MB).
+const CACHED_FROM_LEVEL: u32 = 4;
+const CACHE_MAX: usize = 65_536;
+/// How long a read of the latest checkpoint's size serves proofs.
+const LATEST_FOR: std::time::Duration = std::time::Duration::from_millis(250);
 
 #[derive(Default)]
 struct Trusted {
@@ -176,6 +193,8 @@ impl LogKeys {
             previous: prev,
             trusted: Default::default(),
             verified: Default::default(),
+            nodes: Default::default(),
+            latest: Default::default(),
         })
     }
 }
@@ -270,6 +289,60 @@ async fn over_stored<C: ConnectionTrait, T, E>(
     let wanted = recorder.0.into_inner();
     let nodes = load_nodes(db, &wanted).await?;
     Ok(f(&nodes))
+}
+
+/// `over_stored`, with the upper nodes from (and into) the cache.
+async fn over_cached<C: ConnectionTrait, T, E>(
+    db: &C,
+    cache: &NodeCache,
+    f: impl Fn(&dyn NodesDyn) -> Result<T, E>,
+) -> ApiResult<Result<T, E>> {
+    let recorder = Recorder(Default::default());
+    let _ = f(&recorder);
+    let wanted = recorder.0.into_inner();
+    let mut nodes = MemNodes::default();
+    let missing: Vec<(u32, u64)> = {
+        let held = cache.0.lock().unwrap_or_else(|p| p.into_inner());
+        wanted
+            .into_iter()
+            .filter(|key| match held.get(key) {
+                Some(h) => {
+                    nodes.0.insert(*key, *h);
+                    false
+                }
+                None => true,
+            })
+            .collect()
+    };
+    if !missing.is_empty() {
+        let loaded = load_nodes(db, &missing).await?;
+        let mut held = cache.0.lock().unwrap_or_else(|p| p.into_inner());
+        if held.len() + loaded.0.len() > CACHE_MAX {
+            held.clear();
+        }
+        for (key, h) in loaded.0 {
+            if key.0 >= CACHED_FROM_LEVEL {
+                held.insert(key, h);
+            }
+            nodes.0.insert(key, h);
+        }
+    }
+    Ok(f(&nodes))
+}
+
+/// The latest checkpoint's size, read at most every `LATEST_FOR` (or again when `need` is
+/// not below it: an event just logged).
+async fn latest_size<C: ConnectionTrait>(db: &C, keys: &LogKeys, need: u64) -> ApiResult<u64> {
+    let held = *keys.latest.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((size, at)) = held
+        && at.elapsed() < LATEST_FOR
+        && need < size
+    {
+        return Ok(size);
+    }
+    let size = latest_checkpoint(db).await?.ok_or_else(|| ApiError::Conflict("no checkpoint yet".into()))?.size as u64;
+    *keys.latest.lock().unwrap_or_else(|p| p.into_inner()) = Some((size, std::time::Instant::now()));
+    Ok(size)
 }
 
 /// `Nodes` as a trait object (the domain's functions take `impl Nodes`).
@@ -499,16 +572,16 @@ pub async fn inclusion<C: ConnectionTrait>(
         .leaf_index
         .ok_or_else(|| ApiError::Conflict("the event is not in the log yet; try again in a few seconds".into()))?
         as u64;
-    let latest = latest_checkpoint(db).await?.ok_or_else(|| ApiError::Conflict("no checkpoint yet".into()))?;
-    let size = size.unwrap_or(latest.size as u64);
-    if size > latest.size as u64 {
-        return Err(ApiError::invalid("size", format!("the latest checkpoint is of size {}", latest.size)));
+    let latest = latest_size(db, keys, size.unwrap_or(index)).await?;
+    let size = size.unwrap_or(latest);
+    if size > latest {
+        return Err(ApiError::invalid("size", format!("the latest checkpoint is of size {latest}")));
     }
     if index >= size {
         return Err(ApiError::invalid("size", format!("the event's index {index} is not below {size}")));
     }
     let (root, note) = signed_checkpoint(db, keys, size).await?;
-    let proof = over_stored(db, |n| tlog::inclusion_proof(&n, index, size))
+    let proof = over_cached(db, &keys.nodes, |n| tlog::inclusion_proof(&n, index, size))
         .await?
         .map_err(|e| ApiError::internal(e.to_string()))?;
     let leaf = e.leaf_hash.as_deref().and_then(unhex32).ok_or_else(|| alarm("a logged event has no leaf hash"))?;
@@ -582,7 +655,7 @@ pub async fn consistency<C: ConnectionTrait>(
     }
     let (from_root, _) = signed_checkpoint(db, keys, from).await?;
     let (to_root, _) = signed_checkpoint(db, keys, to).await?;
-    let proof = over_stored(db, |n| tlog::consistency_proof(&n, from, to))
+    let proof = over_cached(db, &keys.nodes, |n| tlog::consistency_proof(&n, from, to))
         .await?
         .map_err(|e| ApiError::internal(e.to_string()))?;
     if !tlog::verify_consistency(from, to, &from_root, &to_root, &proof) {
