@@ -202,8 +202,53 @@ pub fn finish(collected: Doc) -> Doc {
             }
         }
     }
+    add_links(&mut doc);
     prune_unused_schemas(&mut doc);
     doc
+}
+
+/// OpenAPI links from what creates a resource to what acts on it, so that clients and
+/// schemathesis's stateful phase can chain the calls: a new request to every
+/// `/requests/{id}/…` operation (its transitions included), an upload to the document's
+/// reads, a new API client to its reads, rotation and revocation.
+fn add_links(doc: &mut Doc) {
+    const CHAINS: [(&str, &str, &str); 3] = [
+        ("/api/v1/requests", "201", "/api/v1/requests/{id}"),
+        ("/api/v1/requests/{id}/documents", "201", "/api/v1/documents/{id}"),
+        ("/api/v1/api-clients", "201", "/api/v1/api-clients/{id}"),
+    ];
+    for (source, status, prefix) in CHAINS {
+        let targets: Vec<(String, String)> = doc
+            .paths
+            .paths
+            .iter()
+            .filter(|(path, _)| *path == prefix || path.starts_with(&format!("{prefix}/")))
+            .flat_map(|(path, item)| {
+                [&item.get, &item.post, &item.put, &item.patch, &item.delete]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|op| op.operation_id.clone().map(|id| (id, path.clone())))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let Some(RefOr::T(response)) = doc
+            .paths
+            .paths
+            .get_mut(source)
+            .and_then(|item| item.post.as_mut())
+            .and_then(|op| op.responses.responses.get_mut(status))
+        else {
+            panic!("{source}: no POST with a {status} response to link from");
+        };
+        for (operation_id, path) in targets {
+            let link = utoipa::openapi::link::LinkBuilder::new()
+                .operation_id(operation_id.clone())
+                .parameter("id", "$response.body#/id")
+                .description(format!("The `id` of the created resource, for {path}"))
+                .build();
+            response.links.insert(operation_id, RefOr::T(link));
+        }
+    }
 }
 
 /// Schemas nothing refers to (a generic page's item type that utoipa also registered on
