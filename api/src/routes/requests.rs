@@ -214,11 +214,18 @@ async fn get_dossier(
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/x-tar")
-        .insert_header(("Content-Disposition", format!("attachment; filename=\"dossier-{id}.tar\"")))
-        .insert_header(("Cache-Control", "no-store"))
-        .body(tar))
+    Ok(made_file("application/x-tar", "attachment", &format!("dossier-{id}.tar")).body(tar))
+}
+
+/// A file made for this caller (a bundle, a record): named, and never cached on the way.
+/// The names are ours (ids and registration numbers), so they need no escaping.
+fn made_file(content_type: &str, disposition: &str, filename: &str) -> actix_web::HttpResponseBuilder {
+    let mut response = HttpResponse::Ok();
+    response
+        .content_type(content_type)
+        .insert_header(("Content-Disposition", format!("{disposition}; filename=\"{filename}\"")))
+        .insert_header(("Cache-Control", "no-store"));
+    response
 }
 
 /// Anyone who may see the request (the applicant's copy has no internal note). In
@@ -248,11 +255,8 @@ async fn get_record(
     let (id, kind) = path.into_inner();
     let (pdf, filename) = crate::service::records::render(&state, &who, id, kind).await?;
     let signature = crate::signer::sign_record(&state.audit_keys, &pdf);
-    Ok(HttpResponse::Ok()
-        .content_type("application/pdf")
+    Ok(made_file("application/pdf", "inline", &filename)
         .insert_header(("Jembatan-Record-Signature", signature))
-        .insert_header(("Content-Disposition", format!("inline; filename=\"{filename}\"")))
-        .insert_header(("Cache-Control", "no-store"))
         .body(pdf))
 }
 
@@ -284,9 +288,5 @@ async fn sign_record(
 ) -> ApiResult<HttpResponse> {
     let (id, kind) = path.into_inner();
     let (pdf, filename) = crate::service::records::sign_with_bsre(&state, &who, id, kind, body.0).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/pdf")
-        .insert_header(("Content-Disposition", format!("attachment; filename=\"{filename}\"")))
-        .insert_header(("Cache-Control", "no-store"))
-        .body(pdf))
+    Ok(made_file("application/pdf", "attachment", &filename).body(pdf))
 }

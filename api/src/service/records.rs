@@ -15,7 +15,6 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::timeline::{self, Timeline, TimelineEvent};
-use super::workflows;
 use crate::auth::Caller;
 use crate::calendar::SlaState;
 use crate::error::{ApiError, ApiResult};
@@ -135,9 +134,7 @@ fn person(e: &TimelineEvent) -> String {
 /// record yet, or its event is not in the signed log yet (under a second).
 #[tracing::instrument(level = "debug", skip_all, fields(id = %id, kind = kind.file_stem()))]
 pub async fn render(state: &AppState, caller: &Caller, id: Uuid, kind: RecordKind) -> ApiResult<(Vec<u8>, String)> {
-    let model = super::requests::load_visible(&state.db, caller, id).await?;
-    let t = timeline::timeline(state, caller, id).await?;
-    let def = workflows::by_id(&state.db, model.definition_id).await?.definition;
+    let (t, def) = timeline::with_definition(state, caller, id).await?;
     let org = organization::Entity::find_by_id(t.request.organization_id).one(&state.db).await?;
     let applicant = org.map(|o| format!("{} ({})", o.name, o.code)).unwrap_or_default();
     let anchor = anchor(&t, kind)?;

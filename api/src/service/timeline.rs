@@ -92,6 +92,15 @@ pub struct Timeline {
 
 #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn timeline(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Timeline> {
+    Ok(with_definition(state, caller, id).await?.0)
+}
+
+/// The timeline and the definition the request follows (the printed records need both).
+pub(crate) async fn with_definition(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+) -> ApiResult<(Timeline, crate::workflow::WorkflowDefinition)> {
     let r = requests::load_visible(&state.db, caller, id).await?;
     let def = workflows::by_id(&state.db, r.definition_id).await?.definition;
     let now = state.now();
@@ -191,7 +200,7 @@ pub async fn timeline(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<
             event_id: e.id,
         })
         .collect();
-    Ok(Timeline { request: requests::view(&r, &def, now), steps, events })
+    Ok((Timeline { request: requests::view(&r, &def, now), steps, events }, def))
 }
 
 /// An event that is internal as a whole (an internal comment).

@@ -278,27 +278,19 @@ impl Nodes for Recorder {
     }
 }
 
-/// Runs `f` over the stored tree, loading just the nodes it reads.
+/// Runs `f` over the stored tree, loading just the nodes it reads; with a cache, the upper
+/// nodes come from (and go into) it. Without one (exports), every node is read as stored.
 async fn over_stored<C: ConnectionTrait, T, E>(
     db: &C,
+    cache: Option<&NodeCache>,
     f: impl Fn(&dyn NodesDyn) -> Result<T, E>,
 ) -> ApiResult<Result<T, E>> {
     let recorder = Recorder(Default::default());
     let _ = f(&recorder);
     let wanted = recorder.0.into_inner();
-    let nodes = load_nodes(db, &wanted).await?;
-    Ok(f(&nodes))
-}
-
-/// `over_stored`, with the upper nodes from (and into) the cache.
-async fn over_cached<C: ConnectionTrait, T, E>(
-    db: &C,
-    cache: &NodeCache,
-    f: impl Fn(&dyn NodesDyn) -> Result<T, E>,
-) -> ApiResult<Result<T, E>> {
-    let recorder = Recorder(Default::default());
-    let _ = f(&recorder);
-    let wanted = recorder.0.into_inner();
+    let Some(cache) = cache else {
+        return Ok(f(&load_nodes(db, &wanted).await?));
+    };
     let mut nodes = MemNodes::default();
     let missing: Vec<(u32, u64)> = {
         let held = cache.0.lock().unwrap_or_else(|p| p.into_inner());
@@ -593,7 +585,7 @@ pub async fn inclusion<C: ConnectionTrait>(
         return Err(ApiError::invalid("size", format!("the event's index {index} is not below {size}")));
     }
     let (root, note) = signed_checkpoint(db, keys, size).await?;
-    let proof = over_cached(db, &keys.nodes, |n| tlog::inclusion_proof(&n, index, size))
+    let proof = over_stored(db, Some(&keys.nodes), |n| tlog::inclusion_proof(&n, index, size))
         .await?
         .map_err(|e| ApiError::internal(e.to_string()))?;
     let leaf = e.leaf_hash.as_deref().and_then(unhex32).ok_or_else(|| alarm("a logged event has no leaf hash"))?;
@@ -667,7 +659,7 @@ pub async fn consistency<C: ConnectionTrait>(
     }
     let (from_root, _) = signed_checkpoint(db, keys, from).await?;
     let (to_root, _) = signed_checkpoint(db, keys, to).await?;
-    let proof = over_cached(db, &keys.nodes, |n| tlog::consistency_proof(&n, from, to))
+    let proof = over_stored(db, Some(&keys.nodes), |n| tlog::consistency_proof(&n, from, to))
         .await?
         .map_err(|e| ApiError::internal(e.to_string()))?;
     if !tlog::verify_consistency(from, to, &from_root, &to_root, &proof) {
@@ -836,7 +828,7 @@ pub(crate) async fn export_proofs<C: ConnectionTrait>(
     from: &[u64],
     size: u64,
 ) -> ApiResult<(Vec<Vec<Hash>>, Vec<Vec<Hash>>)> {
-    let computed = over_stored(db, |n| {
+    let computed = over_stored(db, None, |n| {
         let inclusion = indexes.iter().map(|&i| tlog::inclusion_proof(&n, i, size)).collect::<Result<Vec<_>, _>>()?;
         let consistency = from.iter().map(|&m| tlog::consistency_proof(&n, m, size)).collect::<Result<Vec<_>, _>>()?;
         Ok::<_, tlog::ProofError>((inclusion, consistency))
