@@ -37,6 +37,7 @@ the `access_token`.",
         (name = "reports", description = "Oversight reports: SLA compliance and the register's summary (admin, auditor, heads)"),
         (name = "audit", description = "The audit trail as a signed transparency log: checkpoints, proofs, verification"),
         (name = "events", description = "The event feed for agency systems that poll"),
+        (name = "webhooks", description = "Signed calls to agency systems when something happens (Standard Webhooks 1.0)"),
         (name = "operations", description = "Health checks")
     )
 )]
@@ -212,10 +213,11 @@ pub fn finish(collected: Doc) -> Doc {
 /// `/requests/{id}/…` operation (its transitions included), an upload to the document's
 /// reads, a new API client to its reads, rotation and revocation.
 fn add_links(doc: &mut Doc) {
-    const CHAINS: [(&str, &str, &str); 3] = [
+    const CHAINS: [(&str, &str, &str); 4] = [
         ("/api/v1/requests", "201", "/api/v1/requests/{id}"),
         ("/api/v1/requests/{id}/documents", "201", "/api/v1/documents/{id}"),
         ("/api/v1/api-clients", "201", "/api/v1/api-clients/{id}"),
+        ("/api/v1/webhooks", "201", "/api/v1/webhooks/{id}"),
     ];
     for (source, status, prefix) in CHAINS {
         let targets: Vec<(String, String)> = doc

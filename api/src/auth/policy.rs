@@ -98,3 +98,13 @@ role_policy!(
     [Role::Admin, Role::Auditor, Role::HeadOfDivision, Role::HeadOfAgency],
     users_only = true
 );
+
+/// Webhook endpoints: an admin (any), or an agency's applicant — a person or its system —
+/// for its own organization (the service narrows to that).
+pub struct WebhookManager;
+impl Policy for WebhookManager {
+    const DESCRIPTION: &'static str = "admin, or an applicant (user or API client) for their own organization";
+    fn allows(c: &Caller) -> bool {
+        (c.kind == CallerKind::User && c.has(Role::Admin)) || c.has(Role::Applicant)
+    }
+}
