@@ -172,8 +172,10 @@ pub struct SlaRow {
     /// The step's number in the current definition (null for a step it no longer has).
     pub step_order: Option<u16>,
     pub label: String,
-    /// `role:<role>` or `team`, from the current definition.
-    pub actor: String,
+    /// Who acts (`{"role": …}` or `"team"`), from the current definition; null for a step
+    /// it no longer has.
+    #[schema(value_type = Option<crate::workflow::Actor>)]
+    pub actor: Option<crate::workflow::Actor>,
     /// The standard in the current definition, e.g. `15m`, `1-2d`.
     pub time_standard: String,
     /// Steps completed in the period.
@@ -247,7 +249,7 @@ pub fn sla_csv(report: &SlaReport) -> String {
             r.step_code.clone(),
             opt(r.step_order),
             r.label.clone(),
-            r.actor.clone(),
+            r.actor.map(|a| crate::workflow::CurrentActor::from(a).to_string()).unwrap_or_default(),
             r.time_standard.clone(),
             r.completed.to_string(),
             opt(r.spread.median_working_seconds),
@@ -479,7 +481,11 @@ pub async fn sla(state: &AppState, f: &ReportFilter) -> ApiResult<SlaReport> {
             .map(|(_, code)| code.clone())
             .collect();
         gone.sort();
-        let mut take = |code: String, order: Option<u16>, label: String, actor: String, standard: String| {
+        let mut take = |code: String,
+                        order: Option<u16>,
+                        label: String,
+                        actor: Option<crate::workflow::Actor>,
+                        standard: String| {
             let acc = groups.remove(&(flow.as_str().to_owned(), code.clone())).unwrap_or_default();
             SlaRow {
                 flow,
@@ -499,17 +505,16 @@ pub async fn sla(state: &AppState, f: &ReportFilter) -> ApiResult<SlaReport> {
             }
         };
         for step in &def.steps {
-            let actor = crate::workflow::CurrentActor::from(step.actor).to_string();
             rows.push(take(
                 step.code.as_str().into(),
                 Some(step.order),
                 step.label.clone(),
-                actor,
+                Some(step.actor),
                 step.time_standard.to_string(),
             ));
         }
         for code in gone {
-            rows.push(take(code, None, String::new(), String::new(), String::new()));
+            rows.push(take(code, None, String::new(), None, String::new()));
         }
     }
     Ok(SlaReport {
