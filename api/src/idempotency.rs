@@ -38,7 +38,12 @@ pub const TTL_HOURS: i64 = 24;
 /// Routes where the key is ignored: sign-in and sessions.
 const IGNORED: &[&str] = &["/api/v1/auth/"];
 /// Routes whose response carries a secret: a key is refused before anything happens.
-const REFUSED: &[&str] = &["/api/v1/api-clients", "/api/v1/api-clients/{id}/rotate"];
+const REFUSED: &[&str] = &[
+    "/api/v1/api-clients",
+    "/api/v1/api-clients/{id}/rotate",
+    "/api/v1/webhooks",
+    "/api/v1/webhooks/{id}/rotate-secret",
+];
 
 enum Scope {
     Stored,

@@ -29,6 +29,11 @@ pub fn spawn_idempotency_purge(state: web::Data<AppState>) -> tokio::task::JoinH
                 Ok(n) => tracing::info!(deleted = n, "expired idempotency keys deleted"),
                 Err(e) => tracing::warn!(error = %e, "could not delete expired idempotency keys; retried next time"),
             }
+            match super::webhooks::purge(&state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "old webhook deliveries deleted"),
+                Err(e) => tracing::warn!(error = %e, "could not delete old webhook deliveries; retried next time"),
+            }
         }
     })
 }

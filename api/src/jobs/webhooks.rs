@@ -10,13 +10,18 @@
 //! nothing for webhooks.
 //!
 //! **Delivery.** Like the mailer: each due delivery is claimed (compare-and-set on its
-//! attempt count, a lease ahead), then sent with no transaction held: Standard Webhooks
-//! headers, 10 s timeout, no redirects, no proxy, at most 1 KiB of the answer read, to
+//! attempt count, a lease ahead, only while its endpoint is enabled), then sent with no
+//! transaction held: Standard Webhooks headers, 10 s for the call (15 s with the
+//! address check), no redirects, no proxy, at most 1 KiB of the answer read, to
 //! addresses the SSRF guard approved at this very connection. 2xx: delivered. 410: the
 //! endpoint is disabled. Anything else is retried on the schedule below (about 3 days),
-//! a 429 or 503's `Retry-After` honoured; when the last attempt fails the endpoint is
+//! a 429 or 503's `Retry-After` honoured. A message whose last attempt fails is given
+//! up; if the endpoint has not answered 2xx to anything for two days by then, it is
 //! disabled and its owner mailed. At-least-once: a replica that dies after sending but
 //! before recording sends again; receivers deduplicate on `webhook-id`.
+//!
+//! Fairness: a run takes at most `PER_ENDPOINT` deliveries of one endpoint, so a slow or
+//! flooded receiver of one agency cannot hold up the others'.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -34,6 +39,23 @@ use crate::service::feed;
 use crate::service::webhooks::{self, guard, signature};
 use crate::state::AppState;
 
+/// How long a delivered or given-up message stays in its endpoint's log.
+pub const LOG_DAYS: i64 = 30;
+
+/// Deletes deliveries finished more than `LOG_DAYS` ago (the audit log keeps the events).
+pub async fn purge(state: &AppState) -> ApiResult<u64> {
+    let before = state.now() - chrono::Duration::days(LOG_DAYS);
+    let res = webhook_delivery::Entity::delete_many()
+        .filter(
+            sea_orm::Condition::any()
+                .add(webhook_delivery::Column::DeliveredAt.lt(before))
+                .add(webhook_delivery::Column::FailedAt.lt(before)),
+        )
+        .exec(&state.db)
+        .await?;
+    Ok(res.rows_affected)
+}
+
 /// Seconds to wait after attempt n (1-based) failed: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h,
 /// 14 h, 20 h, 20 h — ten attempts over about three days (Standard Webhooks' schedule,
 /// stretched).
@@ -42,8 +64,12 @@ pub const MAX_ATTEMPTS: i32 = SCHEDULE.len() as i32 + 1;
 /// How long a claim keeps other replicas off a delivery being sent (> timeout).
 const LEASE_SECS: i64 = 60;
 /// Deliveries looked at per run, and sent at once.
-const BATCH: u64 = 100;
+const BATCH: usize = 100;
+const PER_ENDPOINT: usize = 2;
 const PARALLEL: usize = 8;
+/// A message that exhausts its attempts disables its endpoint only if nothing reached
+/// the endpoint for this long (one message a receiver refuses must not).
+const FAILING_FOR_HOURS: i64 = 48;
 /// Log events fanned out per transaction.
 const FANOUT_BATCH: u64 = 500;
 /// What is read of a receiver's answer (for the delivery log).
@@ -68,7 +94,9 @@ pub fn client(guard: guard::Guard) -> reqwest::Client {
         .user_agent(concat!("Jembatan-Webhooks/", env!("CARGO_PKG_VERSION")))
         .dns_resolver(std::sync::Arc::new(guard::GuardedResolver(guard)))
         .build()
-        .unwrap_or_default()
+        // Never fall back to a default client: it would follow redirects and proxies and
+        // resolve without the guard.
+        .expect("the webhook HTTP client builds")
 }
 
 pub fn spawn(state: web::Data<AppState>) -> tokio::task::JoinHandle<()> {
@@ -96,11 +124,19 @@ pub fn spawn(state: web::Data<AppState>) -> tokio::task::JoinHandle<()> {
 
 pub async fn run(state: &AppState, http: &reqwest::Client) -> ApiResult<Report> {
     let mut report = Report::default();
+    // A failing fan-out (one bad event, a busy database) must not stop deliveries.
     loop {
-        let (queued, more) = fan_out(state).await?;
-        report.queued += queued;
-        if !more {
-            break;
+        match fan_out(state).await {
+            Ok((queued, more)) => {
+                report.queued += queued;
+                if !more {
+                    break;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "webhook fan-out failed; retried next time");
+                break;
+            }
         }
     }
     deliver_due(state, http, &mut report).await?;
@@ -109,6 +145,21 @@ pub async fn run(state: &AppState, http: &reqwest::Client) -> ApiResult<Report> 
 
 /// Queues the deliveries of the next events in the log; `(queued, more to read)`.
 pub async fn fan_out(state: &AppState) -> ApiResult<(u64, bool)> {
+    // A read first: on SQLite the write transaction takes the database's write lock, which
+    // an idle tick must not.
+    let Some(position) = webhook_fanout::Entity::find_by_id("events").one(&state.db).await?.map(|r| r.position) else {
+        return Ok((0, false));
+    };
+    let newer = audit_event::Entity::find()
+        .select_only()
+        .column(audit_event::Column::Id)
+        .filter(audit_event::Column::LeafIndex.gt(position))
+        .into_tuple::<Uuid>()
+        .one(&state.db)
+        .await?;
+    if newer.is_none() {
+        return Ok((0, false));
+    }
     let txn = crate::db::begin_write(&state.db).await?;
     let Some(position) = webhook_fanout::Entity::find_by_id("events").one(&txn).await?.map(|r| r.position) else {
         return Ok((0, false));
@@ -123,8 +174,8 @@ pub async fn fan_out(state: &AppState) -> ApiResult<(u64, bool)> {
         return Ok((0, false));
     };
     let more = events.len() as u64 == FANOUT_BATCH;
-    let endpoints =
-        webhook_endpoint::Entity::find().filter(webhook_endpoint::Column::Enabled.eq(true)).all(&txn).await?;
+    let enabled = webhook_endpoint::Entity::find().filter(webhook_endpoint::Column::Enabled.eq(true)).all(&txn).await?;
+    let endpoints = in_standing(&txn, enabled).await?;
     let mut queued = Vec::new();
     if !endpoints.is_empty() {
         let entries: Vec<feed::FeedEvent> = events.into_iter().filter_map(feed::entry).collect();
@@ -171,6 +222,57 @@ pub async fn fan_out(state: &AppState) -> ApiResult<(u64, bool)> {
     Ok((n, more))
 }
 
+/// The endpoints whose owners still stand: the organization active, and whoever
+/// registered it still active (a revoked API client's or a deactivated person's endpoint
+/// hears nothing more).
+async fn in_standing<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    endpoints: Vec<webhook_endpoint::Model>,
+) -> ApiResult<Vec<webhook_endpoint::Model>> {
+    if endpoints.is_empty() {
+        return Ok(endpoints);
+    }
+    let orgs: HashSet<Uuid> = endpoints.iter().filter_map(|e| e.organization_id).collect();
+    let active_orgs: HashSet<Uuid> = entity::organization::Entity::find()
+        .select_only()
+        .column(entity::organization::Column::Id)
+        .filter(entity::organization::Column::Id.is_in(orgs))
+        .filter(entity::organization::Column::Active.eq(true))
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let users: HashSet<Uuid> = endpoints.iter().filter_map(|e| e.created_by_user_id).collect();
+    let active_users: HashSet<Uuid> = entity::user::Entity::find()
+        .select_only()
+        .column(entity::user::Column::Id)
+        .filter(entity::user::Column::Id.is_in(users))
+        .filter(entity::user::Column::Active.eq(true))
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let clients: HashSet<Uuid> = endpoints.iter().filter_map(|e| e.created_by_client_id).collect();
+    let active_clients: HashSet<Uuid> = entity::api_client::Entity::find()
+        .select_only()
+        .column(entity::api_client::Column::Id)
+        .filter(entity::api_client::Column::Id.is_in(clients))
+        .filter(entity::api_client::Column::Active.eq(true))
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(endpoints
+        .into_iter()
+        .filter(|e| e.organization_id.is_none_or(|o| active_orgs.contains(&o)))
+        .filter(|e| e.created_by_user_id.is_none_or(|u| active_users.contains(&u)))
+        .filter(|e| e.created_by_client_id.is_none_or(|c| active_clients.contains(&c)))
+        .collect())
+}
+
 async fn deliver_due(state: &AppState, http: &reqwest::Client, report: &mut Report) -> ApiResult<()> {
     let now = state.now();
     let due = webhook_delivery::Entity::find()
@@ -187,9 +289,20 @@ async fn deliver_due(state: &AppState, http: &reqwest::Client, report: &mut Repo
             ),
         )
         .order_by_asc(webhook_delivery::Column::NextAttemptAt)
-        .limit(BATCH)
+        .limit(BATCH as u64 * 5)
         .all(&state.db)
         .await?;
+    // At most PER_ENDPOINT of one endpoint per run.
+    let mut taken: HashMap<Uuid, usize> = HashMap::new();
+    let due: Vec<webhook_delivery::Model> = due
+        .into_iter()
+        .filter(|d| {
+            let n = taken.entry(d.endpoint_id).or_default();
+            *n += 1;
+            *n <= PER_ENDPOINT
+        })
+        .take(BATCH)
+        .collect();
     if due.is_empty() {
         return Ok(());
     }
@@ -254,13 +367,27 @@ async fn attempt(
         .filter(webhook_delivery::Column::Attempts.eq(d.attempts))
         .filter(webhook_delivery::Column::DeliveredAt.is_null())
         .filter(webhook_delivery::Column::FailedAt.is_null())
+        // Not for an endpoint disabled (or removed) since the run began.
+        .filter(
+            Expr::col(webhook_delivery::Column::EndpointId).in_subquery(
+                Query::select()
+                    .column(webhook_endpoint::Column::Id)
+                    .from(webhook_endpoint::Entity)
+                    .and_where(webhook_endpoint::Column::Enabled.eq(true))
+                    .to_owned(),
+            ),
+        )
         .exec(&state.db)
         .await?;
     if claimed.rows_affected != 1 {
         return Ok(None);
     }
     let attempt = d.attempts + 1;
-    let answer = send(state, http, endpoint, &d, now).await;
+    // The address check and the call together (the check's lookup has its own 5 s).
+    let answer = match tokio::time::timeout(Duration::from_secs(15), send(state, http, endpoint, &d, now)).await {
+        Ok(a) => a,
+        Err(_) => Answer { status: None, retry_after: None, error: Some("timed out".into()) },
+    };
     let done = state.now();
     let mut am = webhook_delivery::ActiveModel {
         last_attempt_at: Set(Some(now)),
@@ -282,7 +409,23 @@ async fn attempt(
         Outcome::Retried
     };
     let txn = crate::db::begin_write(&state.db).await?;
-    webhook_delivery::Entity::update_many().set(am).filter(webhook_delivery::Column::Id.eq(d.id)).exec(&txn).await?;
+    // Only over our own claim: a replica whose lease ran out does not overwrite a newer
+    // attempt's result.
+    let recorded = webhook_delivery::Entity::update_many()
+        .set(am)
+        .filter(webhook_delivery::Column::Id.eq(d.id))
+        .filter(webhook_delivery::Column::Attempts.eq(attempt))
+        .exec(&txn)
+        .await?;
+    if recorded.rows_affected != 1 {
+        return Ok(None);
+    }
+    // The endpoint as it is now, not as the run read it.
+    let Some(endpoint) = webhook_endpoint::Entity::find_by_id(endpoint.id).one(&txn).await? else {
+        txn.commit().await?;
+        return Ok(Some(outcome));
+    };
+    let endpoint = &endpoint;
     match outcome {
         Outcome::Delivered if endpoint.failing_since.is_some() => {
             webhook_endpoint::Entity::update_many()
@@ -302,8 +445,13 @@ async fn attempt(
                 .filter(webhook_endpoint::Column::FailingSince.is_null())
                 .exec(&txn)
                 .await?;
-            if matches!(outcome, Outcome::Failed) {
-                let reason = format!("{MAX_ATTEMPTS} attempts over about 3 days failed");
+            let failing_since = endpoint.failing_since.unwrap_or(done);
+            if matches!(outcome, Outcome::Failed) && done - failing_since >= chrono::Duration::hours(FAILING_FOR_HOURS)
+            {
+                let reason = format!(
+                    "a message failed {MAX_ATTEMPTS} attempts over about 3 days, and nothing reached the endpoint for {} days",
+                    (done - failing_since).num_days()
+                );
                 disable(&txn, state, endpoint, done, &reason).await?;
             }
         }
@@ -320,15 +468,13 @@ async fn send(
     now: DateTime<Utc>,
 ) -> Answer {
     let failed = |e: String| Answer { status: None, retry_after: None, error: Some(e) };
-    // The address again, as at registration: a literal IP is not resolved by reqwest, and
-    // an operator may have narrowed JEMBATAN_WEBHOOK_ALLOW_CIDRS since.
-    let url = match guard::parse(&endpoint.url) {
-        Ok(u) => u,
+    // The address again, as at registration (form, scheme, port, where it resolves): a
+    // literal IP is not resolved by reqwest, a name may point elsewhere now, and an
+    // operator may have narrowed JEMBATAN_WEBHOOK_ALLOW_CIDRS since.
+    let guard::Checked { url, listed } = match webhooks::guard(state).check(&endpoint.url).await {
+        Ok(c) => c,
         Err(e) => return failed(format!("the address {e}")),
     };
-    if let Err(e) = webhooks::guard(state).resolve(&url).await {
-        return failed(format!("the address {e}"));
-    }
     let mut secrets = vec![endpoint.secret.as_str()];
     if let (Some(old), Some(until)) = (&endpoint.previous_secret, endpoint.previous_secret_until)
         && until > now
@@ -362,10 +508,15 @@ async fn send(
         }
     }
     body.truncate(ANSWER_BYTES);
+    // The start of the answer helps an integrator see why; not from a host inside the
+    // operator's network, whose pages are not for an agency to read through us.
     let error = (!status.is_success()).then(|| {
-        let text: String =
-            String::from_utf8_lossy(&body).chars().filter(|c| !c.is_control()).take(200).collect::<String>();
-        format!("{status}{}{}", if text.is_empty() { "" } else { ": " }, text.trim())
+        let text: String = if listed {
+            String::new()
+        } else {
+            String::from_utf8_lossy(&body).chars().filter(|c| !c.is_control()).take(200).collect::<String>()
+        };
+        format!("{status}{}{}", if text.trim().is_empty() { "" } else { ": " }, text.trim())
     });
     Answer { status: Some(status.as_u16()), retry_after, error }
 }
@@ -456,6 +607,33 @@ mod tests {
         assert_eq!(backoff_secs(2, 0.0), 270);
         assert_eq!(backoff_secs(2, 0.999_999), 330);
         assert_eq!(backoff_secs(99, 0.5), 72_000);
+    }
+
+    /// The delivery client resolves names through the guard: a name that resolves to
+    /// loopback is refused at connection time, whatever checked it before (DNS rebinding),
+    /// and nothing connects. With the address listed, the same call goes through.
+    #[tokio::test]
+    async fn the_delivery_client_connects_only_where_the_guard_allows() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((mut c, _)) = listener.accept().await {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut buf = [0u8; 4096];
+                let _ = c.read(&mut buf).await;
+                let _ = c.write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n").await;
+            }
+        });
+        let url = format!("http://localhost:{port}/x");
+        let refused = client(guard::Guard::default()).post(&url).send().await;
+        assert!(refused.is_err(), "{refused:?}");
+        assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 0, "a refused name was connected to");
+        let open = guard::Guard::new(vec!["127.0.0.1/32".parse().unwrap(), "::1/128".parse().unwrap()]);
+        let ok = client(open).post(&url).send().await.expect("listed: delivered");
+        assert_eq!(ok.status(), 204);
     }
 
     #[test]

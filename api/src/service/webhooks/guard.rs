@@ -56,6 +56,10 @@ fn refused_v6(ip: Ipv6Addr) -> Option<&'static str> {
     if let Some(v4) = ip.to_ipv4_mapped() {
         return refused_v4(v4);
     }
+    if s[0] == 0x0064 && s[1] == 0xff9b && s[2] == 1 {
+        // Local-use NAT64 (64:ff9b:1::/48): a network's own translator.
+        return Some("a local NAT64 address (64:ff9b:1::/48)");
+    }
     if s[0] == 0x0064 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
         // NAT64 (64:ff9b::/96): the gateway would connect to the embedded address.
         let v4 = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
@@ -71,8 +75,8 @@ fn refused_v6(ip: Ipv6Addr) -> Option<&'static str> {
     Some(match s[0] {
         _ if ip.is_unspecified() => "the unspecified address",
         _ if ip.is_loopback() => "a loopback address",
-        // ::/96, IPv4-compatible (deprecated), and the rest of ::/8 — never a public host.
-        0 if s[1..6] == [0, 0, 0, 0, 0] => "an IPv4-compatible address",
+        // ::/8 (IPv4-compatible, SIIT's ::ffff:0:0:0/96, and the rest): never a public host.
+        x if x & 0xff00 == 0 => "a reserved address (::/8)",
         0x0100 if s[1..4] == [0, 0, 0] => "a discard-only address (100::/64)",
         0x2001 if s[1] == 0x0db8 => "a documentation address (2001:db8::/32)",
         0x2001 if s[1] < 0x0200 => "an IETF protocol address (2001::/23)",
@@ -98,27 +102,42 @@ impl Guard {
         self.allowed.iter().any(|n| n.contains(&ip) || n.contains(&canonical))
     }
 
-    /// `Ok` when a webhook may be sent to `ip`.
+    /// `Ok` when a webhook may be sent to `ip`. The message names the kind of address,
+    /// not the address: a name's internal address is not for the caller to learn.
     pub fn permits(&self, ip: IpAddr) -> Result<(), String> {
         if self.listed(ip) {
             return Ok(());
         }
         match refused_range(ip) {
-            Some(why) => Err(format!("resolves to {ip}, {why}: webhooks are not sent there")),
+            Some(why) => Err(format!("resolves to {why}: webhooks are not sent there")),
             None => Ok(()),
         }
     }
 
     /// Checks a webhook address: its form, then every address its host resolves to now.
-    /// `http` only to addresses an operator listed (a network of their own); elsewhere
-    /// `https`, so the payload and signature are not readable on the way.
-    pub async fn check_url(&self, raw: &str) -> Result<Url, String> {
+    /// To addresses an operator listed (a network of their own): any port, `http` too.
+    /// Elsewhere `https` (the payload and signature are not readable on the way) on port
+    /// 443 or 8443 (the service is not a port scanner).
+    pub async fn check(&self, raw: &str) -> Result<Checked, String> {
         let url = parse(raw)?;
         let addrs = self.resolve(&url).await?;
-        if url.scheme() == "http" && !addrs.iter().all(|a| self.listed(a.ip())) {
-            return Err("must be https (http only to addresses listed in JEMBATAN_WEBHOOK_ALLOW_CIDRS)".into());
+        let listed = addrs.iter().all(|a| self.listed(a.ip()));
+        if !listed {
+            if url.scheme() != "https" {
+                return Err("must be https (http only to addresses listed in JEMBATAN_WEBHOOK_ALLOW_CIDRS)".into());
+            }
+            if !matches!(url.port_or_known_default(), Some(443 | 8443)) {
+                return Err(
+                    "must use port 443 or 8443 (others only to addresses listed in JEMBATAN_WEBHOOK_ALLOW_CIDRS)"
+                        .into(),
+                );
+            }
         }
-        Ok(url)
+        Ok(Checked { url, listed })
+    }
+
+    pub async fn check_url(&self, raw: &str) -> Result<Url, String> {
+        self.check(raw).await.map(|c| c.url)
     }
 
     /// Every address of the URL's host, each checked.
@@ -135,6 +154,13 @@ impl Guard {
         }
         Ok(addrs)
     }
+}
+
+/// An address that passed the guard.
+pub struct Checked {
+    pub url: Url,
+    /// Every address it resolves to is in the operator's list (inside their network).
+    pub listed: bool,
 }
 
 /// The form of a webhook address, before anything is resolved.
@@ -226,6 +252,9 @@ mod tests {
             "fe80::1",
             "ff02::1",
             "2001:db8::1",
+            "::ffff:0:7f00:1",
+            "::1:2:3",
+            "64:ff9b:1::a00:1",
         ] {
             assert!(refused(a), "{a} must be refused");
         }
@@ -273,6 +302,10 @@ mod tests {
         let g = Guard::new(vec!["127.0.0.1/32".parse().unwrap()]);
         assert!(g.check_url("http://127.0.0.1:9/hook").await.is_ok());
         assert!(g.check_url("http://[::1]:9/hook").await.unwrap_err().contains("loopback"));
+        // Public: https on 443 or 8443 only; an error never echoes a resolved address.
+        assert!(Guard::default().check_url("https://8.8.8.8:22/").await.unwrap_err().contains("443"));
+        assert!(Guard::default().check_url("https://8.8.8.8:8443/").await.is_ok());
+        assert!(!Guard::default().check_url("https://10.1.2.3/").await.unwrap_err().contains("10.1.2.3"));
         assert!(g.check_url("http://[::ffff:127.0.0.2]:9/").await.is_err());
         assert!(g.check_url("https://169.254.169.254/latest/meta-data").await.is_err());
         assert!(Guard::default().check_url("http://8.8.8.8/hook").await.unwrap_err().contains("https"));

@@ -39,7 +39,7 @@ pub enum DeliveryState {
     Pending,
     /// The receiver answered 2xx.
     Delivered,
-    /// Given up on: attempts exhausted (about 3 days), 410 Gone, or the endpoint removed.
+    /// Given up on: attempts exhausted (about 3 days) or 410 Gone.
     Failed,
 }
 
@@ -328,7 +328,8 @@ pub async fn create(
         "webhook_endpoint.created",
         "webhook_endpoint",
         model.id,
-        serde_json::json!({"url": model.url, "organization_id": model.organization_id, "event_types": model.event_types}),
+        serde_json::json!({"url": for_the_record(&model.url), "organization_id": model.organization_id,
+                           "event_types": model.event_types}),
     )
     .await?;
     txn.commit().await?;
@@ -388,7 +389,7 @@ pub async fn update(
     let mut am: webhook_endpoint::ActiveModel = current.clone().into();
     let mut changed = serde_json::Map::new();
     if let Some(u) = url {
-        changed.insert("url".into(), u.as_str().into());
+        changed.insert("url".into(), for_the_record(u.as_str()).into());
         am.url = Set(u.to_string());
     }
     if let Some(d) = description {
@@ -454,7 +455,7 @@ pub async fn delete(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<()
         "webhook_endpoint.deleted",
         "webhook_endpoint",
         id,
-        serde_json::json!({"url": current.url}),
+        serde_json::json!({"url": for_the_record(&current.url)}),
     )
     .await?;
     txn.commit().await?;
@@ -468,6 +469,14 @@ pub async fn rotate(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<We
     let secret = signature::new_secret();
     let txn = crate::db::begin_write(&state.db).await?;
     let current = find_for(&txn, caller, id).await?;
+    // A second rotation inside the overlap would stop the oldest secret at once, under
+    // a receiver that may still be on it.
+    if let Some(until) = current.previous_secret_until.filter(|u| *u > now) {
+        return Err(ApiError::Conflict(format!(
+            "the last rotation's old secret signs until {}; rotate again after that",
+            until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        )));
+    }
     let mut am: webhook_endpoint::ActiveModel = current.clone().into();
     am.previous_secret = Set(Some(current.secret.clone()));
     am.previous_secret_until = Set(Some(now + chrono::Duration::hours(ROTATION_OVERLAP_HOURS)));
@@ -530,6 +539,9 @@ pub async fn redeliver(state: &AppState, caller: &Caller, id: Uuid, delivery_id:
     if !endpoint.enabled {
         return Err(ApiError::Conflict("the endpoint is disabled; enable it first".into()));
     }
+    if pending(&txn, id, &old.message_id).await? {
+        return Err(ApiError::Conflict("this message is already waiting to be sent".into()));
+    }
     let model = queue(&txn, now, id, &old.message_id, &old.event_type, old.payload).await?;
     audit::append(
         &txn,
@@ -554,6 +566,9 @@ pub async fn ping(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Webh
     if !endpoint.enabled {
         return Err(ApiError::Conflict("the endpoint is disabled; enable it first".into()));
     }
+    if pending_ping(&txn, id).await? {
+        return Err(ApiError::Conflict("a ping to this endpoint is already waiting to be sent".into()));
+    }
     let message_id = Uuid::now_v7();
     let payload = serde_json::json!({
         "id": message_id,
@@ -565,6 +580,41 @@ pub async fn ping(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Webh
         queue(&txn, now, id, &message_id.to_string(), FeedEventType::WebhookPing.as_str(), payload.to_string()).await?;
     txn.commit().await?;
     Ok(model.into())
+}
+
+/// Whether a delivery of the message to the endpoint is still pending: a redelivery (or
+/// a ping) waits for it rather than piling up.
+async fn pending<C: ConnectionTrait>(db: &C, endpoint_id: Uuid, message_id: &str) -> ApiResult<bool> {
+    Ok(webhook_delivery::Entity::find()
+        .filter(webhook_delivery::Column::EndpointId.eq(endpoint_id))
+        .filter(webhook_delivery::Column::MessageId.eq(message_id))
+        .filter(webhook_delivery::Column::DeliveredAt.is_null())
+        .filter(webhook_delivery::Column::FailedAt.is_null())
+        .one(db)
+        .await?
+        .is_some())
+}
+
+async fn pending_ping<C: ConnectionTrait>(db: &C, endpoint_id: Uuid) -> ApiResult<bool> {
+    Ok(webhook_delivery::Entity::find()
+        .filter(webhook_delivery::Column::EndpointId.eq(endpoint_id))
+        .filter(webhook_delivery::Column::EventType.eq(FeedEventType::WebhookPing.as_str()))
+        .filter(webhook_delivery::Column::DeliveredAt.is_null())
+        .filter(webhook_delivery::Column::FailedAt.is_null())
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// An address as the audit log keeps it: without its query (which may carry a token).
+fn for_the_record(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) => {
+            u.set_query(None);
+            u.to_string()
+        }
+        Err(_) => String::new(),
+    }
 }
 
 /// Puts one message in the outbox, due now.
