@@ -205,6 +205,7 @@ pub fn finish(collected: Doc) -> Doc {
     }
     add_links(&mut doc);
     optional_bodies(&mut doc);
+    add_examples(&mut doc);
     prune_unused_schemas(&mut doc);
     doc
 }
@@ -213,6 +214,71 @@ pub fn finish(collected: Doc) -> Doc {
 /// schemathesis's stateful phase can chain the calls: a new request to every
 /// `/requests/{id}/…` operation (its transitions included), an upload to the document's
 /// reads, a new API client to its reads, rotation and revocation.
+/// Examples the schemas cannot carry themselves, made from real values so they cannot
+/// go stale: the 2025 SOP's definition (a revision starts from it), the regency's hours,
+/// and the main responses — a page of requests and a timeline.
+fn add_examples(doc: &mut Doc) {
+    use serde_json::json;
+    let request = serde_json::to_value(<crate::service::requests::RequestView as utoipa::PartialSchema>::schema())
+        .ok()
+        .and_then(|s| s.get("example").cloned())
+        .unwrap_or(json!({}));
+    let weekly = serde_json::to_value(crate::service::calendar::WeeklyHours::from(
+        &crate::calendar::WeeklySchedule::regency_default(),
+    ))
+    .unwrap_or_default();
+    let mut definition = serde_json::to_value(crate::workflow::sop_2025::external()).unwrap_or_default();
+    definition["version"] = json!(2);
+    let refresh = json!({"refresh_token": "Jx3n0bq1Vt5mV3yP0qzv5n6o3cM1kqZt1b7d8eR2s4w"});
+    let step = json!({
+        "id": "01936f5e-0000-7000-8000-0000000000e2", "step_code": "disposition",
+        "label": "Disposition by the head of division", "round": 1, "actor": {"role": "head_of_division"},
+        "time_standard": "15m", "started_at": "2026-11-23T01:30:00Z", "due_at": "2026-11-23T01:45:00Z",
+        "limit_at": "2026-11-23T01:45:00Z", "completed_at": "2026-11-23T01:40:00Z",
+        "completed_by": {"id": "01936f5e-0000-7000-8000-0000000000b1", "username": "kabid.aptika",
+                         "full_name": "Kepala Bidang Aptika"},
+        "completed_by_client_id": null, "outcome": "completed", "note": "Mohon ditindaklanjuti",
+        "note_visibility": "public", "working_seconds": 600, "paused_seconds": 0, "sla_state": "on_time",
+        "documents": []
+    });
+    let event = json!({
+        "seq": 12, "at": "2026-11-23T01:40:00Z", "action": "request.step_completed",
+        "actor": {"id": "01936f5e-0000-7000-8000-0000000000b1", "username": "kabid.aptika",
+                  "full_name": "Kepala Bidang Aptika"},
+        "actor_client_id": null, "acting_for": null, "acting_kind": null,
+        "details": {"from": {"step": "disposition", "status": "in_progress"}, "to": {"step": "follow_up", "status": "in_progress"}},
+        "event_id": "0193a1f0-6c00-7000-8000-0000000000e1", "hash": "",
+        "leaf_hash": "b5f0b7d0c1c5e3d7a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3", "leaf_index": 41
+    });
+    let set_body = |doc: &mut Doc, path: &str, example: serde_json::Value| {
+        let item = doc.paths.paths.get_mut(path).unwrap_or_else(|| panic!("{path}: no such path"));
+        for op in [&mut item.post, &mut item.put].into_iter().flatten() {
+            if let Some(RefOr::T(body)) = op.request_body.as_mut() {
+                for content in body.content.values_mut() {
+                    if let RefOr::T(c) = content {
+                        c.example = Some(example.clone());
+                    }
+                }
+            }
+        }
+    };
+    let set_ok = |doc: &mut Doc, path: &str, example: serde_json::Value| {
+        let item = doc.paths.paths.get_mut(path).unwrap_or_else(|| panic!("{path}: no such path"));
+        if let Some(RefOr::T(ok)) = item.get.as_mut().and_then(|op| op.responses.responses.get_mut("200"))
+            && let Some(RefOr::T(content)) = ok.content.get_mut("application/json")
+        {
+            content.example = Some(example);
+        }
+    };
+    set_body(doc, "/api/v1/auth/refresh", refresh.clone());
+    set_body(doc, "/api/v1/auth/logout", refresh);
+    set_body(doc, "/api/v1/calendar/weekly-schedule", json!({"hours": weekly, "version": 3}));
+    set_body(doc, "/api/v1/workflows/{key}/versions", definition);
+    set_body(doc, "/api/v1/requests/{id}/documents", json!({"kind": "request_letter", "file": "(the PDF's bytes)"}));
+    set_ok(doc, "/api/v1/requests", json!({"items": [request.clone()], "next_cursor": "AZNvXgAAcACAAAAAAAAAAQ"}));
+    set_ok(doc, "/api/v1/requests/{id}/timeline", json!({"request": request, "steps": [step], "events": [event]}));
+}
+
 /// Bodies described as optional are not required (a transition without a note takes no
 /// body at all).
 fn optional_bodies(doc: &mut Doc) {
@@ -459,6 +525,24 @@ mod tests {
             for (method, op) in item.as_object().unwrap() {
                 let schema = &op["responses"]["200"]["content"]["application/json"]["schema"];
                 assert_ne!(schema["type"], "array", "{method} {path} answers a bare array: make it a page");
+            }
+        }
+    }
+
+    /// Every request body has an example (on the body, or on its schema).
+    #[test]
+    fn every_request_body_has_an_example() {
+        let doc = serde_json::to_value(document()).unwrap();
+        let schema_of = |s: &serde_json::Value| match s["$ref"].as_str() {
+            Some(r) => doc["components"]["schemas"][r.rsplit('/').next().unwrap()].clone(),
+            None => s.clone(),
+        };
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                for (ct, c) in op["requestBody"]["content"].as_object().into_iter().flatten() {
+                    let has = c.get("example").is_some() || schema_of(&c["schema"]).get("example").is_some();
+                    assert!(has, "{method} {path} ({ct}): no example");
+                }
             }
         }
     }
