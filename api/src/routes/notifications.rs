@@ -25,7 +25,7 @@ pub struct NotificationQuery {
 }
 
 fn me(who: &crate::auth::Caller) -> ApiResult<Uuid> {
-    who.user_id().ok_or_else(|| ApiError::Forbidden("notifications are for people, not API clients".into()))
+    who.user_id().ok_or_else(|| ApiError::Forbidden(crate::msg!("notifications-not-for-clients")))
 }
 
 /// Any signed-in person: their own notifications, unread first, newest first within each.

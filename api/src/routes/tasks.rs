@@ -40,14 +40,15 @@ pub struct TaskQuery {
 async fn tasks(
     state: web::Data<AppState>,
     who: Authorized<SignedIn>,
+    lang: crate::i18n::Lang,
     q: web::Query<TaskQuery>,
 ) -> ApiResult<HttpResponse> {
     let limit = match q.limit {
         None => 50,
         Some(n) if (1..=100).contains(&n) => n,
-        Some(_) => return Err(crate::error::ApiError::invalid("limit", "must be between 1 and 100")),
+        Some(_) => return Err(crate::error::ApiError::invalid("limit", crate::msg!("limit-range", max = 100u32))),
     };
-    Ok(HttpResponse::Ok().json(svc::tasks(&state, &who, limit).await?))
+    Ok(HttpResponse::Ok().json(crate::i18n::Localize::localized(svc::tasks(&state, &who, limit).await?, lang)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -83,7 +84,7 @@ async fn integrations(
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
     if q.q.as_deref().is_some_and(|t| t.chars().count() > 100) {
-        return Err(ApiError::invalid("q", "must be at most 100 characters"));
+        return Err(ApiError::invalid("q", crate::msg!("text-at-most", max = 100u32)));
     }
     let f = CatalogueFilter { q: q.q, status: q.status, organization_id: q.organization_id };
     if super::reports::wants_csv(&req) {

@@ -131,10 +131,7 @@ impl ReportFilter {
             match parse_bound(s, end) {
                 Some(t) => Some(t),
                 None => {
-                    errors.insert(
-                        field.into(),
-                        vec![format!("`{s}` is neither a date (YYYY-MM-DD) nor an RFC 3339 instant")],
-                    );
+                    errors.insert(field.into(), vec![crate::msg!("report-bound", value = s)]);
                     None
                 }
             }
@@ -142,13 +139,12 @@ impl ReportFilter {
         let from = bound("from", from, false);
         let to = bound("to", to, true);
         if !errors.is_empty() {
-            let detail = errors.iter().map(|(f, m)| format!("{f}: {}", m.join("; "))).collect::<Vec<_>>().join(", ");
-            return Err(ApiError::BadRequest { detail, errors });
+            return Err(ApiError::BadRequest { detail: crate::i18n::Msg::Fields(errors.clone()), errors });
         }
         if let (Some(f), Some(t)) = (from, to)
             && f >= t
         {
-            return Err(ApiError::invalid("to", "must be after `from`"));
+            return Err(ApiError::invalid("to", crate::msg!("to-after-from")));
         }
         Ok(Self { from, to, flow, organization_id })
     }
