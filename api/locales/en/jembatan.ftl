@@ -225,6 +225,44 @@ status-withdrawn = Withdrawn
 status-completed = Completed
 status-cancelled = Cancelled
 
+## Notifications and mail (written in Indonesian, the office's language; English kept for when people choose a language)
+notice-unnumbered = (draft)
+notice-step = step { $order }: { $label }
+notice-reason = Reason: { $reason }
+notice-due = Target time: { $due }.
+notice-task-title = New task: { $number }
+notice-task-body = Request { $number } "{ $title }" awaits your action at { $step }.
+notice-team-added-title = Joined the Integration Team: { $number }
+notice-team-added-body = You were added to the Integration Team of request { $number } "{ $title }".
+notice-team-removed-title = Left the Integration Team: { $number }
+notice-team-removed-body = You are no longer a member of the Integration Team of request { $number } "{ $title }".
+notice-returned-title = Request returned: { $number }
+notice-returned-body = Request { $number } "{ $title }" was returned for revision.
+notice-rejected-title = Request rejected: { $number }
+notice-rejected-body = Request { $number } "{ $title }" was rejected.
+notice-cancelled-title = Request cancelled: { $number }
+notice-cancelled-body = Request { $number } "{ $title }" was closed by Diskominfo.
+notice-completed-title = Integration completed: { $number }
+notice-completed-body = Request { $number } "{ $title }" is complete: the integration runs and has been reported.
+notice-moved-title = Request moved on: { $number }
+notice-moved-body = Request { $number } "{ $title }" is now at { $step }.
+notice-comment-body = Comment on request { $number } "{ $title }": { $excerpt }
+notice-mentioned-title = You were mentioned: { $number }
+notice-comment-title = New comment: { $number }
+notice-team = the Integration Team
+sla-what = Request { $number } "{ $title }", step { $step } ({ $label })
+sla-warning-title = Due soon: { $number } — { $label }
+sla-warning-body = { $what } has been waiting on you since { $started }. Time standard { $standard }: target { $due }, limit { $limit }.
+sla-overdue-title = Overdue: { $number } — { $label }
+sla-overdue-body = { $what } passed its limit at { $limit } (time standard { $standard }, started { $started }).
+sla-escalated-to = It has been escalated to { $role }.
+sla-escalation-title = Escalated to you: { $number } — { $label } is overdue
+sla-escalation-body = { $what }, acted on by { $actor }, passed its limit at { $limit } (time standard { $standard }). You are told as { $role }, the next level up.
+mail-greeting = Dear { $name },
+mail-open = Open the request: { $link }
+mail-signature = Jembatan, Diskominfo of Trenggalek Regency.
+mail-footer = This message was sent automatically; set your e-mail in your profile (PATCH /api/v1/auth/me).
+
 ## Cursors, calendar parameters, uploads, keys
 cursor-unknown = is not a cursor this API returned
 feed-cursor-unknown = is not a cursor this feed returned

@@ -225,6 +225,44 @@ status-withdrawn = Ditarik kembali
 status-completed = Selesai
 status-cancelled = Dibatalkan
 
+## Notifications and mail (written in Indonesian, the office's language; English kept for when people choose a language)
+notice-unnumbered = (draf)
+notice-step = langkah { $order }: { $label }
+notice-reason = Alasan: { $reason }
+notice-due = Target waktu: { $due }.
+notice-task-title = Tugas baru: { $number }
+notice-task-body = Permohonan { $number } "{ $title }" menunggu tindakan Anda pada { $step }.
+notice-team-added-title = Masuk Tim Integrasi: { $number }
+notice-team-added-body = Anda ditambahkan ke Tim Integrasi permohonan { $number } "{ $title }".
+notice-team-removed-title = Keluar dari Tim Integrasi: { $number }
+notice-team-removed-body = Anda tidak lagi menjadi anggota Tim Integrasi permohonan { $number } "{ $title }".
+notice-returned-title = Permohonan dikembalikan: { $number }
+notice-returned-body = Permohonan { $number } "{ $title }" dikembalikan untuk diperbaiki.
+notice-rejected-title = Permohonan ditolak: { $number }
+notice-rejected-body = Permohonan { $number } "{ $title }" ditolak.
+notice-cancelled-title = Permohonan dibatalkan: { $number }
+notice-cancelled-body = Permohonan { $number } "{ $title }" ditutup oleh Diskominfo.
+notice-completed-title = Integrasi selesai: { $number }
+notice-completed-body = Permohonan { $number } "{ $title }" telah selesai: integrasi berjalan dan telah dilaporkan.
+notice-moved-title = Permohonan berlanjut: { $number }
+notice-moved-body = Permohonan { $number } "{ $title }" kini pada { $step }.
+notice-comment-body = Komentar pada permohonan { $number } "{ $title }": { $excerpt }
+notice-mentioned-title = Anda disebut: { $number }
+notice-comment-title = Komentar baru: { $number }
+notice-team = Tim Integrasi
+sla-what = Permohonan { $number } "{ $title }", langkah { $step } ({ $label })
+sla-warning-title = Segera jatuh tempo: { $number } — { $label }
+sla-warning-body = { $what } menunggu tindakan Anda sejak { $started }. Standar waktu { $standard }: target { $due }, batas { $limit }.
+sla-overdue-title = Terlambat: { $number } — { $label }
+sla-overdue-body = { $what } melewati batas waktunya pada { $limit } (standar waktu { $standard }, dimulai { $started }).
+sla-escalated-to = Telah dieskalasi ke { $role }.
+sla-escalation-title = Eskalasi kepada Anda: { $number } — { $label } terlambat
+sla-escalation-body = { $what }, ditangani oleh { $actor }, melewati batas waktunya pada { $limit } (standar waktu { $standard }). Anda diberi tahu sebagai { $role }, satu tingkat di atasnya.
+mail-greeting = Yth. { $name },
+mail-open = Buka permohonan: { $link }
+mail-signature = Jembatan, Diskominfo Kabupaten Trenggalek.
+mail-footer = Pesan ini dikirim otomatis; atur e-mail di profil Anda (PATCH /api/v1/auth/me).
+
 ## Cursors, calendar parameters, uploads, keys
 cursor-unknown = bukan kursor yang diberikan API ini
 feed-cursor-unknown = bukan kursor yang diberikan umpan ini
