@@ -120,7 +120,7 @@ fn add_content_language(op: &mut Operation) {
 }
 
 /// The schemas whose labels follow `Accept-Language` (`status_label`, step labels).
-const LABELLED: &[&str] = &["RequestView", "Timeline", "Page_RequestView"];
+const LABELLED: &[&str] = &["RequestView", "Timeline", "Page_RequestView", "SlaReport"];
 
 /// Signed-in POSTs honour `Idempotency-Key` (see `crate::idempotency`).
 fn add_idempotency_key(op: &mut Operation) {

@@ -164,6 +164,15 @@ async fn workflow_refusals_and_labels_follow_the_language() {
     assert_eq!(tasks.assert_status(200)[0]["status_label"], "In progress");
     assert_spoken(&tasks, "en");
 
+    // The SLA report's step labels too.
+    let has = |r: &Resp, label: &str| r.body["rows"].as_array().unwrap().iter().any(|row| row["label"] == label);
+    let id_report = get_in(&o.app, "/reports/sla", Some(&o.admin), Some("id")).await;
+    id_report.assert_status(200);
+    assert!(has(&id_report, "Mengajukan permohonan Integrasi SI"), "{}", id_report.text);
+    assert_spoken(&id_report, "id");
+    let en_report = get_in(&o.app, "/reports/sla", Some(&o.admin), Some("en")).await;
+    assert!(has(&en_report, "Submit the integration request"), "{}", en_report.text);
+
     // A response without language-dependent text says nothing about language.
     let orgs = get_in(&o.app, "/organizations", Some(&o.admin), Some("en")).await;
     orgs.assert_status(200);

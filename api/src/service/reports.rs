@@ -167,7 +167,12 @@ pub struct SlaRow {
     pub step_code: String,
     /// The step's number in the current definition (null for a step it no longer has).
     pub step_order: Option<u16>,
+    /// The step's name in the response's language (as `current_step.label`); empty for a
+    /// step the current definition no longer has.
     pub label: String,
+    #[serde(skip)]
+    #[schema(ignore)]
+    labels: super::requests::StepLabels,
     /// `role:<role>` or `team`, from the current definition.
     pub actor: String,
     /// The standard in the current definition, e.g. `15m`, `1-2d`.
@@ -187,6 +192,14 @@ pub struct SlaRow {
     pub open_now: u64,
     /// Of those, past their limit now.
     pub overdue_now: u64,
+}
+
+impl crate::i18n::Localize for SlaReport {
+    fn localize(&mut self, lang: crate::i18n::Lang) {
+        for r in &mut self.rows {
+            r.label = r.labels.get(lang).to_owned();
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -475,37 +488,39 @@ pub async fn sla(state: &AppState, f: &ReportFilter) -> ApiResult<SlaReport> {
             .map(|(_, code)| code.clone())
             .collect();
         gone.sort();
-        let mut take = |code: String, order: Option<u16>, label: String, actor: String, standard: String| {
-            let acc = groups.remove(&(flow.as_str().to_owned(), code.clone())).unwrap_or_default();
-            SlaRow {
-                flow,
-                step_code: code,
-                step_order: order,
-                label,
-                actor,
-                time_standard: standard,
-                completed: acc.completed,
-                spread: acc.spread.unwrap_or_default(),
-                within_target: acc.within_target,
-                within_target_share: share(acc.within_target, acc.completed),
-                within_limit: acc.within_limit,
-                within_limit_share: share(acc.within_limit, acc.completed),
-                open_now: acc.open,
-                overdue_now: acc.overdue,
-            }
-        };
+        let mut take =
+            |code: String, order: Option<u16>, labels: super::requests::StepLabels, actor: String, standard: String| {
+                let acc = groups.remove(&(flow.as_str().to_owned(), code.clone())).unwrap_or_default();
+                SlaRow {
+                    flow,
+                    step_code: code,
+                    step_order: order,
+                    label: labels.get(crate::i18n::Lang::default()).to_owned(),
+                    labels,
+                    actor,
+                    time_standard: standard,
+                    completed: acc.completed,
+                    spread: acc.spread.unwrap_or_default(),
+                    within_target: acc.within_target,
+                    within_target_share: share(acc.within_target, acc.completed),
+                    within_limit: acc.within_limit,
+                    within_limit_share: share(acc.within_limit, acc.completed),
+                    open_now: acc.open,
+                    overdue_now: acc.overdue,
+                }
+            };
         for step in &def.steps {
             let actor = crate::workflow::CurrentActor::from(step.actor).to_string();
             rows.push(take(
                 step.code.as_str().into(),
                 Some(step.order),
-                step.label.clone(),
+                super::requests::StepLabels::of(step),
                 actor,
                 step.time_standard.to_string(),
             ));
         }
         for code in gone {
-            rows.push(take(code, None, String::new(), String::new(), String::new()));
+            rows.push(take(code, None, Default::default(), String::new(), String::new()));
         }
     }
     Ok(SlaReport {
