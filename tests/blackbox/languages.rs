@@ -164,6 +164,12 @@ async fn workflow_refusals_and_labels_follow_the_language() {
     assert_eq!(tasks.assert_status(200)[0]["status_label"], "In progress");
     assert_spoken(&tasks, "en");
 
+    // Notices are written in Indonesian, and say so whatever was asked.
+    let notices = get_in(&o.app, "/notifications", Some(&o.kabid), Some("en")).await;
+    let first = &notices.assert_status(200)["items"][0];
+    assert!(first["title"].as_str().unwrap().starts_with("Tugas baru: INT/"), "{first}");
+    assert_eq!(notices.header("content-language"), Some("id"));
+
     // The SLA report's step labels too.
     let has = |r: &Resp, label: &str| r.body["rows"].as_array().unwrap().iter().any(|row| row["label"] == label);
     let id_report = get_in(&o.app, "/reports/sla", Some(&o.admin), Some("id")).await;
