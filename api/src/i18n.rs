@@ -378,9 +378,8 @@ fn negotiate_header(h: &header::HeaderMap) -> Lang {
 }
 
 /// Resolves the language, renders the problem document of an `ApiError` response in it,
-/// and answers
-/// `Content-Language` and `Vary: Accept-Language` on every response whose text depends on
-/// it.
+/// and answers `Content-Language` and `Vary: Accept-Language` on every response whose text
+/// depends on it.
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
