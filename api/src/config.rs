@@ -94,12 +94,21 @@ pub struct Settings {
     pub bsre_client_secret: Option<String>,
     /// The place a BSrE signature names.
     pub bsre_location: String,
+    /// Addresses webhooks may be sent to although they are loopback, private or link-local
+    /// (comma-separated CIDRs; an agency server on the office's network). Unset: public
+    /// addresses only.
+    pub webhook_allow_cidrs: Option<String>,
+    /// How often webhooks are fanned out and delivered, in milliseconds.
+    pub webhook_interval_ms: u64,
     /// Set by `serve --demo`, never from a file or the environment.
     #[serde(skip)]
     pub demo: bool,
     /// `trusted_proxies`, parsed by `check`.
     #[serde(skip)]
     pub trusted_proxy_nets: Vec<ipnet::IpNet>,
+    /// `webhook_allow_cidrs`, parsed by `check`.
+    #[serde(skip)]
+    pub webhook_allow_nets: Vec<ipnet::IpNet>,
 }
 
 impl Default for Settings {
@@ -151,6 +160,9 @@ impl Default for Settings {
             bsre_location: "Trenggalek".into(),
             demo: false,
             trusted_proxy_nets: Vec::new(),
+            webhook_allow_cidrs: None,
+            webhook_interval_ms: 1000,
+            webhook_allow_nets: Vec::new(),
         }
     }
 }
@@ -229,6 +241,14 @@ impl Settings {
             Err(bad) => {
                 problems.push(format!("JEMBATAN_TRUSTED_PROXIES: `{bad}` is not an address or CIDR like 10.0.0.0/8"))
             }
+        }
+        match parse_cidrs(self.webhook_allow_cidrs.as_deref().unwrap_or("")) {
+            Ok(nets) => self.webhook_allow_nets = nets,
+            Err(bad) => problems
+                .push(format!("JEMBATAN_WEBHOOK_ALLOW_CIDRS: `{bad}` is not an address or CIDR like 10.20.0.0/16")),
+        }
+        if !(50..=60_000).contains(&self.webhook_interval_ms) {
+            problems.push("JEMBATAN_WEBHOOK_INTERVAL_MS must be 50–60000".into());
         }
         if let Err(bad) = cors_origins(self.cors_origins.as_deref()) {
             problems.push(format!(

@@ -198,6 +198,8 @@ pub const THINGS: &[&str] = &[
     "document",
     "checkpoint",
     "audit event",
+    "webhook endpoint",
+    "delivery",
 ];
 
 /// An argument of a message: plain text, or a message of its own (rendered in the same

@@ -38,6 +38,7 @@ English with `Accept-Language: en`; `Content-Language` says which. Sign in at \
         (name = "reports", description = "Oversight reports: SLA compliance and the register's summary (admin, auditor, heads)"),
         (name = "audit", description = "The audit trail as a signed transparency log: checkpoints, proofs, verification"),
         (name = "events", description = "The event feed for agency systems that poll"),
+        (name = "webhooks", description = "Signed calls to agency systems when something happens (Standard Webhooks 1.0)"),
         (name = "operations", description = "Health checks")
     )
 )]
@@ -257,6 +258,7 @@ pub fn finish(collected: Doc) -> Doc {
         }
     }
     add_links(&mut doc);
+    optional_bodies(&mut doc);
     prune_unused_schemas(&mut doc);
     doc
 }
@@ -265,11 +267,26 @@ pub fn finish(collected: Doc) -> Doc {
 /// schemathesis's stateful phase can chain the calls: a new request to every
 /// `/requests/{id}/…` operation (its transitions included), an upload to the document's
 /// reads, a new API client to its reads, rotation and revocation.
+/// Bodies described as optional are not required (a transition without a note takes no
+/// body at all).
+fn optional_bodies(doc: &mut Doc) {
+    for item in doc.paths.paths.values_mut() {
+        for op in [&mut item.post, &mut item.put, &mut item.patch].into_iter().flatten() {
+            if let Some(RefOr::T(body)) = op.request_body.as_mut()
+                && body.description.as_deref() == Some(crate::routes::transitions::OPTIONAL_BODY)
+            {
+                body.required = Some(utoipa::openapi::Required::False);
+            }
+        }
+    }
+}
+
 fn add_links(doc: &mut Doc) {
-    const CHAINS: [(&str, &str, &str); 3] = [
+    const CHAINS: [(&str, &str, &str); 4] = [
         ("/api/v1/requests", "201", "/api/v1/requests/{id}"),
         ("/api/v1/requests/{id}/documents", "201", "/api/v1/documents/{id}"),
         ("/api/v1/api-clients", "201", "/api/v1/api-clients/{id}"),
+        ("/api/v1/webhooks", "201", "/api/v1/webhooks/{id}"),
     ];
     for (source, status, prefix) in CHAINS {
         let targets: Vec<(String, String)> = doc
@@ -431,6 +448,72 @@ mod tests {
         assert_eq!(known.allowed("/api/v1/users//"), None);
         assert_eq!(known.allowed("/api/v1/nothing"), None);
         assert_eq!(known.allowed("/api/v1/users/x/y/z"), None);
+    }
+
+    /// Every property of every schema, as (schema, property, property's schema).
+    fn properties(doc: &serde_json::Value) -> Vec<(String, String, serde_json::Value)> {
+        fn walk(owner: &str, s: &serde_json::Value, out: &mut Vec<(String, String, serde_json::Value)>) {
+            if let Some(props) = s["properties"].as_object() {
+                for (k, v) in props {
+                    out.push((owner.to_owned(), k.clone(), v.clone()));
+                    walk(owner, v, out);
+                }
+            }
+            for key in ["allOf", "oneOf", "anyOf"] {
+                for x in s[key].as_array().into_iter().flatten() {
+                    walk(owner, x, out);
+                }
+            }
+            walk_items(owner, s, out);
+        }
+        fn walk_items(owner: &str, s: &serde_json::Value, out: &mut Vec<(String, String, serde_json::Value)>) {
+            if s["items"].is_object() {
+                walk(owner, &s["items"], out);
+            }
+        }
+        let mut out = Vec::new();
+        for (name, s) in doc["components"]["schemas"].as_object().unwrap() {
+            walk(name, s, &mut out);
+        }
+        out
+    }
+
+    /// docs/API-DESIGN.md, "Naming": who did something is a `PersonRef` named for their
+    /// part (`actor`, `author`, `completed_by`) or a bare id `<part>_user_id`; an agency
+    /// system is `<part>_client_id`. Never `<part>_user`, `<part>_client`, nor an id
+    /// under a `…_by` name.
+    #[test]
+    fn people_and_systems_are_referred_to_one_way() {
+        let doc = serde_json::to_value(document()).unwrap();
+        let person = |v: &serde_json::Value| v.to_string().contains("#/components/schemas/PersonRef");
+        for (owner, name, schema) in properties(&doc) {
+            assert!(!name.ends_with("_user") && !name.ends_with("_client"), "{owner}.{name}: add `_id`");
+            // `actor` of a step (definition, current step, record, SLA row) is who acts
+            // there, in the one actor shape; of an event, the person who did it.
+            let step_actor = name == "actor" && schema.to_string().contains("#/components/schemas/Actor\"");
+            if name.ends_with("_by") || matches!(name.as_str(), "actor" | "author" | "acting_for") {
+                assert!(
+                    person(&schema) || step_actor,
+                    "{owner}.{name} must be a PersonRef (a bare id is `{name}_user_id`)"
+                );
+            }
+            let is_uuid = schema["format"] == "uuid";
+            if is_uuid && (name.contains("user") || name.contains("client")) {
+                assert!(name.ends_with("_id") || name.ends_with("_ids"), "{owner}.{name}: an id is named `…_id`");
+            }
+        }
+    }
+
+    /// Every list is a page (`items`, `next_cursor`), never a bare array.
+    #[test]
+    fn every_list_is_a_page() {
+        let doc = serde_json::to_value(document()).unwrap();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let schema = &op["responses"]["200"]["content"]["application/json"]["schema"];
+                assert_ne!(schema["type"], "array", "{method} {path} answers a bare array: make it a page");
+            }
+        }
     }
 
     #[test]

@@ -39,6 +39,7 @@ impl Application {
         crate::jobs::housekeeping::spawn_idempotency_purge(state.clone());
         crate::jobs::mailer::spawn(state.clone());
         crate::jobs::sequencer::spawn(state.clone());
+        crate::jobs::webhooks::spawn(state.clone());
         let listener = TcpListener::bind(&state.settings.listen)
             .map_err(|e| format!("cannot listen on {}: {e}", state.settings.listen))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();

@@ -26,4 +26,7 @@ pub mod step_instance;
 pub mod stored;
 pub mod team_member;
 pub mod user;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;
+pub mod webhook_fanout;
 pub mod workflow_definition;

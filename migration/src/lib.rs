@@ -16,6 +16,7 @@ mod m0008_list_and_worklist_indexes;
 mod m0009_security;
 mod m0010_office_work;
 mod m0011_transparency_log;
+mod m0012_webhooks;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_security::Migration),
             Box::new(m0010_office_work::Migration),
             Box::new(m0011_transparency_log::Migration),
+            Box::new(m0012_webhooks::Migration),
         ]
     }
 }

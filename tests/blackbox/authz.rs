@@ -252,6 +252,8 @@ const ADMIN_AUDITOR: &[Who] = &[Admin, Auditor];
 const OVERSIGHT: &[Who] = &[Admin, Auditor, HeadOfDivision, HeadOfAgency];
 /// Whoever may file a request: an applicant of any organization, or an agency's system.
 const ANY_APPLICANT: &[Who] = &[Applicant, Client, OtherApplicant, DivisionApplicant, OtherClient];
+/// Webhook endpoints: admins, and every organization's applicant side.
+const WEBHOOK_MANAGERS: &[Who] = &[Admin, Applicant, Client, OtherApplicant, DivisionApplicant, OtherClient];
 /// The applicant side of DINKES (the fixture request's organization).
 const DINKES_APPLICANT: &[Who] = &[Applicant, Client];
 /// The actors of the steps: v1 of the external flow.
@@ -413,10 +415,24 @@ const RULES: &[Rule] = &[
         (Client, Forbidden),
         (OtherClient, Forbidden),
     ]),
+    // Webhooks: an admin, or an agency's applicant (person or system) for its own
+    // organization. The fixture endpoint is DINKES's: other agencies get 404.
+    rule("GET /api/v1/webhooks", WEBHOOK_MANAGERS),
+    rule("POST /api/v1/webhooks", WEBHOOK_MANAGERS),
+    rule("GET /api/v1/webhooks/{id}", WEBHOOK_MANAGERS).dinkes(),
+    rule("PATCH /api/v1/webhooks/{id}", WEBHOOK_MANAGERS).dinkes(),
+    rule("DELETE /api/v1/webhooks/{id}", WEBHOOK_MANAGERS).dinkes().fresh(),
+    rule("POST /api/v1/webhooks/{id}/rotate-secret", WEBHOOK_MANAGERS).dinkes(),
+    rule("GET /api/v1/webhooks/{id}/deliveries", WEBHOOK_MANAGERS).dinkes(),
+    rule("POST /api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", WEBHOOK_MANAGERS).dinkes(),
+    rule("POST /api/v1/webhooks/{id}/ping", WEBHOOK_MANAGERS).dinkes(),
     // Oversight reports: the office's heads, admin and auditor (people only).
     rule("GET /api/v1/reports/sla", OVERSIGHT),
     rule("GET /api/v1/reports/summary", OVERSIGHT),
 ];
+
+/// A public address (no network here: deliveries to it just fail and are retried).
+const WEBHOOK_URL: &str = "https://8.8.8.8/hooks/matrix";
 
 /// Lists where DINKES's data may appear to anyone: the directory itself, and the catalogue
 /// of completed integrations (the regency's SPBE inventory, readable by every signed-in
@@ -544,6 +560,9 @@ struct Fixture {
     acting: String,
     /// An audit event about R.
     r_event: String,
+    /// DINKES's webhook endpoint (registered by budi), and a delivery of it (a ping).
+    webhook: String,
+    webhook_delivery: String,
     counter: AtomicUsize,
 }
 
@@ -647,7 +666,7 @@ impl Fixture {
         let r_view = o.get(&admin, &r).await;
         let r_number = s(&r_view["number"]);
         let docs = app.get(&format!("/requests/{r}/documents"), &admin).await;
-        let doc = s(&docs.assert_status(200)[0]["id"]);
+        let doc = s(&docs.assert_status(200)["items"][0]["id"]);
         // A completed one, so the catalogue has something of DINKES's to leak.
         let done = to_integration(&o, &dinkes_client, &andi_id).await;
         complete(&o, &done).await;
@@ -675,8 +694,12 @@ impl Fixture {
             .await
             .assert_status(201)["id"]);
 
+        let webhook = s(&app.post("/webhooks", &o.budi, json!({"url": WEBHOOK_URL})).await.assert_status(201)["id"]);
+        let webhook_delivery =
+            s(&app.post(&format!("/webhooks/{webhook}/ping"), &o.budi, json!({})).await.assert_status(202)["id"]);
+
         let mut workflow_body = app.get("/workflows/internal", &admin).await.assert_status(200).clone();
-        for k in ["id", "published_at", "published_by"] {
+        for k in ["id", "published_at", "published_by_user_id"] {
             workflow_body.as_object_mut().expect("definition").remove(k);
         }
 
@@ -731,6 +754,8 @@ impl Fixture {
             done,
             acting,
             r_event,
+            webhook,
+            webhook_delivery,
             counter: AtomicUsize::new(0),
             spec,
         };
@@ -867,6 +892,15 @@ impl Fixture {
                     self.spare_client.clone()
                 }
             }
+            "id" if under("/api/v1/webhooks/") => {
+                if fresh {
+                    let r = self.o.app.post("/webhooks", &self.o.budi, json!({"url": WEBHOOK_URL})).await;
+                    s(&r.assert_status(201)["id"])
+                } else {
+                    self.webhook.clone()
+                }
+            }
+            "delivery_id" if !fresh => self.webhook_delivery.clone(),
             "key" if under("/api/v1/workflows/") && !fresh => "internal".into(),
             "kind" if under("/api/v1/requests/") => "dossier".into(),
             "date" if under("/api/v1/calendar/closed-dates/") => {
@@ -933,6 +967,8 @@ impl Fixture {
                 j(json!({"lead_user_id": self.andi_id, "member_user_ids": [], "reason": "authorization matrix"}))
             }
             "PATCH /api/v1/auth/me" => j(json!({"email_opt_out": false})),
+            "POST /api/v1/webhooks" => j(json!({"url": WEBHOOK_URL})),
+            "PATCH /api/v1/webhooks/{id}" => j(json!({"description": "authorization matrix"})),
             "POST /api/v1/integrations/{id}/retire" => j(json!({"reason": "authorization matrix"})),
             "PUT /api/v1/calendar/weekly-schedule" => j(json!({"hours": self.weekly_hours})),
             "POST /api/v1/calendar/closed-dates" => j(self.closed_date_body()),
@@ -1129,7 +1165,8 @@ async fn dinkes_secrets(fx: &Fixture) -> Vec<(String, String)> {
         if let Some(n) = req["number"].as_str() {
             out.push((format!("number of DINKES request {id}"), n.to_owned()));
         }
-        for d in app.get(&format!("/requests/{id}/documents"), admin).await.body.as_array().into_iter().flatten() {
+        let docs = app.get(&format!("/requests/{id}/documents?limit=100"), admin).await;
+        for d in docs.body["items"].as_array().into_iter().flatten() {
             out.push((format!("document of DINKES request {id}"), s(&d["id"])));
         }
         out.push(("DINKES request".into(), id));

@@ -1,7 +1,7 @@
 //! Issue 14, item 7: browser front-ends on other origins. Preflights from a configured
 //! origin are answered for the API's methods and headers, the headers a client reads are
-//! exposed, and any other origin gets no CORS grant. (Driven with reqwest, not yet from a
-//! page in a headless browser.)
+//! exposed, and any other origin gets no CORS grant. Driven with reqwest here; a real
+//! cross-origin `fetch` from a page in headless Chromium is `scripts/browser`, in CI.
 
 use jembatan_tests::TestApp;
 

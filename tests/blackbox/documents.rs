@@ -31,7 +31,16 @@ async fn downloaded_bytes_hash_to_the_reported_digest() {
     let again = o.upload(&o.budi, id, "request_letter", PDF, "surat-revisi.pdf").await;
     assert_eq!(again.assert_status(201)["kind_version"], 2);
     let list = o.app.get(&format!("/requests/{id}/documents"), &o.budi).await;
-    assert_eq!(list.assert_status(200).as_array().unwrap().len(), 2);
+    let items = list.assert_status(200)["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    // Oldest first, a page at a time.
+    assert_eq!((items[0]["kind_version"].as_i64(), items[1]["kind_version"].as_i64()), (Some(1), Some(2)));
+    let first = o.app.get(&format!("/requests/{id}/documents?limit=1"), &o.budi).await;
+    let cursor = first.assert_status(200)["next_cursor"].as_str().unwrap().to_owned();
+    assert_eq!(first.body["items"][0]["id"], items[0]["id"]);
+    let second = o.app.get(&format!("/requests/{id}/documents?limit=1&cursor={cursor}"), &o.budi).await;
+    assert_eq!(second.assert_status(200)["items"][0]["id"], items[1]["id"]);
+    assert!(second.body["next_cursor"].is_null());
     // Another agency sees neither metadata nor bytes.
     o.app.get(&format!("/documents/{}", meta["id"].as_str().unwrap()), &o.rina).await.assert_problem(404);
     o.app.get(&format!("/documents/{}/content", meta["id"].as_str().unwrap()), &o.rina).await.assert_problem(404);
@@ -45,7 +54,7 @@ async fn an_executable_renamed_pdf_is_415_and_leaves_nothing_behind() {
     let elf = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x02\0\x3e\0\x01\0\0\0".repeat(10);
     o.upload(&o.budi, id, "request_letter", &elf, "surat.pdf").await.assert_problem(415);
     let list = o.app.get(&format!("/requests/{id}/documents"), &o.budi).await;
-    assert_eq!(list.body.as_array().unwrap().len(), 0);
+    assert_eq!(list.body["items"].as_array().unwrap().len(), 0);
     assert_eq!(stored_files(&o.app), 0, "no bytes stay behind");
 }
 

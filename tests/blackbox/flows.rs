@@ -579,11 +579,12 @@ async fn lists_filter_and_never_leak_another_agencys_requests() {
     assert_eq!(ids(&o.app.get("/requests?overdue=true", &o.kasi).await).len(), 0);
     // Worklists: the head of division has the submitted one; the applicant their draft.
     let kabid_tasks = o.app.get("/tasks", &o.kabid).await;
-    assert_eq!(kabid_tasks.assert_status(200).as_array().unwrap().len(), 1);
-    assert_eq!(kabid_tasks.body[0]["id"], a.as_str());
-    assert_eq!(o.app.get("/tasks", &o.budi).await.body.as_array().unwrap().len(), 1);
-    assert_eq!(o.app.get("/tasks", &o.kasi).await.body.as_array().unwrap().len(), 0);
-    assert_eq!(o.app.get("/tasks", &o.auditor).await.body.as_array().unwrap().len(), 0);
+    assert_eq!(kabid_tasks.assert_status(200)["items"].as_array().unwrap().len(), 1);
+    assert_eq!(kabid_tasks.body["items"][0]["id"], a.as_str());
+    let count = async |token: &str| o.app.get("/tasks", token).await.body["items"].as_array().unwrap().len();
+    assert_eq!(count(&o.budi).await, 1);
+    assert_eq!(count(&o.kasi).await, 0);
+    assert_eq!(count(&o.auditor).await, 0);
 }
 
 #[tokio::test]
@@ -645,4 +646,35 @@ async fn whoever_applies_does_not_also_decide_as_the_office() {
     assert!(r.assert_problem(403)["detail"].as_str().unwrap().contains("applicant role"), "{}", r.text);
     o.act(&dual, &id, "return", json!({"reason": "Saya sendiri"})).await.assert_problem(403);
     o.act(&o.kasi, &id, "follow-up", json!({})).await.assert_status(200);
+}
+
+/// The worklist is a page like every list: most urgent first, every item once.
+#[tokio::test]
+async fn the_worklist_pages_through_every_task_once_in_order_of_urgency() {
+    let o = Office::new().await;
+    let mut submitted_ids = Vec::new();
+    for _ in 0..3 {
+        submitted_ids.push(submitted(&o).await);
+        // A later submission has a later limit.
+        o.app.clock.advance(chrono::Duration::minutes(1));
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..5 {
+        let path = match &cursor {
+            Some(c) => format!("/tasks?limit=1&cursor={c}"),
+            None => "/tasks?limit=1".to_owned(),
+        };
+        let page = o.app.get(&path, &o.kabid).await;
+        let page = page.assert_status(200);
+        seen.extend(page["items"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_owned()));
+        cursor = page["next_cursor"].as_str().map(str::to_owned);
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(seen, submitted_ids, "oldest limit first, each once, nothing left out");
+    let all = o.app.get("/tasks?limit=100", &o.kabid).await;
+    assert!(all.assert_status(200)["next_cursor"].is_null());
+    o.app.get("/tasks?limit=0", &o.kabid).await.assert_problem(422);
 }

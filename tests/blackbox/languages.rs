@@ -161,7 +161,7 @@ async fn workflow_refusals_and_labels_follow_the_language() {
     assert_eq!(t.assert_status(200)["steps"][0]["label"], "Mengajukan permohonan Integrasi SI");
     assert_eq!(t.body["request"]["status_label"], "Sedang diproses");
     let tasks = get_in(&o.app, "/tasks", Some(&o.kabid), Some("en")).await;
-    assert_eq!(tasks.assert_status(200)[0]["status_label"], "In progress");
+    assert_eq!(tasks.assert_status(200)["items"][0]["status_label"], "In progress");
     assert_spoken(&tasks, "en");
 
     // Notices are written in Indonesian, and say so whatever was asked.

@@ -24,4 +24,5 @@ mod records;
 mod reports;
 mod security;
 mod sla;
+mod webhooks;
 mod workflows;

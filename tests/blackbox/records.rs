@@ -88,7 +88,6 @@ async fn check_local_signature(o: &Office, id: &str, pdf: &[u8]) {
 fn documents(o: &Value) -> Vec<(String, String)> {
     o["items"]
         .as_array()
-        .or(o.as_array())
         .unwrap()
         .iter()
         .map(|d| (d["filename"].as_str().unwrap().to_owned(), d["sha256"].as_str().unwrap().to_owned()))

@@ -7,7 +7,7 @@ use crate::flows::{Office, submitted};
 /// The published definition as a body for `POST /workflows/{key}/versions`.
 pub fn as_revision(published: &Value) -> Value {
     let mut def = published.clone();
-    for k in ["id", "published_at", "published_by"] {
+    for k in ["id", "published_at", "published_by_user_id"] {
         def.as_object_mut().unwrap().remove(k);
     }
     def
@@ -89,7 +89,7 @@ async fn the_published_revisions_of_a_flow_are_listed_newest_first() {
     assert_eq!(versions, [2, 1]);
     assert_eq!(items[0]["name"], "Integrasi SI dari Eksternal (revisi)");
     assert_eq!(items[0]["steps"], 10);
-    assert!(items[0]["published_by"].is_string() && items[1]["published_by"].is_null());
+    assert!(items[0]["published_by_user_id"].is_string() && items[1]["published_by_user_id"].is_null());
     // A page at a time.
     let first = o.app.get("/workflows/external/versions?limit=1", &o.budi).await.body;
     assert_eq!(first["items"][0]["version"], 2);

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 pub mod smtp;
+pub mod webhooks;
 
 use jembatan::clock::ShiftedClock;
 use jembatan::config::Settings;

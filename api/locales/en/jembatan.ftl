@@ -275,3 +275,10 @@ user-demo-activation = a demo account (its password is published) cannot be acti
 workflow-flow-mismatch = must be `{ $flow }`, the flow in the path
 workflow-no-division = no division has the code `{ $code }`
 record-not-logged-yet = the record's event is not in the signed log yet; try again in a few seconds
+
+## Who may call an operation (webhooks)
+policy-webhook-manager = admin, or an applicant (user or API client) for their own organization
+
+## Things (webhooks)
+thing-webhook-endpoint = webhook endpoint
+thing-delivery = delivery

@@ -275,3 +275,10 @@ user-demo-activation = akun demo (kata sandinya dipublikasikan) tidak dapat diak
 workflow-flow-mismatch = harus `{ $flow }`, alur pada path
 workflow-no-division = tidak ada bidang dengan kode `{ $code }`
 record-not-logged-yet = peristiwa rekaman ini belum masuk log bertanda tangan; coba lagi beberapa detik lagi
+
+## Who may call an operation (webhooks)
+policy-webhook-manager = admin, atau pemohon (pengguna atau klien API) untuk organisasinya sendiri
+
+## Things (webhooks)
+thing-webhook-endpoint = endpoint webhook
+thing-delivery = pengiriman

@@ -99,6 +99,16 @@ role_policy!(
     users_only = true
 );
 
+/// Webhook endpoints: an admin (any), or an agency's applicant — a person or its system —
+/// for its own organization (the service narrows to that).
+pub struct WebhookManager;
+impl Policy for WebhookManager {
+    const WHO: &'static str = "policy-webhook-manager";
+    fn allows(c: &Caller) -> bool {
+        (c.kind == CallerKind::User && c.has(Role::Admin)) || c.has(Role::Applicant)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,9 +116,15 @@ mod tests {
 
     #[test]
     fn every_policy_names_who_in_both_languages() {
-        for key in
-            [SignedIn::WHO, SignedInUser::WHO, Official::WHO, AdminOnly::WHO, AdminOrAuditor::WHO, Oversight::WHO]
-        {
+        for key in [
+            SignedIn::WHO,
+            SignedInUser::WHO,
+            Official::WHO,
+            AdminOnly::WHO,
+            AdminOrAuditor::WHO,
+            Oversight::WHO,
+            WebhookManager::WHO,
+        ] {
             for lang in Lang::ALL {
                 assert_ne!(lang.render(&Msg::key(key, Vec::new())), key);
             }

@@ -5,6 +5,7 @@ pub mod housekeeping;
 pub mod mailer;
 pub mod sequencer;
 pub mod sla_sweeper;
+pub mod webhooks;
 
 use std::future::Future;
 use std::time::Duration;

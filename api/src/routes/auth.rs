@@ -74,12 +74,48 @@ async fn logout(state: web::Data<AppState>, body: ApiJson<RefreshRequest>) -> Ap
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// The signed-in caller: a user's profile, or an API client's description.
+/// The signed-in caller: a user's profile (`kind: user`), or an API client's description
+/// (`kind: client`). Each shape is a named schema, so client generators make a union of
+/// two types.
 #[derive(serde::Serialize, ToSchema)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(untagged)]
 pub enum Me {
-    User(users::User),
-    Client(api_clients::ApiClient),
+    User(MeUser),
+    Client(MeClient),
+}
+
+#[derive(serde::Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UserKind {
+    User,
+}
+
+#[derive(serde::Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientKind {
+    Client,
+}
+
+/// A signed-in person.
+#[derive(serde::Serialize, ToSchema)]
+pub struct MeUser {
+    pub kind: UserKind,
+    #[serde(flatten)]
+    pub user: users::User,
+}
+
+/// A signed-in agency system.
+#[derive(serde::Serialize, ToSchema)]
+pub struct MeClient {
+    pub kind: ClientKind,
+    #[serde(flatten)]
+    pub client: api_clients::ApiClient,
+}
+
+impl Me {
+    fn user(user: users::User) -> Me {
+        Me::User(MeUser { kind: UserKind::User, user })
+    }
 }
 
 /// Any signed-in user or API client.
@@ -93,8 +129,11 @@ pub enum Me {
 async fn me(state: web::Data<AppState>, who: Authorized<SignedIn>) -> ApiResult<HttpResponse> {
     let me = match who.kind {
         // Whether the account may act was checked by the extractor, against the directory.
-        CallerKind::User => Me::User(users::find(&state.db, who.id).await?.into()),
-        CallerKind::Client => Me::Client(api_clients::find(&state.db, who.id).await?.into()),
+        CallerKind::User => Me::user(users::find(&state.db, who.id).await?.into()),
+        CallerKind::Client => Me::Client(MeClient {
+            kind: ClientKind::Client,
+            client: api_clients::find(&state.db, who.id).await?.into(),
+        }),
     };
     Ok(HttpResponse::Ok().json(me))
 }
@@ -123,7 +162,7 @@ async fn update_me(
     body: ApiJson<MyPreferences>,
 ) -> ApiResult<HttpResponse> {
     let user = users::set_email_opt_out(&state, who.id, body.0.email_opt_out).await?;
-    Ok(HttpResponse::Ok().json(Me::User(user)))
+    Ok(HttpResponse::Ok().json(Me::user(user)))
 }
 
 /// Any signed-in user (not an API client). Other sessions of the user are revoked.

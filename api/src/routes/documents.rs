@@ -10,10 +10,12 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use super::extract::PageQuery;
 use crate::auth::policy::{Authorized, SignedIn};
 use crate::error::{ApiError, ApiResult};
 use crate::service::documents::{self as svc, DocumentMeta, Upload};
 use crate::service::requests;
+use crate::shared::Page;
 use crate::state::AppState;
 use crate::workflow::DocumentKind;
 
@@ -122,12 +124,12 @@ async fn upload(
     Ok(HttpResponse::Created().insert_header((header::LOCATION, format!("/api/v1/documents/{}", meta.id))).json(meta))
 }
 
-/// Anyone who may see the request. Every version, oldest first.
+/// Anyone who may see the request. Every version, oldest first, in pages like every list.
 #[utoipa::path(
     tag = "documents",
     summary = "List a request's documents",
-    params(("id" = Uuid, Path)),
-    responses((status = 200, body = Vec<DocumentMeta>)),
+    params(("id" = Uuid, Path), PageQuery),
+    responses((status = 200, description = "A page of the request's documents", body = Page<DocumentMeta>)),
     security(("bearer" = []))
 )]
 #[get("/requests/{id}/documents")]
@@ -135,8 +137,9 @@ async fn list_documents(
     state: web::Data<AppState>,
     who: Authorized<SignedIn>,
     id: web::Path<Uuid>,
+    page: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(svc::list(&state, &who, *id).await?))
+    Ok(HttpResponse::Ok().json(svc::list(&state, &who, *id, page.limit()?, page.after()?).await?))
 }
 
 /// Anyone who may see the request.

@@ -21,6 +21,7 @@ pub mod requests;
 pub mod tasks;
 pub mod transitions;
 pub mod users;
+pub mod webhooks;
 pub mod workflows;
 
 /// Bytes (a file) in a response: the schema of the binary download types.
@@ -67,6 +68,7 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
         .configure(notifications::configure)
         .configure(comments::configure)
         .configure(events::configure)
+        .configure(webhooks::configure)
         .configure(acting::configure)
         .configure(reports::configure);
 }

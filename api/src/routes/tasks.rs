@@ -19,21 +19,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(tasks).service(integrations).service(retire);
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct TaskQuery {
-    /// At most this many (1–100, default 50).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<u64>,
-}
-
 /// Any signed-in caller: the requests whose current step the caller may act on (for an
-/// applicant: their organization's drafts and returned requests), most urgent first.
+/// applicant: their organization's drafts and returned requests), most urgent (earliest
+/// limit) first, in pages like every list.
 #[utoipa::path(
     tag = "requests",
     summary = "My worklist (most urgent first)",
-    params(TaskQuery),
-    responses((status = 200, body = Vec<RequestView>)),
+    params(PageQuery),
+    responses((status = 200, description = "A page of my worklist", body = Page<RequestView>)),
     security(("bearer" = []))
 )]
 #[get("/tasks")]
@@ -41,14 +34,10 @@ async fn tasks(
     state: web::Data<AppState>,
     who: Authorized<SignedIn>,
     lang: crate::i18n::Lang,
-    q: web::Query<TaskQuery>,
+    page: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
-    let limit = match q.limit {
-        None => 50,
-        Some(n) if (1..=100).contains(&n) => n,
-        Some(_) => return Err(crate::error::ApiError::invalid("limit", crate::msg!("limit-range", max = 100u32))),
-    };
-    Ok(HttpResponse::Ok().json(crate::i18n::Localize::localized(svc::tasks(&state, &who, limit).await?, lang)))
+    let items = svc::tasks(&state, &who, page.limit()?, page.after()?).await?;
+    Ok(HttpResponse::Ok().json(crate::i18n::Localize::localized(items, lang)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

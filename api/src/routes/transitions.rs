@@ -14,6 +14,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::i18n::Localize;
 use crate::service::requests::{self as svc, RequestView, TransitionInput};
 use crate::state::AppState;
+
+/// The description of a body that may be left out; `openapi::optional_bodies` marks
+/// such bodies `required: false` (utoipa has no attribute for it).
+pub const OPTIONAL_BODY: &str = "Optional: may be omitted entirely";
 use crate::workflow::{
     Action, Disposition, DispositionInstruction, IntegrationRecord, StepCode, StructuredOutput, TeamList, TestOutcome,
     TestResult, Visibility,
@@ -193,9 +197,9 @@ macro_rules! simple_transition {
             summary = $summary,
             description = $doc,
             params(("id" = Uuid, Path), IfMatch),
-            request_body(content = StepBody, description = "Optional: may be omitted entirely"),
+            request_body(content = StepBody, description = OPTIONAL_BODY),
             responses(
-                (status = 200, body = RequestView),
+                (status = 200, description = "The request after the transition", body = RequestView, headers(("ETag" = String, description = "The request's new version"))),
                 (status = 409, description = "Not the current step, wrong status, or a stale version", body = crate::error::Problem, content_type = "application/problem+json"),
                 (status = 412, description = "If-Match names a version the request is no longer at", body = crate::error::Problem, content_type = "application/problem+json"),
             ),
@@ -278,7 +282,7 @@ simple_transition!(
     params(("id" = Uuid, Path), IfMatch),
     request_body = DispositionBody,
     responses(
-        (status = 200, body = RequestView),
+        (status = 200, description = "The request after the transition", body = RequestView, headers(("ETag" = String, description = "The request's new version"))),
         (status = 409, description = "Not the current step, or a stale `version`", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match names a version the request is no longer at", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
@@ -324,7 +328,7 @@ fn disposed(b: DispositionBody) -> ApiResult<TransitionInput> {
     params(("id" = Uuid, Path), IfMatch),
     request_body = TeamBody,
     responses(
-        (status = 200, body = RequestView),
+        (status = 200, description = "The request after the transition", body = RequestView, headers(("ETag" = String, description = "The request's new version"))),
         (status = 409, description = "Not the current step, or a stale `version`", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match names a version the request is no longer at", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
@@ -357,7 +361,7 @@ async fn team(
     params(("id" = Uuid, Path), IfMatch),
     request_body = IntegrationBody,
     responses(
-        (status = 200, body = RequestView),
+        (status = 200, description = "The request after the transition", body = RequestView, headers(("ETag" = String, description = "The request's new version"))),
         (status = 409, description = "Not the current step, or a stale `version`", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match names a version the request is no longer at", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
@@ -394,7 +398,7 @@ async fn integration(
     params(("id" = Uuid, Path), IfMatch),
     request_body = TestingBody,
     responses(
-        (status = 200, body = RequestView),
+        (status = 200, description = "The request after the transition", body = RequestView, headers(("ETag" = String, description = "The request's new version"))),
         (status = 409, description = "Not the current step, or a stale `version`", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match names a version the request is no longer at", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
@@ -427,7 +431,7 @@ async fn testing(
     params(("id" = Uuid, Path), IfMatch),
     request_body = ReasonBody,
     responses(
-        (status = 200, body = RequestView),
+        (status = 200, description = "The request after the transition", body = RequestView, headers(("ETag" = String, description = "The request's new version"))),
         (status = 409, description = "This step cannot return, or stale", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match names a version the request is no longer at", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
@@ -451,7 +455,7 @@ async fn return_to_applicant(
     params(("id" = Uuid, Path), IfMatch),
     request_body = ReasonBody,
     responses(
-        (status = 200, body = RequestView),
+        (status = 200, description = "The request after the transition", body = RequestView, headers(("ETag" = String, description = "The request's new version"))),
         (status = 409, description = "This step cannot reject, or stale", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match names a version the request is no longer at", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
@@ -477,7 +481,7 @@ async fn reject(
     params(("id" = Uuid, Path), IfMatch),
     request_body = ReasonBody,
     responses(
-        (status = 200, body = RequestView),
+        (status = 200, description = "The request after the transition", body = RequestView, headers(("ETag" = String, description = "The request's new version"))),
         (status = 409, description = "The request is a draft or already closed, or stale", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match names a version the request is no longer at", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
@@ -503,7 +507,7 @@ async fn cancel(
     params(("id" = Uuid, Path), IfMatch),
     request_body = ReasonBody,
     responses(
-        (status = 200, body = RequestView),
+        (status = 200, description = "The request after the transition", body = RequestView, headers(("ETag" = String, description = "The request's new version"))),
         (status = 409, description = "This step cannot send back, or stale", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match names a version the request is no longer at", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
@@ -547,7 +551,7 @@ pub struct TeamChangeBody {
     params(("id" = Uuid, Path), IfMatch),
     request_body = TeamChangeBody,
     responses(
-        (status = 200, body = RequestView),
+        (status = 200, description = "The request after the transition", body = RequestView, headers(("ETag" = String, description = "The request's new version"))),
         (status = 409, description = "No team yet, the request is closed, or stale", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match names a version the request is no longer at", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
@@ -581,7 +585,7 @@ async fn change_team(
     params(("id" = Uuid, Path), IfMatch),
     request_body = DispositionBody,
     responses(
-        (status = 200, body = RequestView),
+        (status = 200, description = "The request after the transition", body = RequestView, headers(("ETag" = String, description = "The request's new version"))),
         (status = 409, description = "The current step is not one the disposition addresses, or stale", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match names a version the request is no longer at", body = crate::error::Problem, content_type = "application/problem+json"),
     ),

@@ -119,11 +119,12 @@ pub struct InstructionInfo {
     pub english: &'static str,
 }
 
-/// Any signed-in caller: the fixed list a disposition's `instructions` come from.
+/// Any signed-in caller: the fixed list a disposition's `instructions` come from, as one
+/// page (like every list; it has no next page).
 #[utoipa::path(
     tag = "workflows",
     summary = "List the disposition instructions",
-    responses((status = 200, body = Vec<InstructionInfo>)),
+    responses((status = 200, description = "Every instruction, in one page", body = crate::shared::Page<InstructionInfo>)),
     security(("bearer" = []))
 )]
 #[get("/workflows/disposition-instructions")]
@@ -132,5 +133,5 @@ async fn instructions(_who: Authorized<SignedIn>) -> HttpResponse {
         .iter()
         .map(|i| InstructionInfo { code: *i, indonesian: i.indonesian(), english: i.english() })
         .collect();
-    HttpResponse::Ok().json(items)
+    HttpResponse::Ok().json(crate::shared::Page { items, next_cursor: None })
 }

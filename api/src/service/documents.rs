@@ -28,7 +28,7 @@ use crate::workflow::{self, DocumentKind, StepCode};
     "kind": "request_letter", "kind_version": 1, "step_code": "submit", "filename": "surat-permohonan.pdf",
     "content_type": "application/pdf", "size": 48213,
     "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-    "uploaded_at": "2026-11-23T01:20:00Z", "uploaded_by_user": "01936f5e-0000-7000-8000-0000000000b1", "uploaded_by_client": null}))]
+    "uploaded_at": "2026-11-23T01:20:00Z", "uploaded_by_user_id": "01936f5e-0000-7000-8000-0000000000b1", "uploaded_by_client_id": null}))]
 pub struct DocumentMeta {
     pub id: Uuid,
     pub request_id: Uuid,
@@ -45,8 +45,10 @@ pub struct DocumentMeta {
     /// Hex SHA-256 of the bytes, computed while they were received.
     pub sha256: String,
     pub uploaded_at: DateTime<Utc>,
-    pub uploaded_by_user: Option<Uuid>,
-    pub uploaded_by_client: Option<Uuid>,
+    /// The person who uploaded it, or
+    pub uploaded_by_user_id: Option<Uuid>,
+    /// the agency system that did.
+    pub uploaded_by_client_id: Option<Uuid>,
 }
 
 impl From<document::Model> for DocumentMeta {
@@ -62,8 +64,8 @@ impl From<document::Model> for DocumentMeta {
             size: d.size,
             sha256: d.sha256,
             uploaded_at: d.uploaded_at,
-            uploaded_by_user: d.uploaded_by_user,
-            uploaded_by_client: d.uploaded_by_client,
+            uploaded_by_user_id: d.uploaded_by_user,
+            uploaded_by_client_id: d.uploaded_by_client,
         }
     }
 }
@@ -351,17 +353,23 @@ pub fn too_large(e: StoreError) -> ApiError {
 }
 
 #[tracing::instrument(level = "debug", skip_all, fields(request_id = %request_id))]
-pub async fn list(state: &AppState, caller: &Caller, request_id: Uuid) -> ApiResult<Vec<DocumentMeta>> {
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    request_id: Uuid,
+    limit: u64,
+    after: Option<Uuid>,
+) -> ApiResult<crate::shared::Page<DocumentMeta>> {
     requests::load_visible(&state.db, caller, request_id).await?;
-    Ok(document::Entity::find()
+    // Ids are UUIDv7 made at upload: id order is upload order.
+    let mut q = document::Entity::find()
         .filter(document::Column::RequestId.eq(request_id))
-        .order_by_asc(document::Column::UploadedAt)
         .order_by_asc(document::Column::Id)
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(Into::into)
-        .collect())
+        .limit(limit + 1);
+    if let Some(after) = after {
+        q = q.filter(document::Column::Id.gt(after));
+    }
+    Ok(crate::shared::Page::from_rows(q.all(&state.db).await?, limit, |d| d.id, Into::into))
 }
 
 /// A document the caller may see (through its request), else 404.

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use entity::{audit_event, request};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -21,7 +21,7 @@ use crate::state::AppState;
 use crate::workflow::{Status, StepCode, Visibility};
 
 /// What happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub enum FeedEventType {
     #[serde(rename = "request.submitted")]
     RequestSubmitted,
@@ -52,6 +52,38 @@ pub enum FeedEventType {
     /// A public comment (internal ones are the office's own).
     #[serde(rename = "comment.added")]
     CommentAdded,
+    /// Webhooks only, never in the feed: the test message `POST /webhooks/{id}/ping` sends.
+    #[serde(rename = "webhook.ping")]
+    WebhookPing,
+}
+
+impl FeedEventType {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        use FeedEventType::*;
+        match self {
+            RequestSubmitted => "request.submitted",
+            RequestStepStarted => "request.step_started",
+            RequestReturned => "request.returned",
+            RequestResubmitted => "request.resubmitted",
+            RequestRejected => "request.rejected",
+            RequestWithdrawn => "request.withdrawn",
+            RequestCancelled => "request.cancelled",
+            RequestCompleted => "request.completed",
+            StepWarning => "step.warning",
+            StepOverdue => "step.overdue",
+            DocumentAdded => "document.added",
+            CommentAdded => "comment.added",
+            WebhookPing => "webhook.ping",
+        }
+    }
+}
+
+impl std::str::FromStr for FeedEventType {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        serde_json::from_value(serde_json::Value::String(s.to_owned())).map_err(|_| ())
+    }
 }
 
 /// The audit actions the feed reports, and as what.
@@ -233,8 +265,8 @@ pub async fn page(state: &AppState, caller: &Caller, after: Option<&str>, limit:
     Ok(FeedPage { items, next_cursor: encode(last), at_end })
 }
 
-/// The feed's entry for an audit event, if it reports one.
-fn entry(e: audit_event::Model) -> Option<FeedEvent> {
+/// The feed's entry for an audit event, if it reports one (also a webhook's payload).
+pub fn entry(e: audit_event::Model) -> Option<FeedEvent> {
     let kind = kind_of(&e.action)?;
     let d = &e.details;
     // Comments: the public ones only, for everyone (the office reads the others in the app).
@@ -283,5 +315,11 @@ mod tests {
             assert!(kind_of(a).is_some(), "{a}");
         }
         assert!(kind_of("request.team_changed").is_none() && kind_of("request.edited").is_none());
+        for a in ACTIONS {
+            let k = kind_of(a).unwrap();
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+            assert_eq!(k.as_str().parse::<FeedEventType>(), Ok(k));
+        }
+        assert_eq!("webhook.ping".parse::<FeedEventType>(), Ok(FeedEventType::WebhookPing));
     }
 }

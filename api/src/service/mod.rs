@@ -21,6 +21,7 @@ pub mod sessions;
 pub mod timeline;
 pub mod tlog;
 pub mod users;
+pub mod webhooks;
 pub mod workflows;
 pub mod working_time;
 

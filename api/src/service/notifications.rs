@@ -355,6 +355,52 @@ pub async fn mark_all_read(state: &AppState, user_id: Uuid) -> ApiResult<MarkedR
     Ok(MarkedRead { marked_read: res.rows_affected })
 }
 
+/// Mails a person about something that is not a request (a webhook endpoint disabled):
+/// the user named, or — for what an agency system owns — every active admin. Nothing
+/// when mail is not configured or nobody has an address.
+pub async fn mail_owner<C: ConnectionTrait>(
+    db: &C,
+    state: &AppState,
+    now: DateTime<Utc>,
+    user_id: Option<Uuid>,
+    subject: &str,
+    body: &str,
+) -> ApiResult<()> {
+    if state.settings.smtp_url.as_deref().is_none_or(str::is_empty) {
+        return Ok(());
+    }
+    let people = match user_id {
+        Some(id) => entity::user::Entity::find_by_id(id).all(db).await?,
+        None => entity::user::Entity::find()
+            .filter(entity::user::Column::Active.eq(true))
+            .all(db)
+            .await?
+            .into_iter()
+            .filter(|u| u.roles.as_array().is_some_and(|r| r.iter().any(|r| r == "admin")))
+            .collect(),
+    };
+    for p in people.into_iter().filter(|p| p.active && !p.email_opt_out) {
+        let Some(to) = p.email.filter(|e| !e.trim().is_empty()) else { continue };
+        entity::mail_outbox::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            notification_id: Set(None),
+            user_id: Set(p.id),
+            to_address: Set(to),
+            subject: Set(subject.chars().take(300).collect()),
+            body: Set(format!("Yth. {},\n\n{body}\n\n-- \nJembatan, Diskominfo Kabupaten Trenggalek.\n", p.full_name)),
+            created_at: Set(now),
+            attempts: Set(0),
+            next_attempt_at: Set(now),
+            sent_at: Set(None),
+            failed_at: Set(None),
+            last_error: Set(None),
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -215,7 +215,8 @@ pub async fn render(state: &AppState, caller: &Caller, id: Uuid, kind: RecordKin
                     def.step(step.step_code).map(|d| d.sop_activity.clone()).unwrap_or_else(|| step.label.clone());
                 let round = if step.round > 1 { format!(" (putaran {})", step.round) } else { String::new() };
                 s.heading(&format!("{}. {activity}{round}", n + 1));
-                s.field("Pelaksana", &role_name(&step.actor));
+                let actor = step.actor.map(|a| crate::workflow::CurrentActor::from(a).to_string());
+                s.field("Pelaksana", &role_name(&actor.unwrap_or_default()));
                 let done_by = step
                     .completed_at
                     .and_then(|c| completions.get(&(step.step_code.to_string(), c)))

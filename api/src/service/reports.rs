@@ -173,8 +173,10 @@ pub struct SlaRow {
     #[serde(skip)]
     #[schema(ignore)]
     labels: super::requests::StepLabels,
-    /// `role:<role>` or `team`, from the current definition.
-    pub actor: String,
+    /// Who acts (`{"role": …}` or `"team"`), from the current definition; null for a step
+    /// it no longer has.
+    #[schema(value_type = Option<crate::workflow::Actor>)]
+    pub actor: Option<crate::workflow::Actor>,
     /// The standard in the current definition, e.g. `15m`, `1-2d`.
     pub time_standard: String,
     /// Steps completed in the period.
@@ -256,7 +258,7 @@ pub fn sla_csv(report: &SlaReport) -> String {
             r.step_code.clone(),
             opt(r.step_order),
             r.label.clone(),
-            r.actor.clone(),
+            r.actor.map(|a| crate::workflow::CurrentActor::from(a).to_string()).unwrap_or_default(),
             r.time_standard.clone(),
             r.completed.to_string(),
             opt(r.spread.median_working_seconds),
@@ -488,39 +490,41 @@ pub async fn sla(state: &AppState, f: &ReportFilter) -> ApiResult<SlaReport> {
             .map(|(_, code)| code.clone())
             .collect();
         gone.sort();
-        let mut take =
-            |code: String, order: Option<u16>, labels: super::requests::StepLabels, actor: String, standard: String| {
-                let acc = groups.remove(&(flow.as_str().to_owned(), code.clone())).unwrap_or_default();
-                SlaRow {
-                    flow,
-                    step_code: code,
-                    step_order: order,
-                    label: labels.get(crate::i18n::Lang::default()).to_owned(),
-                    labels,
-                    actor,
-                    time_standard: standard,
-                    completed: acc.completed,
-                    spread: acc.spread.unwrap_or_default(),
-                    within_target: acc.within_target,
-                    within_target_share: share(acc.within_target, acc.completed),
-                    within_limit: acc.within_limit,
-                    within_limit_share: share(acc.within_limit, acc.completed),
-                    open_now: acc.open,
-                    overdue_now: acc.overdue,
-                }
-            };
+        let mut take = |code: String,
+                        order: Option<u16>,
+                        labels: super::requests::StepLabels,
+                        actor: Option<crate::workflow::Actor>,
+                        standard: String| {
+            let acc = groups.remove(&(flow.as_str().to_owned(), code.clone())).unwrap_or_default();
+            SlaRow {
+                flow,
+                step_code: code,
+                step_order: order,
+                label: labels.get(crate::i18n::Lang::default()).to_owned(),
+                labels,
+                actor,
+                time_standard: standard,
+                completed: acc.completed,
+                spread: acc.spread.unwrap_or_default(),
+                within_target: acc.within_target,
+                within_target_share: share(acc.within_target, acc.completed),
+                within_limit: acc.within_limit,
+                within_limit_share: share(acc.within_limit, acc.completed),
+                open_now: acc.open,
+                overdue_now: acc.overdue,
+            }
+        };
         for step in &def.steps {
-            let actor = crate::workflow::CurrentActor::from(step.actor).to_string();
             rows.push(take(
                 step.code.as_str().into(),
                 Some(step.order),
                 super::requests::StepLabels::of(step),
-                actor,
+                Some(step.actor),
                 step.time_standard.to_string(),
             ));
         }
         for code in gone {
-            rows.push(take(code, None, Default::default(), String::new(), String::new()));
+            rows.push(take(code, None, Default::default(), None, String::new()));
         }
     }
     Ok(SlaReport {

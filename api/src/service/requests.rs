@@ -103,12 +103,11 @@ pub struct CurrentStep {
     #[serde(skip)]
     #[schema(ignore)]
     pub(crate) labels: StepLabels,
-    /// The role that acts, or null when the request's integration team acts.
-    pub actor_role: Option<Role>,
-    /// `team`, `addressees` (the people the disposition named: `addressee_ids`), or the
-    /// role's name.
-    pub actor: String,
-    /// Who the disposition addressed this step to; empty when every holder of the role acts.
+    /// Who acts, as the definition says (the one actor shape: `{"role": …}` or `"team"`).
+    #[schema(value_type = crate::workflow::Actor)]
+    pub actor: crate::workflow::Actor,
+    /// The people the disposition addressed this step to: when not empty, they (and who
+    /// acts for them) act instead of every holder of the role.
     pub addressee_ids: Vec<Uuid>,
     pub started_at: DateTime<Utc>,
     /// From here the step shows `warning` (the target for a ranged standard; 80 % of the
@@ -138,8 +137,8 @@ pub struct IntegrationInfo {
     "target_system": "Satu Data", "data_exchanged": "…", "letter_number": "400.7/123/406.010/2026",
     "letter_date": "2026-11-20",
     "current_step": {"code": "follow_up", "label": "Menelaah surat permohonan dan menindaklanjuti Disposisi",
-        "sop_activity": "Menelaah surat permohonan dan menindaklanjuti Disposisi", "actor_role": "technical_lead",
-        "actor": "addressees", "addressee_ids": ["01936f5e-0000-7000-8000-0000000000c1"], "started_at": "2026-11-23T02:10:00Z", "warning_at": "2026-11-23T02:22:00Z", "due_at": "2026-11-23T02:25:00Z",
+        "sop_activity": "Menelaah surat permohonan dan menindaklanjuti Disposisi",
+        "actor": {"role": "technical_lead"}, "addressee_ids": ["01936f5e-0000-7000-8000-0000000000c1"], "started_at": "2026-11-23T02:10:00Z", "warning_at": "2026-11-23T02:22:00Z", "due_at": "2026-11-23T02:25:00Z",
         "limit_at": "2026-11-23T02:25:00Z", "sla_state": "on_time", "paused": false},
     "test_rounds": 0, "integration": null, "created_at": "2026-11-23T01:00:00Z", "updated_at": "2026-11-23T02:10:00Z",
     "submitted_at": "2026-11-23T01:30:00Z", "closed_at": null
@@ -230,15 +229,13 @@ pub fn view(r: &request::Model, def: &WorkflowDefinition, now: DateTime<Utc>) ->
             let at = r.returned_at.unwrap_or(now);
             let warning_at = r.current_warning_at.unwrap_or(due_at);
             let due = Due { clock_started_at: started_at, warning_at, target_at: due_at, limit_at };
-            let addressed = r.current_actor.0 == CurrentActor::Addressees;
             let labels = StepLabels::of(step);
             Some(CurrentStep {
                 code: step.code,
                 label: labels.get(Lang::default()).to_owned(),
                 sop_activity: step.sop_activity.clone(),
                 labels,
-                actor_role: step.actor.role(),
-                actor: if addressed { "addressees".to_owned() } else { step.actor.to_string() },
+                actor: step.actor,
                 addressee_ids: Vec::new(),
                 started_at,
                 warning_at,
@@ -1164,15 +1161,18 @@ async fn views(state: &AppState, rows: Vec<request::Model>) -> ApiResult<Vec<Req
     let now = state.now();
     let mut defs: std::collections::HashMap<Uuid, WorkflowDefinition> = Default::default();
     let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
+    for r in &rows {
         if let std::collections::hash_map::Entry::Vacant(slot) = defs.entry(r.definition_id) {
             slot.insert(workflows::by_id(&state.db, r.definition_id).await?.definition);
         }
-        out.push(view(&r, &defs[&r.definition_id], now));
+        out.push(view(r, &defs[&r.definition_id], now));
     }
     // The addressees of the rows whose step is theirs, in one query.
-    let addressed: Vec<Uuid> =
-        out.iter().filter(|v| v.current_step.as_ref().is_some_and(|s| s.actor == "addressees")).map(|v| v.id).collect();
+    let addressed: Vec<Uuid> = rows
+        .iter()
+        .filter(|r| !status_of(r).is_final() && r.current_actor.0 == CurrentActor::Addressees)
+        .map(|r| r.id)
+        .collect();
     if !addressed.is_empty() {
         let rows = request_addressee::Entity::find()
             .filter(request_addressee::Column::RequestId.is_in(addressed))
@@ -1248,14 +1248,43 @@ pub async fn list(
 
 /// The caller's worklist: requests whose current step the caller may act on, most urgent
 /// (earliest limit) first. Applicants: their organization's drafts and returned requests.
+/// A page at a time: `after` is the last request of the page before, and the next page
+/// starts after its place in that order (a request that moved meanwhile moves its place).
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn tasks(state: &AppState, caller: &Caller, limit: u64) -> ApiResult<Vec<RequestView>> {
+pub async fn tasks(state: &AppState, caller: &Caller, limit: u64, after: Option<Uuid>) -> ApiResult<Page<RequestView>> {
+    // Where the page starts: (limit time, id) of the cursor's request. Requests without a
+    // limit (drafts) come first, as `Option` orders. A cursor naming no request is a place
+    // among those, as every cursor is a position.
+    let place = match after {
+        Some(id) => {
+            let limit_at = request::Entity::find_by_id(id)
+                .select_only()
+                .column(request::Column::CurrentLimitAt)
+                .into_tuple::<Option<DateTime<Utc>>>()
+                .one(&state.db)
+                .await?
+                .flatten();
+            Some((limit_at, id))
+        }
+        None => None,
+    };
+    let after_place = place.map(|(limit_at, id)| match limit_at {
+        Some(l) => Condition::any()
+            .add(request::Column::CurrentLimitAt.gt(l))
+            .add(Condition::all().add(request::Column::CurrentLimitAt.eq(l)).add(request::Column::Id.gt(id))),
+        None => Condition::any()
+            .add(request::Column::CurrentLimitAt.is_not_null())
+            .add(Condition::all().add(request::Column::CurrentLimitAt.is_null()).add(request::Column::Id.gt(id))),
+    });
     // One `ORDER BY current_limit_at, id LIMIT n` query per kind of work, merged here: each
     // reads one index range and stops at `limit`, where a single query OR-ing them made
     // PostgreSQL scan and sort (or re-run the team subquery per row: seconds at a million
     // requests, docs/benchmarks.md "Load"). The kinds are disjoint by status and actor.
-    let most_urgent = |q: sea_orm::Select<request::Entity>| {
-        q.order_by_asc(request::Column::CurrentLimitAt).order_by_asc(request::Column::Id).limit(limit)
+    let most_urgent = |mut q: sea_orm::Select<request::Entity>| {
+        if let Some(c) = after_place.clone() {
+            q = q.filter(c);
+        }
+        q.order_by_asc(request::Column::CurrentLimitAt).order_by_asc(request::Column::Id).limit(limit + 1)
     };
     let in_progress = || request::Entity::find().filter(request::Column::Status.eq(Status::InProgress.as_str()));
     let mut rows = Vec::new();
@@ -1329,6 +1358,6 @@ pub async fn tasks(state: &AppState, caller: &Caller, limit: u64) -> ApiResult<V
     }
     rows.sort_by_key(|r| (r.current_limit_at, r.id));
     rows.dedup_by_key(|r| r.id);
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    views(state, rows).await
+    let (rows, next_cursor) = crate::shared::page::cut(rows, limit, |r| crate::shared::page::encode_cursor(r.id));
+    Ok(Page { items: views(state, rows).await?, next_cursor })
 }

@@ -32,8 +32,10 @@ pub struct StepRecord {
     labels: requests::StepLabels,
     /// 1, or the build/test round after failed tests.
     pub round: i32,
-    /// `role:<role>` or `team`.
-    pub actor: String,
+    /// Who acted on the step, in the definition's shape (`{"role": …}` or `"team"`); null
+    /// for a step the request's definition no longer names.
+    #[schema(value_type = Option<crate::workflow::Actor>)]
+    pub actor: Option<crate::workflow::Actor>,
     #[schema(example = "1-2d")]
     pub time_standard: String,
     pub started_at: DateTime<Utc>,
@@ -185,7 +187,10 @@ pub(crate) async fn with_definition(
                 id: i.id,
                 step_code: i.step_code.0,
                 round: i.round,
-                actor: i.actor.to_string(),
+                actor: match i.actor.0 {
+                    crate::workflow::CurrentActor::Step(a) => Some(a),
+                    _ => def.step(i.step_code.0).map(|s| s.actor),
+                },
                 time_standard: i.time_standard,
                 started_at: i.started_at,
                 due_at: i.due_at,

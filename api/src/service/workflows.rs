@@ -22,7 +22,7 @@ use crate::workflow::{Flow, WorkflowDefinition, sop_2025};
 pub struct PublishedDefinition {
     pub id: Uuid,
     pub published_at: chrono::DateTime<chrono::Utc>,
-    pub published_by: Option<Uuid>,
+    pub published_by_user_id: Option<Uuid>,
     #[serde(flatten)]
     pub definition: WorkflowDefinition,
 }
@@ -34,7 +34,7 @@ struct Publication {
     id: Uuid,
     published_at: chrono::DateTime<chrono::Utc>,
     /// The admin who published it; null for the versions seeded at start.
-    published_by: Option<Uuid>,
+    published_by_user_id: Option<Uuid>,
 }
 
 /// `PublishedDefinition`'s schema is one object: the definition's properties and the
@@ -65,7 +65,7 @@ impl ToSchema for PublishedDefinition {
 fn parse(m: workflow_definition::Model) -> ApiResult<PublishedDefinition> {
     let definition: WorkflowDefinition = serde_json::from_value(m.definition)
         .map_err(|e| ApiError::internal(format!("stored definition {} does not parse: {e}", m.id)))?;
-    Ok(PublishedDefinition { id: m.id, published_at: m.published_at, published_by: m.published_by, definition })
+    Ok(PublishedDefinition { id: m.id, published_at: m.published_at, published_by_user_id: m.published_by, definition })
 }
 
 /// Inserts version 1 of each flow if that flow has no definition yet.
@@ -187,7 +187,7 @@ pub async fn version(state: &AppState, flow: Flow, version: i32) -> ApiResult<Pu
 #[schema(example = json!({"id": "01936f5e-0000-7000-8000-0000000000f1", "flow": "external", "version": 2,
     "name": "Integrasi Sistem Informasi dari Eksternal", "sop_number": "000.8.3.3/027/SOP/406.020/2025",
     "sop_effective_date": "2025-01-07", "steps": 10, "published_at": "2026-11-20T03:00:00Z",
-    "published_by": "01936f5e-0000-7000-8000-0000000000a1"}))]
+    "published_by_user_id": "01936f5e-0000-7000-8000-0000000000a1"}))]
 pub struct WorkflowVersion {
     pub id: Uuid,
     pub flow: Flow,
@@ -199,7 +199,7 @@ pub struct WorkflowVersion {
     pub steps: usize,
     pub published_at: chrono::DateTime<chrono::Utc>,
     /// The admin who published it; null for the versions seeded at start.
-    pub published_by: Option<Uuid>,
+    pub published_by_user_id: Option<Uuid>,
 }
 
 /// The published revisions of a flow, newest first, a page at a time (the cursor is the
@@ -233,7 +233,7 @@ pub async fn versions(
             sop_effective_date: p.definition.sop_effective_date,
             steps: p.definition.steps.len(),
             published_at: p.published_at,
-            published_by: p.published_by,
+            published_by_user_id: p.published_by_user_id,
         },
     ))
 }
