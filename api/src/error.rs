@@ -12,10 +12,13 @@ use sea_orm::{DbErr, RuntimeErr, SqlErr};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::i18n::{Lang, Msg};
+use crate::msg;
+
 pub type ApiResult<T> = Result<T, ApiError>;
 
-/// Field path → human-readable messages.
-pub type FieldErrors = BTreeMap<String, Vec<String>>;
+/// Field path → human-readable messages (rendered in the request's language).
+pub type FieldErrors = BTreeMap<String, Vec<Msg>>;
 
 /// Starts the message of a serde error that means "well-formed but not acceptable": a
 /// value of the documented shape that the rules behind it refuse (e.g. a time standard
@@ -26,35 +29,35 @@ pub use jembatan_domain::UNACCEPTABLE;
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{detail}")]
-    BadRequest { detail: String, errors: FieldErrors },
+    BadRequest { detail: Msg, errors: FieldErrors },
     #[error("authentication required")]
-    Unauthorized(String),
+    Unauthorized(Msg),
     #[error("forbidden: {0}")]
-    Forbidden(String),
+    Forbidden(Msg),
     #[error("not found")]
-    NotFound(String),
+    NotFound(Msg),
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("conflict: {0}")]
-    Conflict(String),
+    Conflict(Msg),
     #[error("precondition failed: {0}")]
-    PreconditionFailed(String),
+    PreconditionFailed(Msg),
     #[error("payload too large: {0}")]
-    PayloadTooLarge(String),
+    PayloadTooLarge(Msg),
     #[error("unsupported media type: {0}")]
-    UnsupportedMediaType(String),
+    UnsupportedMediaType(Msg),
     #[error("{detail}")]
-    Unprocessable { detail: String, errors: FieldErrors },
+    Unprocessable { detail: Msg, errors: FieldErrors },
     #[error("rate limited")]
-    TooManyRequests { detail: String, retry_after_secs: u64 },
+    TooManyRequests { detail: Msg, retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
     /// A service outside ours (BSrE) could not be reached or failed.
     #[error("upstream unavailable: {0}")]
-    UpstreamUnavailable(String),
+    UpstreamUnavailable(Msg),
     /// A capability this installation has not enabled.
     #[error("not implemented: {0}")]
-    NotImplemented(String),
+    NotImplemented(Msg),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -78,56 +81,63 @@ pub struct Problem {
     /// Field path → messages, for input that did not validate.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<std::collections::HashMap<String, Vec<String>>>, inline)]
-    pub errors: Option<FieldErrors>,
+    pub errors: Option<BTreeMap<String, Vec<String>>>,
 }
 
 impl ApiError {
-    pub fn bad_request(detail: impl Into<String>) -> Self {
+    pub fn bad_request(detail: impl Into<Msg>) -> Self {
         Self::BadRequest { detail: detail.into(), errors: FieldErrors::new() }
     }
 
-    /// A 422 naming one field.
-    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        let message = message.into();
+    /// A 400 naming one field (the body or a parameter could not be read as its schema).
+    pub fn bad_field(field: &str, message: impl Into<Msg>) -> Self {
         let mut errors = FieldErrors::new();
-        errors.insert(field.to_owned(), vec![message.clone()]);
-        Self::Unprocessable { detail: format!("{field}: {message}"), errors }
+        errors.insert(field.to_owned(), vec![message.into()]);
+        Self::BadRequest { detail: Msg::Fields(errors.clone()), errors }
+    }
+
+    /// A 422 naming one field.
+    pub fn invalid(field: &str, message: impl Into<Msg>) -> Self {
+        let mut errors = FieldErrors::new();
+        errors.insert(field.to_owned(), vec![message.into()]);
+        Self::invalid_fields(errors)
     }
 
     pub fn invalid_fields(errors: FieldErrors) -> Self {
-        let detail = errors.iter().map(|(f, m)| format!("{f}: {}", m.join("; "))).collect::<Vec<_>>().join(", ");
-        Self::Unprocessable { detail, errors }
+        Self::Unprocessable { detail: Msg::Fields(errors.clone()), errors }
     }
 
-    pub fn not_found(what: &str) -> Self {
-        Self::NotFound(format!("{what} not found"))
+    /// `what` is a `thing-…` key of the resources (`request`, `user`, …).
+    pub fn not_found(what: &'static str) -> Self {
+        Self::NotFound(msg!("not-found", what = Msg::thing(what)))
     }
 
     pub fn internal(e: impl std::fmt::Display) -> Self {
         Self::Internal(e.to_string())
     }
 
+    /// The type's slug and the key of its title.
     fn parts(&self) -> (&'static str, &'static str) {
         match self {
-            Self::BadRequest { .. } => ("bad-request", "The request could not be read"),
-            Self::Unauthorized(_) => ("unauthorized", "Authentication required"),
-            Self::Forbidden(_) => ("forbidden", "Not allowed"),
-            Self::NotFound(_) => ("not-found", "Not found"),
-            Self::MethodNotAllowed => ("method-not-allowed", "Method not allowed"),
-            Self::Conflict(_) => ("conflict", "Conflict with the current state"),
-            Self::PreconditionFailed(_) => ("precondition-failed", "Precondition failed"),
-            Self::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
-            Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
-            Self::Unprocessable { .. } => ("validation", "Your request parameters didn't validate"),
-            Self::TooManyRequests { .. } => ("rate-limited", "Too many requests"),
-            Self::Unavailable(_) => ("unavailable", "Service temporarily unavailable"),
-            Self::NotImplemented(_) => ("not-enabled", "Not enabled on this installation"),
-            Self::UpstreamUnavailable(_) => ("upstream-unavailable", "A service this depends on is unavailable"),
-            Self::Internal(_) => ("internal", "Internal server error"),
+            Self::BadRequest { .. } => ("bad-request", "problem-title-bad-request"),
+            Self::Unauthorized(_) => ("unauthorized", "problem-title-unauthorized"),
+            Self::Forbidden(_) => ("forbidden", "problem-title-forbidden"),
+            Self::NotFound(_) => ("not-found", "problem-title-not-found"),
+            Self::MethodNotAllowed => ("method-not-allowed", "problem-title-method-not-allowed"),
+            Self::Conflict(_) => ("conflict", "problem-title-conflict"),
+            Self::PreconditionFailed(_) => ("precondition-failed", "problem-title-precondition-failed"),
+            Self::PayloadTooLarge(_) => ("payload-too-large", "problem-title-payload-too-large"),
+            Self::UnsupportedMediaType(_) => ("unsupported-media-type", "problem-title-unsupported-media-type"),
+            Self::Unprocessable { .. } => ("validation", "problem-title-validation"),
+            Self::TooManyRequests { .. } => ("rate-limited", "problem-title-rate-limited"),
+            Self::Unavailable(_) => ("unavailable", "problem-title-unavailable"),
+            Self::NotImplemented(_) => ("not-enabled", "problem-title-not-enabled"),
+            Self::UpstreamUnavailable(_) => ("upstream-unavailable", "problem-title-upstream-unavailable"),
+            Self::Internal(_) => ("internal", "problem-title-internal"),
         }
     }
 
-    fn detail(&self) -> String {
+    fn detail(&self) -> Msg {
         match self {
             Self::BadRequest { detail, .. } | Self::Unprocessable { detail, .. } => detail.clone(),
             Self::TooManyRequests { detail, .. } => detail.clone(),
@@ -139,26 +149,32 @@ impl ApiError {
             | Self::PayloadTooLarge(d)
             | Self::UnsupportedMediaType(d)
             | Self::NotImplemented(d) => d.clone(),
-            Self::MethodNotAllowed => "this resource does not support that method".into(),
-            Self::UpstreamUnavailable(d) => format!("{d}; retry shortly"),
-            Self::Unavailable(_) => "a dependency (the database) is not reachable; retry shortly".into(),
-            Self::Internal(_) => "an unexpected error occurred; it has been logged with this request's id".into(),
+            Self::MethodNotAllowed => msg!("method-not-allowed"),
+            Self::UpstreamUnavailable(d) => msg!("upstream-unavailable", why = d.clone()),
+            Self::Unavailable(_) => msg!("unavailable"),
+            Self::Internal(_) => msg!("internal-error"),
         }
     }
 
+    /// The problem document in the default language (Indonesian). The `i18n` middleware
+    /// renders every error response again in the request's language.
     pub fn problem(&self) -> Problem {
+        self.problem_in(Lang::default())
+    }
+
+    pub fn problem_in(&self, lang: Lang) -> Problem {
         let (slug, title) = self.parts();
         let errors = match self {
             Self::BadRequest { errors, .. } | Self::Unprocessable { errors, .. } if !errors.is_empty() => {
-                Some(errors.clone())
+                Some(errors.iter().map(|(f, ms)| (f.clone(), ms.iter().map(|m| lang.render(m)).collect())).collect())
             }
             _ => None,
         };
         Problem {
             kind: format!("urn:jembatan:problem:{slug}"),
-            title: title.into(),
+            title: lang.text(title, &[]),
             status: self.status_code().as_u16(),
-            detail: self.detail(),
+            detail: lang.render(&self.detail()),
             errors,
         }
     }
@@ -188,7 +204,8 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         match self {
             Self::Internal(e) => tracing::error!(error = %e, "internal error"),
-            Self::Unavailable(e) | Self::UpstreamUnavailable(e) => tracing::warn!(error = %e, "dependency unavailable"),
+            Self::Unavailable(e) => tracing::warn!(error = %e, "dependency unavailable"),
+            Self::UpstreamUnavailable(e) => tracing::warn!(error = %e, "dependency unavailable"),
             _ => {}
         }
         let mut res = HttpResponse::build(self.status_code());
@@ -240,7 +257,7 @@ impl From<DbErr> for ApiError {
             return Self::Unavailable(e.to_string());
         }
         if let Some(SqlErr::UniqueConstraintViolation(_)) = e.sql_err() {
-            return Self::Conflict("a record with the same unique value already exists".into());
+            return Self::Conflict(msg!("unique-violation"));
         }
         Self::Internal(e.to_string())
     }
@@ -267,6 +284,7 @@ mod tests {
         let p = ApiError::Internal("SELECT secret FROM users".into()).problem();
         assert_eq!(p.status, 500);
         assert!(!p.detail.contains("SELECT"));
+        assert_eq!(p.title, "Kesalahan internal server");
         let p = ApiError::Unavailable("connection refused 127.0.0.1:5432".into()).problem();
         assert!(!p.detail.contains("5432"));
     }
@@ -277,5 +295,17 @@ mod tests {
         assert_eq!(p.status, 422);
         assert_eq!(p.kind, "urn:jembatan:problem:validation");
         assert_eq!(p.errors.unwrap()["password"], vec!["too short".to_string()]);
+    }
+
+    #[test]
+    fn titles_and_details_follow_the_language() {
+        let e = ApiError::not_found("request");
+        let (id, en) = (e.problem_in(Lang::Id), e.problem_in(Lang::En));
+        assert_eq!((id.title.as_str(), id.detail.as_str()), ("Tidak ditemukan", "permohonan tidak ditemukan"));
+        assert_eq!((en.title.as_str(), en.detail.as_str()), ("Not found", "request not found"));
+        assert_eq!(id.kind, en.kind);
+        let e = ApiError::invalid("limit", msg!("limit-range", max = 100u32));
+        assert_eq!(e.problem_in(Lang::En).detail, "limit: must be between 1 and 100");
+        assert_eq!(e.problem_in(Lang::Id).errors.unwrap()["limit"], vec!["harus antara 1 dan 100".to_string()]);
     }
 }

@@ -20,7 +20,7 @@ use actix_web::body::{BoxBody, MessageBody, to_bytes};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::middleware::Next;
-use actix_web::{HttpResponse, ResponseError, web};
+use actix_web::{HttpResponse, web};
 use chrono::Duration;
 use entity::idempotency_key;
 use hmac::{Hmac, Mac};
@@ -83,8 +83,15 @@ fn fingerprint_key(state: &AppState) -> [u8; 32] {
 /// Responses larger than this are not stored (none of ours is near it).
 const MAX_STORED: usize = 256 * 1024;
 
+/// With the error attached, so that the language middleware renders it.
 fn problem(e: ApiError) -> HttpResponse {
-    e.error_response()
+    HttpResponse::from_error(e)
+}
+
+/// The request answered with a problem (not `ServiceRequest::into_response`, which drops
+/// the error the response carries).
+fn refuse(req: ServiceRequest, e: ApiError) -> ServiceResponse<BoxBody> {
+    ServiceResponse::new(req.into_parts().0, problem(e))
 }
 
 /// The caller a key belongs to: `user:<id>` / `client:<id>`, for a token that may still
@@ -119,19 +126,15 @@ pub async fn middleware(
         Scope::Stored => {}
         Scope::Ignored => return Ok(next.call(req).await?.map_into_boxed_body()),
         Scope::Refused => {
-            let e = ApiError::invalid(
-                "Idempotency-Key",
-                "cannot be used here: the response carries a secret that is never stored for replay; \
-                 send the request without it (and list the resource to see whether a lost attempt went through)",
-            );
-            return Ok(req.into_response(problem(e)));
+            let e = ApiError::invalid("Idempotency-Key", crate::msg!("idempotency-key-secret"));
+            return Ok(refuse(req, e));
         }
     }
     let key = match key {
         Ok(k) if (1..=255).contains(&k.len()) && k.bytes().all(|b| (0x21..=0x7e).contains(&b)) => k,
         _ => {
-            let e = ApiError::bad_request("Idempotency-Key must be 1–255 visible ASCII characters");
-            return Ok(req.into_response(problem(e)));
+            let e = ApiError::bad_request(crate::msg!("idempotency-key-shape"));
+            return Ok(refuse(req, e));
         }
     };
     let Some(caller) = caller_of(&req, &state).await else {
@@ -152,8 +155,9 @@ pub async fn middleware(
     match claim(&state, &caller, &key, &fingerprint).await {
         Ok(Claim::Fresh) => {}
         Ok(Claim::Replay(row)) => return Ok(req.into_response(replay(row))),
-        Err(e) => return Ok(req.into_response(problem(e))),
+        Err(e) => return Ok(refuse(req, e)),
     }
+    let lang = crate::i18n::Lang::of_extensions(&actix_web::HttpMessage::extensions(&req));
     let res = next.call(req).await?;
     let status = res.status();
     if status.is_server_error() {
@@ -161,9 +165,13 @@ pub async fn middleware(
         return Ok(res.map_into_boxed_body());
     }
     let (http_req, res) = res.into_parts();
-    let head = res.head().clone();
+    // The response keeps the error it carries (the language middleware renders a problem
+    // in the request's language); the stored copy is a problem rendered in the language of
+    // this first request, and a replay answers exactly that.
+    let (res, body) = res.into_parts();
     let headers = res.headers().clone();
-    let bytes = match to_bytes(res.into_body()).await {
+    let rendered = res.error().and_then(|e| e.as_error::<ApiError>()).map(|e| e.problem_in(lang));
+    let bytes = match to_bytes(body).await {
         Ok(b) => b,
         Err(_) => {
             let _ = forget(&state, &caller, &key).await;
@@ -182,7 +190,10 @@ pub async fn middleware(
             content_type: Set(get(header::CONTENT_TYPE)),
             location: Set(get(header::LOCATION)),
             etag: Set(get(header::ETAG)),
-            body: Set(Some(String::from_utf8_lossy(&bytes).into_owned())),
+            body: Set(Some(match &rendered {
+                Some(p) => serde_json::to_string(p).unwrap_or_default(),
+                None => String::from_utf8_lossy(&bytes).into_owned(),
+            })),
             created_at: Set(state.now()),
         };
         if let Err(e) = stored.update(&state.db).await {
@@ -191,11 +202,7 @@ pub async fn middleware(
     } else {
         let _ = forget(&state, &caller, &key).await;
     }
-    let mut rebuilt = HttpResponse::build(head.status);
-    for (name, value) in headers.iter() {
-        rebuilt.insert_header((name.clone(), value.clone()));
-    }
-    Ok(ServiceResponse::new(http_req, rebuilt.body(bytes)))
+    Ok(ServiceResponse::new(http_req, res.set_body(BoxBody::new(bytes))))
 }
 
 enum Claim {
@@ -217,13 +224,10 @@ async fn claim(state: &AppState, caller: &str, key: &str, fingerprint: &str) -> 
     if let Some(row) = idempotency_key::Entity::find_by_id((caller.to_owned(), key.to_owned())).one(&txn).await? {
         txn.commit().await?;
         if row.fingerprint != fingerprint {
-            return Err(ApiError::invalid(
-                "Idempotency-Key",
-                "was already used for a different request; use a new key for a new request",
-            ));
+            return Err(ApiError::invalid("Idempotency-Key", crate::msg!("idempotency-key-reused")));
         }
         if row.status_code.is_none() {
-            return Err(ApiError::Conflict("the first request with this Idempotency-Key is still running".into()));
+            return Err(ApiError::Conflict(crate::msg!("idempotency-key-running")));
         }
         return Ok(Claim::Replay(row));
     }
@@ -242,9 +246,7 @@ async fn claim(state: &AppState, caller: &str, key: &str, fingerprint: &str) -> 
     .await
     .map_err(|e| match ApiError::from(e) {
         // Two first requests raced; the other one holds the key.
-        ApiError::Conflict(_) => {
-            ApiError::Conflict("the first request with this Idempotency-Key is still running".into())
-        }
+        ApiError::Conflict(_) => ApiError::Conflict(crate::msg!("idempotency-key-running")),
         other => other,
     })?;
     txn.commit().await?;

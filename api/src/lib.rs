@@ -15,6 +15,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod i18n;
 pub mod idempotency;
 pub mod jobs;
 pub mod metrics;

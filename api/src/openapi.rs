@@ -15,8 +15,9 @@ use crate::error::Problem;
         title = "Jembatan",
         description = "Runs the Trenggalek Diskominfo SOP for integrating information systems \
 (SOP Integrasi Sistem Informasi, No. 000.8.3.3/027/SOP/406.020/2025). Errors are RFC 9457 \
-`application/problem+json`. Sign in at `/api/v1/auth/login`, then press *Authorize* and paste \
-the `access_token`.",
+`application/problem+json`. Texts (problem titles and details, labels) are Indonesian, or \
+English with `Accept-Language: en`; `Content-Language` says which. Sign in at \
+`/api/v1/auth/login`, then press *Authorize* and paste the `access_token`.",
         license(name = "Apache-2.0", url = "https://www.apache.org/licenses/LICENSE-2.0")
     ),
     servers((url = "/", description = "This service (paths start with /api/v1)")),
@@ -70,6 +71,57 @@ fn problem_response(description: &str) -> RefOr<utoipa::openapi::Response> {
     }
     RefOr::T(b.build())
 }
+
+/// `Content-Language` on a response whose text follows `Accept-Language`.
+fn content_language() -> utoipa::openapi::Header {
+    utoipa::openapi::HeaderBuilder::new()
+        .schema(Some(
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String)
+                .enum_values(Some(["id", "en"])),
+        ))
+        .description(Some("The language of the texts: `id` (default) or `en`, as `Accept-Language` asked"))
+        .build()
+}
+
+/// Every operation reads `Accept-Language` (see `crate::i18n`).
+fn add_accept_language(op: &mut Operation) {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    let param = ParameterBuilder::new()
+        .name("Accept-Language")
+        .parameter_in(ParameterIn::Header)
+        .required(utoipa::openapi::Required::False)
+        .description(Some(
+            "`id` (default) or `en`, with q-values (`en-US,en;q=0.9`): the language of problem titles \
+             and details and of labels. Anything else is answered in Indonesian.",
+        ))
+        .schema(Some(utoipa::openapi::ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::String)))
+        .example(Some(serde_json::json!("en")))
+        .build();
+    op.parameters.get_or_insert_with(Vec::new).push(utoipa::openapi::RefOr::T(param));
+}
+
+/// Problem documents, and the responses that carry labels, say their language.
+fn add_content_language(op: &mut Operation) {
+    for (code, response) in op.responses.responses.iter_mut() {
+        // A success response labelled through the request view (`status_label`, step labels).
+        let labelled = |r: &utoipa::openapi::Response| {
+            code.starts_with('2')
+                && r.content
+                    .get("application/json")
+                    .and_then(|c| serde_json::to_string(c).ok())
+                    .is_some_and(|s| LABELLED.iter().any(|name| s.contains(&format!("/components/schemas/{name}\""))))
+        };
+        if let RefOr::T(r) = response
+            && (r.content.contains_key("application/problem+json") || labelled(r))
+        {
+            r.headers.insert("Content-Language".to_owned(), RefOr::T(content_language()));
+        }
+    }
+}
+
+/// The schemas whose labels follow `Accept-Language` (`status_label`, step labels).
+const LABELLED: &[&str] = &["RequestView", "Timeline", "Page_RequestView", "SlaReport"];
 
 /// Signed-in POSTs honour `Idempotency-Key` (see `crate::idempotency`).
 fn add_idempotency_key(op: &mut Operation) {
@@ -195,12 +247,14 @@ pub fn finish(collected: Doc) -> Doc {
             }
             describe_responses(op);
             add_errors(op, has_path_params);
+            add_accept_language(op);
             // utoipa names an operation after its handler function, and handlers in different
             // modules share names (`create`, `get_one`, `update`, …). operationIds must be
             // unique (clients are generated from them, and links refer to them).
             if let Some(handler) = op.operation_id.take() {
                 op.operation_id = Some(operation_id(path, &handler));
             }
+            add_content_language(op);
         }
     }
     add_links(&mut doc);
@@ -435,16 +489,15 @@ static KNOWN_PATHS: std::sync::LazyLock<KnownPaths> = std::sync::LazyLock::new(|
 /// problem+json.
 pub async fn unmatched(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
     use crate::error::ApiError;
-    use actix_web::ResponseError;
     match KNOWN_PATHS.allowed(req.path()) {
         Some(methods) => {
-            let mut res = ApiError::MethodNotAllowed.error_response();
+            let mut res = actix_web::HttpResponse::from_error(ApiError::MethodNotAllowed);
             if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&methods.join(", ")) {
                 res.headers_mut().insert(actix_web::http::header::ALLOW, v);
             }
             res
         }
-        None => ApiError::NotFound("no such resource".into()).error_response(),
+        None => actix_web::HttpResponse::from_error(ApiError::NotFound(crate::msg!("no-such-resource"))),
     }
 }
 

@@ -134,14 +134,12 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Ser
             .into_utoipa_app()
             .app_data(state)
             .app_data(web::Data::new(metrics.clone()))
-            .app_data(
-                web::PathConfig::default()
-                    .error_handler(|e, _| ApiError::bad_request(format!("invalid path parameter: {e}")).into()),
-            )
-            .app_data(
-                web::QueryConfig::default()
-                    .error_handler(|e, _| ApiError::bad_request(format!("invalid query parameter: {e}")).into()),
-            )
+            .app_data(web::PathConfig::default().error_handler(|e, _| {
+                ApiError::bad_request(crate::msg!("path-parameter-invalid", why = e.to_string())).into()
+            }))
+            .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                ApiError::bad_request(crate::msg!("query-parameter-invalid", why = e.to_string())).into()
+            }))
             .configure(routes::register)
             .split_for_parts();
         app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", doc.clone()))
@@ -151,6 +149,9 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Ser
             // preflight's answer (or refusal) gets them like any response.
             .wrap(actix_web::middleware::Condition::new(!cors.is_empty(), cors_for(&cors)))
             .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
+            // Outside the error handlers: renders every problem document (also theirs) in
+            // the request's language and answers `Content-Language`.
+            .wrap(actix_web::middleware::from_fn(crate::i18n::middleware))
             .wrap(actix_web::middleware::from_fn(request_id_header))
             .wrap(TracingLogger::default())
             .wrap(metrics.http.clone())
@@ -222,14 +223,15 @@ fn problem_for_bare_errors<B: actix_web::body::MessageBody + 'static>(
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let error = match status.as_u16() {
-        404 => ApiError::NotFound("no such resource".into()),
+        404 => ApiError::NotFound(crate::msg!("no-such-resource")),
         405 => ApiError::MethodNotAllowed,
-        413 => ApiError::PayloadTooLarge("request body too large".into()),
-        415 => ApiError::UnsupportedMediaType("unsupported content type".into()),
+        413 => ApiError::PayloadTooLarge(crate::msg!("body-too-large")),
+        415 => ApiError::UnsupportedMediaType(crate::msg!("content-type-unsupported")),
         s if s >= 500 => ApiError::Internal(format!("bare {s} response")),
-        _ => ApiError::bad_request("the request could not be processed"),
+        _ => ApiError::bad_request(crate::msg!("request-unprocessable")),
     };
-    let mut problem: HttpResponse = actix_web::ResponseError::error_response(&error);
+    // With the error attached, so that the language middleware renders it.
+    let mut problem = HttpResponse::from_error(error);
     *problem.status_mut() = status;
     let (req, _) = res.into_parts();
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, problem).map_into_right_body()))

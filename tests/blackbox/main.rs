@@ -15,6 +15,7 @@ mod evidence;
 mod feed;
 mod flows;
 mod idempotency;
+mod languages;
 mod mail;
 mod office;
 mod operations;

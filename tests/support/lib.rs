@@ -48,6 +48,10 @@ impl Resp {
         assert_eq!(self.body["status"], status, "problem status field: {}", self.text);
         assert!(self.body["type"].as_str().is_some_and(|t| t.starts_with("urn:jembatan:problem:")), "{}", self.text);
         assert!(self.body["title"].is_string() && self.body["detail"].is_string(), "{}", self.text);
+        // Its text is in a language it names, and caches keep one per Accept-Language.
+        assert!(matches!(self.header("content-language"), Some("id" | "en")), "Content-Language: {:?}", self.headers);
+        let vary = self.headers.get_all("vary").iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>().join(",");
+        assert!(vary.contains("Accept-Language"), "Vary: {vary}");
         &self.body
     }
 
@@ -128,7 +132,16 @@ impl TestApp {
         tokio::spawn(app.run_until_stopped());
         TestApp {
             base,
-            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+            // English by default: the tests read details in the language they were written
+            // in; `tests/blackbox/languages.rs` checks Indonesian (the service's default).
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .default_headers(HeaderMap::from_iter([(
+                    reqwest::header::ACCEPT_LANGUAGE,
+                    reqwest::header::HeaderValue::from_static("en"),
+                )]))
+                .build()
+                .expect("client"),
             clock,
             database_url,
             storage_dir,

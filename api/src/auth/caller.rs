@@ -61,13 +61,12 @@ pub fn bearer(req: &HttpRequest) -> Option<&str> {
 
 /// What a bearer token says about its subject, once its signature and claims are valid.
 pub fn presented(keys: &TokenKeys, token: &str) -> Result<Presented, ApiError> {
-    let claims =
-        keys.verify(token).map_err(|_| ApiError::Unauthorized("the access token is invalid or expired".into()))?;
-    let id = claims.sub.parse().map_err(|_| ApiError::Unauthorized("the access token is invalid".into()))?;
+    let claims = keys.verify(token).map_err(|_| ApiError::Unauthorized(crate::msg!("token-invalid-or-expired")))?;
+    let id = claims.sub.parse().map_err(|_| ApiError::Unauthorized(crate::msg!("token-invalid")))?;
     let kind = match claims.kind.as_str() {
         "user" => CallerKind::User,
         "client" => CallerKind::Client,
-        _ => return Err(ApiError::Unauthorized("the access token is invalid".into())),
+        _ => return Err(ApiError::Unauthorized(crate::msg!("token-invalid"))),
     };
     Ok(Presented { kind, id, session: claims.sid, version: claims.ver })
 }
@@ -75,7 +74,7 @@ pub fn presented(keys: &TokenKeys, token: &str) -> Result<Presented, ApiError> {
 /// Whether the token's subject may still act, and as what: roles and organization come
 /// from the directory, not from the token.
 pub async fn authorize(principals: &Principals, db: &DatabaseConnection, token: Presented) -> Result<Caller, ApiError> {
-    let refused = |r: Refusal| ApiError::Unauthorized(r.detail().into());
+    let refused = |r: Refusal| ApiError::Unauthorized(r.detail());
     let principal = match principals.check(&token).map_err(refused)? {
         Some(p) => p,
         None => {

@@ -122,21 +122,22 @@ const MIN_SCORE: u8 = 3;
 /// The policy (ASVS 6.2): 12–256 characters, not the username, and not guessable: zxcvbn
 /// estimates the guesses needed against its embedded lists (30 000 common passwords,
 /// names, English words, keyboard patterns, dates, repeats) and our local words.
-pub fn check_policy(password: &str, username: &str) -> Result<(), String> {
+pub fn check_policy(password: &str, username: &str) -> Result<(), crate::i18n::Msg> {
+    use crate::msg;
     let chars = password.chars().count();
     if chars < MIN_LENGTH {
-        return Err(format!("must be at least {MIN_LENGTH} characters"));
+        return Err(msg!("password-too-short", min = MIN_LENGTH));
     }
     if chars > MAX_LENGTH {
-        return Err(format!("must be at most {MAX_LENGTH} characters"));
+        return Err(msg!("text-at-most", max = MAX_LENGTH));
     }
     let lower = password.to_lowercase();
     if !username.is_empty() && lower.contains(&username.to_lowercase()) {
-        return Err("must not contain the username".into());
+        return Err(msg!("password-has-username"));
     }
     let first = lower.chars().next();
     if lower.chars().all(|c| Some(c) == first) {
-        return Err("must not be one repeated character".into());
+        return Err(msg!("password-repeated"));
     }
     let mut inputs: Vec<&str> = LOCAL_WORDS.to_vec();
     if !username.is_empty() {
@@ -147,8 +148,9 @@ pub fn check_policy(password: &str, username: &str) -> Result<(), String> {
     let head: String = password.chars().take(100).collect();
     let estimate = zxcvbn::zxcvbn(&head, &inputs);
     if u8::from(estimate.score()) < MIN_SCORE {
+        // zxcvbn's own warning is English only.
         let why = estimate.feedback().and_then(|f| f.warning()).map(|w| format!(" ({w})")).unwrap_or_default();
-        return Err(format!("is too easy to guess{why}; choose a passphrase of several unrelated words"));
+        return Err(msg!("password-guessable", why = why));
     }
     Ok(())
 }
@@ -159,14 +161,14 @@ mod tests {
 
     #[test]
     fn policy() {
-        assert!(check_policy("short", "u").unwrap_err().contains("12"));
+        assert!(check_policy("short", "u").unwrap_err().to_string().contains("12"));
         for weak in
             ["password1234", "Password1234!", "qwertyuiop123", "shadow123456", "trenggalek2026", "rahasiaku123!"]
         {
-            assert!(check_policy(weak, "budi").unwrap_err().contains("guess"), "{weak}");
+            assert!(check_policy(weak, "budi").unwrap_err().to_string().contains("guess"), "{weak}");
         }
-        assert!(check_policy("aaaaaaaaaaaaaa", "u").unwrap_err().contains("repeated"));
-        assert!(check_policy("budi.santoso-rahasia", "budi.santoso").unwrap_err().contains("username"));
+        assert!(check_policy("aaaaaaaaaaaaaa", "u").unwrap_err().to_string().contains("repeated"));
+        assert!(check_policy("budi.santoso-rahasia", "budi.santoso").unwrap_err().to_string().contains("username"));
         for strong in ["jembatan gantung di Trenggalek", "correct horse battery staple", "sambal terasi pedas sekali"] {
             assert!(check_policy(strong, "budi").is_ok(), "{strong}");
         }

@@ -11,8 +11,8 @@ use super::{Caller, CallerKind, Role};
 use crate::error::ApiError;
 
 pub trait Policy {
-    /// What the OpenAPI description says about who may call.
-    const DESCRIPTION: &'static str;
+    /// The key of the text naming who may call (`policy-…` in `api/locales`), for the 403.
+    const WHO: &'static str;
     fn allows(caller: &Caller) -> bool;
 }
 
@@ -39,7 +39,7 @@ impl<P: Policy> FromRequest for Authorized<P> {
             if P::allows(&caller) {
                 Ok(Authorized { caller, _policy: PhantomData })
             } else {
-                Err(ApiError::Forbidden(format!("this operation is for: {}", P::DESCRIPTION)))
+                Err(ApiError::Forbidden(crate::msg!("policy-refused", who = crate::i18n::Msg::key(P::WHO, Vec::new()))))
             }
         })
     }
@@ -50,7 +50,7 @@ macro_rules! role_policy {
         $(#[$m])*
         pub struct $name;
         impl Policy for $name {
-            const DESCRIPTION: &'static str = $desc;
+            const WHO: &'static str = $desc;
             fn allows(caller: &Caller) -> bool {
                 (!$users_only || caller.kind == CallerKind::User) && caller.has_any(&[$($role),+])
             }
@@ -61,7 +61,7 @@ macro_rules! role_policy {
 /// Any signed-in person or agency system.
 pub struct SignedIn;
 impl Policy for SignedIn {
-    const DESCRIPTION: &'static str = "any signed-in user or API client";
+    const WHO: &'static str = "policy-signed-in";
     fn allows(_: &Caller) -> bool {
         true
     }
@@ -70,7 +70,7 @@ impl Policy for SignedIn {
 /// A person (not an API client) — for things like changing one's password.
 pub struct SignedInUser;
 impl Policy for SignedInUser {
-    const DESCRIPTION: &'static str = "any signed-in user (not an API client)";
+    const WHO: &'static str = "policy-signed-in-user";
     fn allows(c: &Caller) -> bool {
         c.kind == CallerKind::User
     }
@@ -79,22 +79,22 @@ impl Policy for SignedInUser {
 role_policy!(
     /// The office's officials, who sign what they decided.
     Official,
-    "head_of_division, head_of_agency or technical_lead",
+    "policy-official",
     [Role::HeadOfDivision, Role::HeadOfAgency, Role::TechnicalLead],
     users_only = true
 );
 role_policy!(
     /// Directory and configuration changes.
-    AdminOnly, "admin", [Role::Admin], users_only = true
+    AdminOnly, "policy-admin", [Role::Admin], users_only = true
 );
 role_policy!(
     /// Reading the directory and the audit trail: admins and auditors.
-    AdminOrAuditor, "admin or auditor", [Role::Admin, Role::Auditor], users_only = true
+    AdminOrAuditor, "policy-admin-or-auditor", [Role::Admin, Role::Auditor], users_only = true
 );
 role_policy!(
     /// Oversight reports: admins, auditors and the office's heads.
     Oversight,
-    "admin, auditor, head_of_division or head_of_agency",
+    "policy-oversight",
     [Role::Admin, Role::Auditor, Role::HeadOfDivision, Role::HeadOfAgency],
     users_only = true
 );
@@ -103,8 +103,31 @@ role_policy!(
 /// for its own organization (the service narrows to that).
 pub struct WebhookManager;
 impl Policy for WebhookManager {
-    const DESCRIPTION: &'static str = "admin, or an applicant (user or API client) for their own organization";
+    const WHO: &'static str = "policy-webhook-manager";
     fn allows(c: &Caller) -> bool {
         (c.kind == CallerKind::User && c.has(Role::Admin)) || c.has(Role::Applicant)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::{Lang, Msg};
+
+    #[test]
+    fn every_policy_names_who_in_both_languages() {
+        for key in [
+            SignedIn::WHO,
+            SignedInUser::WHO,
+            Official::WHO,
+            AdminOnly::WHO,
+            AdminOrAuditor::WHO,
+            Oversight::WHO,
+            WebhookManager::WHO,
+        ] {
+            for lang in Lang::ALL {
+                assert_ne!(lang.render(&Msg::key(key, Vec::new())), key);
+            }
+        }
     }
 }

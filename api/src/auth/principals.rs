@@ -42,12 +42,13 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    pub fn detail(self) -> &'static str {
+    pub fn detail(self) -> crate::i18n::Msg {
+        use crate::msg;
         match self {
-            Refusal::UnknownSubject => "the access token is invalid",
-            Refusal::Inactive => "this account is deactivated",
-            Refusal::OrganizationInactive => "this account's organization is deactivated",
-            Refusal::Superseded | Refusal::SessionRevoked => "the access token has been revoked; sign in again",
+            Refusal::UnknownSubject => msg!("token-invalid"),
+            Refusal::Inactive => msg!("account-deactivated"),
+            Refusal::OrganizationInactive => msg!("account-organization-deactivated"),
+            Refusal::Superseded | Refusal::SessionRevoked => msg!("token-revoked"),
         }
     }
 }

@@ -34,6 +34,7 @@ use uuid::Uuid;
 
 use crate::auth::Role;
 use crate::error::ApiResult;
+use crate::msg;
 use crate::service::audit::{self, Actor};
 use crate::service::notifications::{self, NewNotification, NotificationKind};
 use crate::service::{acting, requests, users, workflows};
@@ -300,15 +301,21 @@ async fn sweep_one(state: &AppState, now: DateTime<Utc>, id: Uuid, ctx: &mut Con
         Some(role) => directory.holders(role, division).into_iter().filter(|u| !actors.contains(u)).collect(),
         None => Vec::new(),
     };
-    let label = def.step(inst.step_code.0).map(|s| s.label.clone()).unwrap_or_else(|| inst.step_code.to_string());
+    // Notices and mail are in the office's language (nobody has a language of their own).
+    let lang = crate::i18n::Lang::Id;
+    let t = |m: crate::i18n::Msg| lang.render(&m);
+    let label = def
+        .step(inst.step_code.0)
+        .map(|s| crate::service::requests::StepLabels::of(s).get(lang).to_owned())
+        .unwrap_or_else(|| inst.step_code.to_string());
 
-    let number = r.number.clone().unwrap_or_else(|| "(unnumbered)".into());
+    let number = r.number.clone().unwrap_or_else(|| t(msg!("notice-unnumbered")));
     let actor_text = match actor {
-        Some(StepActor::Team) => "the integration team".to_owned(),
+        Some(StepActor::Team) => t(msg!("notice-team")),
         Some(StepActor::Role(role)) => role.to_string(),
         None => inst.actor.to_string(),
     };
-    let what = format!("Request {number} \"{}\", step {} ({label})", r.title, inst.step_code);
+    let what = t(msg!("sla-what", number = &number, title = &r.title, step = inst.step_code.0, label = &label));
     let standard = &inst.time_standard;
     let mut notifications = 0u64;
     let link = format!("{}/api/v1/requests/{}", state.settings.public_url.trim_end_matches('/'), r.id);
@@ -335,35 +342,42 @@ async fn sweep_one(state: &AppState, now: DateTime<Utc>, id: Uuid, ctx: &mut Con
     });
 
     if warned {
-        let title = format!("Due soon: {number} — {label}");
-        let body = format!(
-            "{what} has been waiting on you since {}. Time standard {standard}: target {}, limit {}.",
-            wib(inst.started_at),
-            wib(inst.due_at),
-            wib(inst.limit_at)
-        );
+        let title = t(msg!("sla-warning-title", number = &number, label = &label));
+        let body = t(msg!(
+            "sla-warning-body",
+            what = &what,
+            started = wib(inst.started_at),
+            standard = standard,
+            due = wib(inst.due_at),
+            limit = wib(inst.limit_at)
+        ));
         notify(&actors, NotificationKind::SlaWarning, &title, &body).await?;
         audit::append(&txn, now, Actor::SYSTEM, "request.sla_warning", "request", r.id, base.clone()).await?;
     }
     if overdue {
         let escalation_text = match escalation {
-            Some(role) => format!(" It has been escalated to {role}."),
+            Some(role) => format!(" {}", t(msg!("sla-escalated-to", role = role))),
             None => String::new(),
         };
-        let title = format!("Overdue: {number} — {label}");
-        let body = format!(
-            "{what} passed its limit at {} (time standard {standard}, started {}).{escalation_text}",
-            wib(inst.limit_at),
-            wib(inst.started_at)
-        );
+        let title = t(msg!("sla-overdue-title", number = &number, label = &label));
+        let body = t(msg!(
+            "sla-overdue-body",
+            what = &what,
+            limit = wib(inst.limit_at),
+            standard = standard,
+            started = wib(inst.started_at)
+        )) + &escalation_text;
         notify(&actors, NotificationKind::SlaOverdue, &title, &body).await?;
         if let Some(role) = escalation {
-            let title = format!("Escalated to you: {number} — {label} is overdue");
-            let body = format!(
-                "{what}, acted on by {actor_text}, passed its limit at {} (time standard {standard}). \
-                 You are told as {role}, the next level up.",
-                wib(inst.limit_at)
-            );
+            let title = t(msg!("sla-escalation-title", number = &number, label = &label));
+            let body = t(msg!(
+                "sla-escalation-body",
+                what = &what,
+                actor = &actor_text,
+                limit = wib(inst.limit_at),
+                standard = standard,
+                role = role
+            ));
             notify(&escalated, NotificationKind::Escalation, &title, &body).await?;
         }
         let mut details = base;

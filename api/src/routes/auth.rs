@@ -223,13 +223,13 @@ async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if body.len() > state.settings.json_limit_bytes {
-        return Err(ApiError::PayloadTooLarge("request body too large".into()));
+        return Err(ApiError::PayloadTooLarge(crate::msg!("body-too-large")));
     }
     let creds: ClientCredentials = match essence.as_str() {
         "application/json" => parse_json(&body)?,
         "application/x-www-form-urlencoded" => serde_urlencoded::from_bytes(&body)
-            .map_err(|e| ApiError::bad_request(format!("malformed form body: {e}")))?,
-        _ => return Err(ApiError::UnsupportedMediaType("send JSON or a form".into())),
+            .map_err(|e| ApiError::bad_request(crate::msg!("form-malformed", why = e.to_string())))?,
+        _ => return Err(ApiError::UnsupportedMediaType(crate::msg!("send-json-or-form"))),
     };
     let res =
         sessions::client_token(&state, &creds.client_id, &creds.client_secret, &super::client_address(&req)).await?;

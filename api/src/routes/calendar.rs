@@ -14,7 +14,7 @@ use super::extract::{ApiJson, IfMatch, PageQuery};
 use crate::auth::policy::{AdminOnly, Authorized, SignedIn};
 use crate::calendar::TimeStandard;
 use crate::calendar::standard::{self, StandardParseError};
-use crate::error::{ApiError, ApiResult, FieldErrors, Problem};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::service::audit::Actor;
 use crate::service::calendar::{
     self as svc, Calendar, ClosedDate, ClosedDateUpdate, DuePreview, ElapsedWorkingTime, NewClosedDate,
@@ -40,18 +40,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 /// A 400 naming the query parameter.
-fn bad_param(field: &str, message: impl Into<String>) -> ApiError {
-    let message = message.into();
-    let mut errors = FieldErrors::new();
-    errors.insert(field.to_owned(), vec![message.clone()]);
-    ApiError::BadRequest { detail: format!("{field}: {message}"), errors }
+fn bad_param(field: &str, message: impl Into<crate::i18n::Msg>) -> ApiError {
+    ApiError::bad_field(field, message)
 }
 
 /// The parameter as sent (not trimmed: the documented shapes have no spaces).
 fn required<'a>(field: &str, value: &'a Option<String>) -> ApiResult<&'a str> {
     match value.as_deref() {
         Some(v) if !v.trim().is_empty() => Ok(v),
-        _ => Err(bad_param(field, "is required")),
+        _ => Err(bad_param(field, crate::msg!("required"))),
     }
 }
 
@@ -129,7 +126,7 @@ impl ClosedDateFilter {
             let first = NaiveDate::from_ymd_opt(y, 1, 1).filter(|_| (1..=9999).contains(&y));
             let last = NaiveDate::from_ymd_opt(y, 12, 31);
             let (Some(first), Some(last)) = (first, last) else {
-                return Err(ApiError::invalid("year", "must be between 1 and 9999"));
+                return Err(ApiError::invalid("year", crate::msg!("calendar-year-range")));
             };
             from = Some(from.map_or(first, |f| f.max(first)));
             to = Some(to.map_or(last, |t| t.min(last)));
@@ -137,7 +134,7 @@ impl ClosedDateFilter {
         if let (Some(f), Some(t)) = (self.from, self.to)
             && t < f
         {
-            return Err(ApiError::invalid("to", "must not be before `from`"));
+            return Err(ApiError::invalid("to", crate::msg!("to-not-before-from")));
         }
         Ok((from, to))
     }
@@ -382,7 +379,7 @@ async fn due(
     // as far beyond what the calendar can express as one past chrono's range.
     let last = NaiveDate::from_ymd_opt(9999, 12, 31).and_then(|d| d.and_hms_opt(23, 59, 59)).map(|t| t.and_utc());
     if last.is_some_and(|last| preview.limit_at.max(preview.target_at) > last) {
-        return Err(ApiError::invalid("standard", "the due time lies beyond the year 9999"));
+        return Err(ApiError::invalid("standard", crate::msg!("calendar-due-beyond")));
     }
     Ok(HttpResponse::Ok().json(preview))
 }

@@ -24,8 +24,7 @@ impl FromRequest for Caller {
 /// The signature and claims, checked without waiting on anything.
 fn verify(req: &HttpRequest) -> Result<(web::Data<AppState>, Presented), ApiError> {
     let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| ApiError::internal("application state missing"))?;
-    let token =
-        caller::bearer(req).ok_or_else(|| ApiError::Unauthorized("a bearer access token is required".into()))?;
+    let token = caller::bearer(req).ok_or_else(|| ApiError::Unauthorized(crate::msg!("token-required")))?;
     let presented = caller::presented(&state.keys, token)?;
     Ok((state.clone(), presented))
 }

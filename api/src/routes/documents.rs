@@ -59,14 +59,14 @@ async fn upload(
 ) -> ApiResult<HttpResponse> {
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !content_type.to_ascii_lowercase().starts_with("multipart/form-data") {
-        return Err(ApiError::UnsupportedMediaType("send the document as multipart/form-data".into()));
+        return Err(ApiError::UnsupportedMediaType(crate::msg!("send-multipart")));
     }
     let limit = state.settings.upload_limit_bytes;
     let declared =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     // Room for the form's own headers around the file.
     if declared.is_some_and(|n| n > limit + 64 * 1024) {
-        return Err(ApiError::PayloadTooLarge(format!("documents are limited to {limit} bytes")));
+        return Err(ApiError::PayloadTooLarge(crate::msg!("documents-too-large", limit = limit)));
     }
     // Refuse before reading the body: unknown request → 404, not allowed → 403.
     let r = requests::load_visible(&state.db, &who, *id).await?;
@@ -79,42 +79,45 @@ async fn upload(
     let mut file: Option<(String, crate::storage::PendingWrite)> = None;
     let store = svc::store(&state);
     while let Some(field) = form.next().await {
-        let mut field = field.map_err(|e| ApiError::bad_request(format!("malformed multipart body: {e}")))?;
+        let mut field =
+            field.map_err(|e| ApiError::bad_request(crate::msg!("multipart-malformed", why = e.to_string())))?;
         match field.name().unwrap_or("") {
             "kind" => {
                 let mut text = Vec::new();
                 while let Some(chunk) = field.next().await {
-                    let chunk = chunk.map_err(|e| ApiError::bad_request(format!("malformed multipart body: {e}")))?;
+                    let chunk = chunk
+                        .map_err(|e| ApiError::bad_request(crate::msg!("multipart-malformed", why = e.to_string())))?;
                     if text.len() + chunk.len() > 64 {
-                        return Err(ApiError::invalid("kind", "is not a document kind"));
+                        return Err(ApiError::invalid("kind", crate::msg!("document-kind-not-one")));
                     }
                     text.extend_from_slice(&chunk);
                 }
                 let s = String::from_utf8_lossy(&text);
-                kind = Some(
-                    s.trim().parse().map_err(|_| ApiError::invalid("kind", format!("`{s}` is not a document kind")))?,
-                );
+                kind = Some(s.trim().parse().map_err(|_| {
+                    ApiError::invalid("kind", crate::msg!("document-kind-unknown", kind = s.to_string()))
+                })?);
             }
             "file" => {
                 if file.is_some() {
-                    return Err(ApiError::invalid("file", "send one file per upload"));
+                    return Err(ApiError::invalid("file", crate::msg!("document-one-file")));
                 }
                 let name =
                     field.content_disposition().and_then(|cd| cd.get_filename()).unwrap_or("document").to_owned();
                 let mut pending = store.begin(limit).await.map_err(svc::too_large)?;
                 while let Some(chunk) = field.next().await {
-                    let chunk = chunk.map_err(|e| ApiError::bad_request(format!("malformed multipart body: {e}")))?;
+                    let chunk = chunk
+                        .map_err(|e| ApiError::bad_request(crate::msg!("multipart-malformed", why = e.to_string())))?;
                     pending.write(&chunk).await.map_err(svc::too_large)?;
                 }
                 file = Some((svc::clean_filename(&name), pending));
             }
-            other => return Err(ApiError::invalid(other, "unknown form field; send `kind` and `file`")),
+            other => return Err(ApiError::invalid(other, crate::msg!("document-unknown-field"))),
         }
     }
-    let kind = kind.ok_or_else(|| ApiError::invalid("kind", "is required"))?;
-    let (filename, pending) = file.ok_or_else(|| ApiError::invalid("file", "is required"))?;
+    let kind = kind.ok_or_else(|| ApiError::invalid("kind", crate::msg!("required")))?;
+    let (filename, pending) = file.ok_or_else(|| ApiError::invalid("file", crate::msg!("required")))?;
     if pending.size() == 0 {
-        return Err(ApiError::invalid("file", "is empty"));
+        return Err(ApiError::invalid("file", crate::msg!("document-empty")));
     }
     let content_type = svc::sniff(&pending.head, &filename)?;
     let meta = svc::record(&state, &who, *id, Upload { kind, filename, content_type, pending }).await?;

@@ -49,7 +49,7 @@ async fn list(
     let limit = match q.limit {
         None => 50,
         Some(n) if (1..=100).contains(&n) => n,
-        Some(_) => return Err(ApiError::invalid("limit", "must be between 1 and 100")),
+        Some(_) => return Err(ApiError::invalid("limit", crate::msg!("limit-range", max = 100u32))),
     };
     Ok(HttpResponse::Ok().json(feed::page(&state, &who, q.after.as_deref(), limit).await?))
 }

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use utoipa::IntoParams;
 
-use crate::error::{ApiError, FieldErrors};
+use crate::error::ApiError;
 use crate::shared::page::DEFAULT_PAGE;
 use crate::shared::page::{MAX_PAGE, decode_cursor};
 use crate::state::AppState;
@@ -36,16 +36,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
         let mut payload = payload.take();
         Box::pin(async move {
             if essence != "application/json" {
-                return Err(ApiError::UnsupportedMediaType("send the body as application/json".into()));
+                return Err(ApiError::UnsupportedMediaType(crate::msg!("send-json")));
             }
             if declared_len.is_some_and(|n| n > limit) {
-                return Err(ApiError::PayloadTooLarge(format!("JSON bodies are limited to {limit} bytes")));
+                return Err(ApiError::PayloadTooLarge(crate::msg!("json-too-large", limit = limit)));
             }
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|_| ApiError::bad_request("the request body could not be read"))?;
+                let chunk = chunk.map_err(|_| ApiError::bad_request(crate::msg!("body-unreadable")))?;
                 if body.len() + chunk.len() > limit {
-                    return Err(ApiError::PayloadTooLarge(format!("JSON bodies are limited to {limit} bytes")));
+                    return Err(ApiError::PayloadTooLarge(crate::msg!("json-too-large", limit = limit)));
                 }
                 body.extend_from_slice(&chunk);
             }
@@ -56,7 +56,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
 
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.is_empty() {
-        return Err(ApiError::bad_request("a JSON body is required"));
+        return Err(ApiError::bad_request(crate::msg!("json-required")));
     }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
@@ -66,15 +66,13 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         // Strip serde_json's " at line 1 column 17": the field path says where.
         let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
         if inner.is_syntax() || inner.is_eof() {
-            return ApiError::bad_request(format!("malformed JSON: {message}"));
+            return ApiError::bad_request(crate::msg!("json-malformed", why = message));
         }
         let field = if path == "." { "body".to_owned() } else { path };
         if let Some(reason) = message.strip_prefix(crate::error::UNACCEPTABLE) {
             return ApiError::invalid(&field, reason);
         }
-        let mut errors = FieldErrors::new();
-        errors.insert(field.clone(), vec![message.clone()]);
-        ApiError::BadRequest { detail: format!("{field}: {message}"), errors }
+        ApiError::bad_field(&field, message)
     })
 }
 
@@ -95,7 +93,7 @@ impl PageQuery {
         match self.limit {
             None => Ok(DEFAULT_PAGE),
             Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
-            Some(_) => Err(ApiError::invalid("limit", format!("must be between 1 and {MAX_PAGE}"))),
+            Some(_) => Err(ApiError::invalid("limit", crate::msg!("limit-range", max = MAX_PAGE))),
         }
     }
 
@@ -118,7 +116,7 @@ pub struct IfMatch {
 impl IfMatch {
     pub fn parse(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
         let Some(v) = req.headers().get(header::IF_MATCH) else { return Ok(None) };
-        let malformed = || ApiError::bad_request("If-Match must be an ETag this API returned, like \"3\", or *");
+        let malformed = || ApiError::bad_request(crate::msg!("if-match-malformed"));
         let s = v.to_str().map_err(|_| malformed())?.trim();
         if s == "*" {
             return Ok(None);

@@ -25,15 +25,19 @@ pub struct NotificationQuery {
 }
 
 fn me(who: &crate::auth::Caller) -> ApiResult<Uuid> {
-    who.user_id().ok_or_else(|| ApiError::Forbidden("notifications are for people, not API clients".into()))
+    who.user_id().ok_or_else(|| ApiError::Forbidden(crate::msg!("notifications-not-for-clients")))
 }
+
+/// Notices are written once, in Indonesian (`docs/API-DESIGN.md`, "Languages"): they say
+/// so, and do not vary with `Accept-Language`.
+const WRITTEN_IN: (actix_web::http::header::HeaderName, &str) = (actix_web::http::header::CONTENT_LANGUAGE, "id");
 
 /// Any signed-in person: their own notifications, unread first, newest first within each.
 #[utoipa::path(
     tag = "notifications",
     summary = "My notifications (unread first, then newest)",
     params(PageQuery, NotificationQuery),
-    responses((status = 200, body = Page<Notification>)),
+    responses((status = 200, body = Page<Notification>, headers(("Content-Language" = String, description = "`id`: notices are written in Indonesian, whatever `Accept-Language` asks")))),
     security(("bearer" = []))
 )]
 #[get("/notifications")]
@@ -45,7 +49,7 @@ async fn list(
 ) -> ApiResult<HttpResponse> {
     let limit = page.limit()?;
     let items = svc::list(&state, me(&who)?, q.unread, limit, page.cursor.as_deref()).await?;
-    Ok(HttpResponse::Ok().json(items))
+    Ok(HttpResponse::Ok().insert_header(WRITTEN_IN).json(items))
 }
 
 /// Your own notification only; anyone else's is 404. Marking a read one again changes
@@ -54,7 +58,7 @@ async fn list(
     tag = "notifications",
     summary = "Mark one of my notifications read",
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = Notification)),
+    responses((status = 200, body = Notification, headers(("Content-Language" = String, description = "`id`: notices are written in Indonesian, whatever `Accept-Language` asks")))),
     security(("bearer" = []))
 )]
 #[post("/notifications/{id}/read")]
@@ -63,7 +67,7 @@ async fn read_one(
     who: Authorized<SignedInUser>,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(svc::mark_read(&state, me(&who)?, *id).await?))
+    Ok(HttpResponse::Ok().insert_header(WRITTEN_IN).json(svc::mark_read(&state, me(&who)?, *id).await?))
 }
 
 /// Any signed-in person, for their own notifications.

@@ -114,7 +114,7 @@ async fn sla(
     req: HttpRequest,
     q: web::Query<ReportQuery>,
 ) -> ApiResult<HttpResponse> {
-    let report = svc::sla(&state, &q.filter()?).await?;
+    let report = crate::i18n::Localize::localized(svc::sla(&state, &q.filter()?).await?, crate::i18n::of_request(&req));
     if wants_csv(&req) {
         return Ok(HttpResponse::Ok()
             .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))

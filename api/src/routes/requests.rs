@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::extract::{ApiJson, IfMatch, PageQuery};
 use crate::auth::policy::{Authorized, Official, SignedIn};
 use crate::error::{ApiError, ApiResult};
+use crate::i18n::{Lang, Localize};
 use crate::service::records::{BsreSignature, RecordKind};
 use crate::service::requests::{self as svc, NewRequest, RequestFilter, RequestUpdate, RequestView};
 use crate::service::timeline::{self, Timeline};
@@ -41,9 +42,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
 async fn create(
     state: web::Data<AppState>,
     who: Authorized<SignedIn>,
+    lang: Lang,
     body: ApiJson<NewRequest>,
 ) -> ApiResult<HttpResponse> {
-    let r = svc::create(&state, &who, body.0).await?;
+    let r = svc::create(&state, &who, body.0).await?.localized(lang);
     Ok(super::created(format!("/api/v1/requests/{}", r.id), r.version, &r))
 }
 
@@ -77,13 +79,14 @@ pub const MAX_Q_CHARS: usize = 100;
 async fn list(
     state: web::Data<AppState>,
     who: Authorized<SignedIn>,
+    lang: Lang,
     page: web::Query<PageQuery>,
     q: web::Query<RequestListQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
     // The documented maxLength, in characters (as JSON Schema counts them).
     if q.q.as_deref().is_some_and(|text| text.chars().count() > MAX_Q_CHARS) {
-        return Err(ApiError::invalid("q", format!("must be at most {MAX_Q_CHARS} characters")));
+        return Err(ApiError::invalid("q", crate::msg!("text-at-most", max = MAX_Q_CHARS)));
     }
     let f = RequestFilter {
         status: q.status,
@@ -93,7 +96,7 @@ async fn list(
         overdue: q.overdue,
         q: q.q,
     };
-    Ok(HttpResponse::Ok().json(svc::list(&state, &who, f, page.limit()?, page.after()?).await?))
+    Ok(HttpResponse::Ok().json(svc::list(&state, &who, f, page.limit()?, page.after()?).await?.localized(lang)))
 }
 
 /// Anyone who may see the request (another agency's request is 404).
@@ -108,9 +111,10 @@ async fn list(
 async fn get_one(
     state: web::Data<AppState>,
     who: Authorized<SignedIn>,
+    lang: Lang,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let r = svc::get(&state, &who, *id).await?;
+    let r = svc::get(&state, &who, *id).await?.localized(lang);
     Ok(super::ok_versioned(r.version, &r))
 }
 
@@ -136,7 +140,8 @@ async fn update(
     id: web::Path<Uuid>,
     body: ApiJson<RequestUpdate>,
 ) -> ApiResult<HttpResponse> {
-    let r = svc::update(&state, &who, *id, body.0, IfMatch::parse(&req)?).await?;
+    let r =
+        svc::update(&state, &who, *id, body.0, IfMatch::parse(&req)?).await?.localized(crate::i18n::of_request(&req));
     Ok(super::ok_versioned(r.version, &r))
 }
 
@@ -152,9 +157,10 @@ async fn update(
 async fn get_timeline(
     state: web::Data<AppState>,
     who: Authorized<SignedIn>,
+    lang: Lang,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(timeline::timeline(&state, &who, *id).await?))
+    Ok(HttpResponse::Ok().json(timeline::timeline(&state, &who, *id).await?.localized(lang)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -199,16 +205,17 @@ async fn get_dossier(
         .filter(|s| !s.trim().is_empty())
         .map(|s| s.trim().parse::<u64>())
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| ApiError::invalid("consistency_from", "comma-separated checkpoint sizes"))?;
+        .map_err(|_| ApiError::invalid("consistency_from", crate::msg!("consistency-from-shape")))?;
     if sizes.len() > crate::service::bundle::MAX_CONSISTENCY_FROM {
         let most = crate::service::bundle::MAX_CONSISTENCY_FROM;
-        return Err(ApiError::invalid("consistency_from", format!("at most {most} sizes")));
+        return Err(ApiError::invalid("consistency_from", crate::msg!("consistency-from-count", most = most)));
     }
     // A bundle holds the request's documents in memory: a few at a time.
-    let _permit = state.bundles.clone().try_acquire_owned().map_err(|_| ApiError::TooManyRequests {
-        detail: "other evidence bundles are being built; retry in a few seconds".into(),
-        retry_after_secs: 5,
-    })?;
+    let _permit = state
+        .bundles
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| ApiError::TooManyRequests { detail: crate::msg!("bundles-busy"), retry_after_secs: 5 })?;
     let files = crate::service::bundle::for_request(&state, Some(&who), *id, &sizes).await?;
     let tar = web::block(move || crate::service::bundle::to_tar(&files))
         .await

@@ -33,9 +33,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
 async fn tasks(
     state: web::Data<AppState>,
     who: Authorized<SignedIn>,
+    lang: crate::i18n::Lang,
     page: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(svc::tasks(&state, &who, page.limit()?, page.after()?).await?))
+    let items = svc::tasks(&state, &who, page.limit()?, page.after()?).await?;
+    Ok(HttpResponse::Ok().json(crate::i18n::Localize::localized(items, lang)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -71,7 +73,7 @@ async fn integrations(
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
     if q.q.as_deref().is_some_and(|t| t.chars().count() > 100) {
-        return Err(ApiError::invalid("q", "must be at most 100 characters"));
+        return Err(ApiError::invalid("q", crate::msg!("text-at-most", max = 100u32)));
     }
     let f = CatalogueFilter { q: q.q, status: q.status, organization_id: q.organization_id };
     if super::reports::wants_csv(&req) {

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::extract::{ApiJson, IfMatch, OptionalJson};
 use crate::auth::policy::{Authorized, SignedIn};
 use crate::error::{ApiError, ApiResult};
+use crate::i18n::Localize;
 use crate::service::requests::{self as svc, RequestView, TransitionInput};
 use crate::state::AppState;
 
@@ -169,6 +170,7 @@ async fn run(
     input: TransitionInput,
 ) -> ApiResult<HttpResponse> {
     let r = svc::transition(state, who, id, t, input, IfMatch::parse(req)?).await?;
+    let r = r.localized(crate::i18n::of_request(req));
     Ok(super::ok_versioned(r.version, &r))
 }
 
@@ -302,12 +304,12 @@ fn disposed(b: DispositionBody) -> ApiResult<TransitionInput> {
     let mut to = b.to_user_ids;
     if let Some(one) = b.to_user_id {
         if !to.is_empty() {
-            return Err(ApiError::invalid("to_user_id", "give `to_user_ids` or `to_user_id`, not both"));
+            return Err(ApiError::invalid("to_user_id", crate::msg!("disposition-both-fields")));
         }
         to.push(one);
     }
     if to.len() > 20 {
-        return Err(ApiError::invalid("to_user_ids", "at most 20 addressees"));
+        return Err(ApiError::invalid("to_user_ids", crate::msg!("disposition-too-many", most = 20u32)));
     }
     let output = StructuredOutput::Disposition(Disposition { instructions: b.instructions, to_user_ids: to });
     Ok(TransitionInput {

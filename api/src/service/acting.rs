@@ -19,6 +19,8 @@ use super::audit::{self, Actor};
 use super::users::roles_of;
 use crate::auth::{Caller, Role};
 use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::i18n::Msg;
+use crate::msg;
 use crate::shared::Page;
 use crate::state::AppState;
 use crate::workflow::ActingKind;
@@ -238,48 +240,43 @@ pub async fn acting_for_role<C: ConnectionTrait>(
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(state: &AppState, caller: &Caller, input: NewActingAssignment) -> ApiResult<ActingAssignment> {
-    let me = caller.user_id().ok_or_else(|| ApiError::Forbidden("an API client cannot appoint officials".into()))?;
+    let me = caller.user_id().ok_or_else(|| ApiError::Forbidden(msg!("acting-not-for-clients")))?;
     let admin = caller.has(Role::Admin);
     // Deny by default: an admin records any appointment; an official may only delegate
     // their own tasks.
     let own_delegation =
         input.kind == ActingKind::Delegation && input.for_user_id == Some(me) && input.for_role.is_none();
     if !(admin || own_delegation) {
-        return Err(ApiError::Forbidden(
-            "only an admin records a Plt or Plh; an official may only delegate their own tasks".into(),
-        ));
+        return Err(ApiError::Forbidden(msg!("acting-admin-or-own-delegation")));
     }
     let now = state.now();
     let today = now.with_timezone(&chrono_tz::Asia::Jakarta).date_naive();
     let mut errors = FieldErrors::new();
-    let mut invalid = |field: &str, msg: &str| errors.entry(field.to_owned()).or_default().push(msg.to_owned());
+    let mut invalid = |field: &str, m: Msg| errors.entry(field.to_owned()).or_default().push(m);
     let letter = input.letter_number.trim();
     if letter.is_empty() || letter.chars().count() > 100 {
-        invalid("letter_number", "must be 1–100 characters");
+        invalid("letter_number", msg!("text-between", max = 100u32));
     }
     if input.starts_on < today {
-        invalid("starts_on", "must be today or later: an appointment is not back-dated");
+        invalid("starts_on", msg!("acting-not-back-dated"));
     }
     if input.ends_on < input.starts_on {
-        invalid("ends_on", "must not be before starts_on");
+        invalid("ends_on", msg!("acting-ends-before-start"));
     } else if input.starts_on.checked_add_days(Days::new(MAX_DAYS)).is_some_and(|max| input.ends_on > max) {
-        invalid("ends_on", "at most 366 days after starts_on; renew a longer appointment by a new letter");
+        invalid("ends_on", msg!("acting-too-long"));
     }
     match (input.for_user_id, input.for_role, input.for_organization_id) {
         (Some(a), None, None) => {
             if a == input.acting_user_id {
-                invalid("for_user_id", "nobody acts for themselves");
+                invalid("for_user_id", msg!("acting-for-themselves"));
             }
         }
         (None, Some(role), Some(_)) => {
             if !is_post(role) {
-                invalid(
-                    "for_role",
-                    "must be an office post: head_of_division, technical_lead, technical_staff or head_of_agency",
-                );
+                invalid("for_role", msg!("acting-not-a-post"));
             }
         }
-        _ => invalid("for_user_id", "give either for_user_id, or for_role with for_organization_id"),
+        _ => invalid("for_user_id", msg!("acting-for-whom")),
     }
     if !errors.is_empty() {
         return Err(ApiError::invalid_fields(errors));
@@ -293,22 +290,22 @@ pub async fn create(state: &AppState, caller: &Caller, input: NewActingAssignmen
     if !admin {
         let me_row = user::Entity::find_by_id(me).one(&txn).await?;
         if !me_row.is_some_and(|u| roles_of(&u).into_iter().any(is_post)) {
-            return Err(ApiError::Forbidden("only an official holding an office post may delegate".into()));
+            return Err(ApiError::Forbidden(msg!("acting-only-officials-delegate")));
         }
     }
     let acting = user::Entity::find_by_id(input.acting_user_id).one(&txn).await?;
     if !acting.as_ref().is_some_and(|u| u.active && roles_of(u).into_iter().any(is_post)) {
-        return Err(ApiError::invalid("acting_user_id", "must be an active user holding an office post"));
+        return Err(ApiError::invalid("acting_user_id", msg!("acting-user-not-official")));
     }
     if let Some(a) = input.for_user_id
         && !user::Entity::find_by_id(a).one(&txn).await?.is_some_and(|u| u.active)
     {
-        return Err(ApiError::invalid("for_user_id", "no such active user"));
+        return Err(ApiError::invalid("for_user_id", msg!("no-such-active-user")));
     }
     if let Some(o) = input.for_organization_id
         && organization::Entity::find_by_id(o).one(&txn).await?.is_none()
     {
-        return Err(ApiError::invalid("for_organization_id", "no such organization"));
+        return Err(ApiError::invalid("for_organization_id", msg!("no-such-organization")));
     }
     let starts_at = jakarta_midnight(input.starts_on);
     let ends_at = jakarta_midnight(input.ends_on.succ_opt().unwrap_or(input.ends_on));
@@ -345,10 +342,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: NewActingAssignmen
                 .add(acting_assignment::Column::ForUserId.is_in(holders))
         }
         _ => {
-            return Err(ApiError::invalid(
-                "for_user_id",
-                "give either for_user_id, or for_role with for_organization_id",
-            ));
+            return Err(ApiError::invalid("for_user_id", msg!("acting-for-whom")));
         }
     };
     let overlapping = acting_assignment::Entity::find()
@@ -360,9 +354,11 @@ pub async fn create(state: &AppState, caller: &Caller, input: NewActingAssignmen
         .one(&txn)
         .await?;
     if let Some(o) = overlapping {
-        return Err(ApiError::Conflict(format!(
-            "appointment {} ({} to {}) already covers part of this range; end it first",
-            o.id, o.starts_on, o.ends_on
+        return Err(ApiError::Conflict(msg!(
+            "acting-overlap",
+            id = o.id,
+            from = o.starts_on.to_string(),
+            to = o.ends_on.to_string()
         )));
     }
     let row = acting_assignment::ActiveModel {
@@ -441,10 +437,10 @@ pub async fn end(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Actin
         .ok_or_else(|| ApiError::not_found("acting assignment"))?;
     let party = me.is_some() && (me == row.for_user_id || me == Some(row.acting_user_id));
     if !(caller.has(Role::Admin) || (row.kind.0 == ActingKind::Delegation && party)) {
-        return Err(ApiError::Forbidden("only an admin ends a Plt or Plh; a delegation its two parties".into()));
+        return Err(ApiError::Forbidden(msg!("acting-who-ends")));
     }
     if row.ended_at.is_some() || row.ends_at <= now {
-        return Err(ApiError::Conflict("this appointment has already ended".into()));
+        return Err(ApiError::Conflict(msg!("acting-already-ended")));
     }
     let mut am: acting_assignment::ActiveModel = row.into();
     am.ended_at = Set(Some(now));

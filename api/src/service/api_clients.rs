@@ -83,7 +83,7 @@ pub async fn create(state: &AppState, actor: Actor, input: NewApiClient) -> ApiR
     let name = name.trimmed().to_owned();
     match organizations::find(&state.db, input.organization_id).await {
         Ok(o) if o.active => {}
-        _ => return Err(ApiError::invalid("organization_id", "must be an existing, active organization")),
+        _ => return Err(ApiError::invalid("organization_id", crate::msg!("active-organization-required"))),
     }
     let now = state.now();
     let secret = tokens::generate("jbs_");
@@ -146,7 +146,7 @@ pub async fn rotate(state: &AppState, actor: Actor, id: Uuid) -> ApiResult<ApiCl
     let txn = crate::db::begin_write(&state.db).await?;
     let current = find(&txn, id).await?;
     if !current.active {
-        return Err(ApiError::Conflict("a revoked client cannot be rotated; create a new one".into()));
+        return Err(ApiError::Conflict(crate::msg!("client-revoked")));
     }
     let mut am: api_client::ActiveModel = current.clone().into();
     am.secret_hash = Set(tokens::sha256_hex(&secret));

@@ -137,9 +137,7 @@ async fn assemble(
     let size = checkpoint.as_ref().map_or(0, |c| c.size as u64);
     let waiting = events.iter().filter(|(e, _)| e.leaf_index.is_none_or(|i| i as u64 >= size)).count();
     let Some(checkpoint) = checkpoint.filter(|_| waiting == 0) else {
-        return Err(ApiError::Conflict(format!(
-            "{waiting} event(s) of this record are not in the signed log yet; try again in a few seconds"
-        )));
+        return Err(ApiError::Conflict(crate::msg!("bundle-not-logged-yet", waiting = waiting)));
     };
     let indexes: Vec<u64> = events.iter().map(|(e, _)| e.leaf_index.unwrap_or_default() as u64).collect();
     let earlier = consistency_sizes(state, size, consistency_from).await?;

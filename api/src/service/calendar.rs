@@ -637,7 +637,11 @@ fn refused(e: CalendarError, change: Change) -> ApiError {
 
 fn check_date(errors: &mut FieldErrors, field: &str, d: NaiveDate) {
     if !(FIRST_YEAR..=LAST_YEAR).contains(&d.year()) {
-        errors.entry(field.to_owned()).or_default().push(format!("must be in the years {FIRST_YEAR}–{LAST_YEAR}"));
+        errors.entry(field.to_owned()).or_default().push(crate::msg!(
+            "calendar-years",
+            first = FIRST_YEAR,
+            last = LAST_YEAR
+        ));
     }
 }
 
@@ -659,9 +663,10 @@ pub async fn add_closed_date(state: &AppState, actor: Actor, input: NewClosedDat
     let now = state.now();
     let (txn, version) = begin_change(state, now, None).await?;
     if let Some(existing) = closed_date::Entity::find_by_id(input.date).one(&txn).await? {
-        return Err(ApiError::Conflict(format!(
-            "{} is already a closed date ({}); correct it with PUT or delete it first",
-            input.date, existing.name
+        return Err(ApiError::Conflict(crate::msg!(
+            "calendar-already-closed",
+            date = input.date.to_string(),
+            name = existing.name
         )));
     }
     let entry = cal::ClosedDate {
@@ -772,7 +777,7 @@ pub async fn add_special_schedule(
     check_date(&mut errors, "from", input.from);
     check_date(&mut errors, "to", input.to);
     if input.to < input.from {
-        errors.entry("to".into()).or_default().push("must not be before `from`".into());
+        errors.entry("to".into()).or_default().push(crate::msg!("to-not-before-from"));
     }
     check_passage(&mut errors, "name", &input.name, NAME_MAX);
     check_passage(&mut errors, "source", &input.source, SOURCE_MAX);
@@ -1015,7 +1020,7 @@ pub fn due(state: &AppState, from: DateTime<Utc>, standard: TimeStandard) -> Api
 /// Working time in `[from, to)` on the calendar in force; `to` before `from` is 422.
 pub fn elapsed(state: &AppState, from: DateTime<Utc>, to: DateTime<Utc>) -> ApiResult<ElapsedWorkingTime> {
     if to < from {
-        return Err(ApiError::invalid("to", "must not be before `from`"));
+        return Err(ApiError::invalid("to", crate::msg!("to-not-before-from")));
     }
     let seconds = state.calendar().elapsed_seconds(from, to);
     Ok(ElapsedWorkingTime { from, to, working_seconds: seconds, working_minutes: seconds / 60 })

@@ -79,10 +79,10 @@ pub async fn post(state: &AppState, caller: &Caller, request_id: Uuid, input: Ne
     let now = state.now();
     let r = load_visible(&state.db, caller, request_id).await?;
     if caller.has(Role::Auditor) {
-        return Err(ApiError::Forbidden("the auditor role is read-only".into()));
+        return Err(ApiError::Forbidden(crate::msg!("wf-reason-auditor")));
     }
     if input.visibility == Visibility::Internal && !office {
-        return Err(ApiError::Forbidden("internal comments are the office's; yours are public".into()));
+        return Err(ApiError::Forbidden(crate::msg!("comments-internal-office-only")));
     }
     let mut errors = FieldErrors::new();
     check_passage(&mut errors, "body", &input.body, BODY_MAX);

@@ -104,21 +104,18 @@ pub async fn upload_party<C: ConnectionTrait>(
 fn upload_refusal(refusal: UploadRefusal) -> ApiError {
     match refusal {
         UploadRefusal::Closed(status) => {
-            ApiError::Conflict(format!("the request is {status}; its documents are closed"))
+            ApiError::Conflict(crate::msg!("documents-closed", status = crate::i18n::Msg::status(status)))
         }
-        UploadRefusal::ReadOnly => ApiError::Forbidden("the auditor role is read-only".into()),
+        UploadRefusal::ReadOnly => ApiError::Forbidden(crate::msg!("wf-reason-auditor")),
         UploadRefusal::NotYourTurn { actor } => {
-            ApiError::Forbidden(format!("only the actor of the current step (`{actor}`) may add documents now"))
+            ApiError::Forbidden(crate::msg!("documents-not-your-turn", actor = actor.to_string()))
         }
         UploadRefusal::UnknownStep(step) => {
             ApiError::internal(format!("the request stands at `{step}`, which its definition does not have"))
         }
         UploadRefusal::KindNotAllowed { kind, allowed } => {
             let allowed: Vec<&str> = allowed.iter().map(|k| k.as_str()).collect();
-            ApiError::Forbidden(format!(
-                "`{kind}` documents are not yours to add now; you may add: {}",
-                allowed.join(", ")
-            ))
+            ApiError::Forbidden(crate::msg!("documents-kind-not-allowed", kind = kind, allowed = allowed.join(", ")))
         }
     }
 }
@@ -135,12 +132,7 @@ pub fn sniff(head: &[u8], filename: &str) -> Result<&'static str, ApiError> {
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "application/vnd.oasis.opendocument.text",
     ];
-    let refuse = || {
-        ApiError::UnsupportedMediaType(
-            "allowed: PDF, PNG, JPEG, DOCX, XLSX, ODT, and JSON or YAML API specifications (checked from the content)"
-                .into(),
-        )
-    };
+    let refuse = || ApiError::UnsupportedMediaType(crate::msg!("documents-type-refused"));
     if let Some(kind) = infer::get(head) {
         return ALLOWED.iter().find(|m| **m == kind.mime_type()).copied().ok_or_else(refuse);
     }
@@ -192,7 +184,7 @@ pub async fn record(state: &AppState, caller: &Caller, request_id: Uuid, up: Upl
         // bytes arrived, and two uploads must not both fit into the last of a quota.
         let r = requests::load_for_update(&txn, caller, request_id).await?;
         let (party, acting) = upload_party(&txn, caller, &r, Some(up.kind), state.now()).await?;
-        let inst = r.current_step_instance_id.ok_or_else(|| ApiError::Conflict("the request is closed".into()))?;
+        let inst = r.current_step_instance_id.ok_or_else(|| ApiError::Conflict(crate::msg!("wf-reason-closed")))?;
         if txn.get_database_backend() == DbBackend::Postgres {
             // Uploads to different requests of one organization take different row locks;
             // this serialises them on the organization's daily total (released at commit).
@@ -278,15 +270,13 @@ pub async fn check_quotas<C: ConnectionTrait>(
         .await?
         .unwrap_or((0, 0));
     if held >= i64::from(s.max_documents_per_request) {
-        return Err(ApiError::PayloadTooLarge(format!(
-            "this request already holds {held} documents, the most one request may hold"
-        )));
+        return Err(ApiError::PayloadTooLarge(crate::msg!("documents-too-many", held = held)));
     }
     if bytes as u64 + size > s.max_request_document_bytes {
-        return Err(ApiError::PayloadTooLarge(format!(
-            "this request's documents would come to {} bytes; one request may hold {}",
-            bytes as u64 + size,
-            s.max_request_document_bytes
+        return Err(ApiError::PayloadTooLarge(crate::msg!(
+            "documents-request-bytes",
+            bytes = bytes as u64 + size,
+            most = s.max_request_document_bytes
         )));
     }
     // What the uploader's organization (its people and its systems) added today.
@@ -317,10 +307,7 @@ pub async fn check_quotas<C: ConnectionTrait>(
     };
     if today as u64 + size > s.max_organization_bytes_per_day {
         return Err(ApiError::TooManyRequests {
-            detail: format!(
-                "your organization has uploaded {today} bytes today; the daily allowance is {} bytes",
-                s.max_organization_bytes_per_day
-            ),
+            detail: crate::msg!("documents-daily-allowance", today = today, most = s.max_organization_bytes_per_day),
             retry_after_secs: std::cmp::Ord::max((next_day - now).num_seconds(), 1) as u64,
         });
     }
@@ -360,7 +347,7 @@ pub fn download_name(filename: &str, content_type: &str) -> String {
 
 pub fn too_large(e: StoreError) -> ApiError {
     match e {
-        StoreError::TooLarge(limit) => ApiError::PayloadTooLarge(format!("documents are limited to {limit} bytes")),
+        StoreError::TooLarge(limit) => ApiError::PayloadTooLarge(crate::msg!("documents-too-large", limit = limit)),
         StoreError::Io(io) => ApiError::internal(io),
     }
 }

@@ -190,8 +190,7 @@ fn encode(index: i64) -> String {
 /// Any cursor of the documented shape is a position (as for every list): its last 8 bytes,
 /// big-endian; anything below the start reads from the start.
 fn decode(cursor: &str) -> ApiResult<i64> {
-    let b =
-        decode_cursor_bytes(cursor).map_err(|_| ApiError::invalid("after", "is not a cursor this feed returned"))?;
+    let b = decode_cursor_bytes(cursor).map_err(|_| ApiError::invalid("after", crate::msg!("feed-cursor-unknown")))?;
     let index = i64::from_be_bytes(b[8..].try_into().unwrap_or_default());
     Ok(Ord::max(index, -1))
 }
@@ -219,7 +218,7 @@ pub async fn page(state: &AppState, caller: &Caller, after: Option<&str>, limit:
         .flatten()
         .unwrap_or(-1);
     if last > head {
-        return Err(ApiError::invalid("after", "is beyond the end of the log (a cursor from another database?)"));
+        return Err(ApiError::invalid("after", crate::msg!("feed-cursor-beyond")));
     }
     let batch = Ord::min(limit + 20, 500);
     let office = caller.sees_all_requests();

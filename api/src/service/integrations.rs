@@ -198,7 +198,7 @@ pub async fn retire(
     input: Retirement,
 ) -> ApiResult<CatalogueEntry> {
     if !caller.has_any(&[Role::Admin, Role::HeadOfDivision]) {
-        return Err(ApiError::Forbidden("only an admin or a head of division retires an integration".into()));
+        return Err(ApiError::Forbidden(crate::msg!("integration-who-retires")));
     }
     let mut errors = FieldErrors::new();
     check_passage(&mut errors, "reason", &input.reason, 4000);
@@ -217,11 +217,11 @@ pub async fn retire(
     if !caller.has(Role::Admin) {
         let def = super::workflows::by_id(&txn, r.definition_id).await?.definition;
         if super::requests::division_of(&txn, &def).await?.is_some_and(|d| d != caller.organization_id) {
-            return Err(ApiError::Forbidden("only the division the flow is routed to retires its integrations".into()));
+            return Err(ApiError::Forbidden(crate::msg!("integration-other-division")));
         }
     }
     if r.retired_at.is_some() {
-        return Err(ApiError::Conflict("this integration is already retired".into()));
+        return Err(ApiError::Conflict(crate::msg!("integration-already-retired")));
     }
     let res = request::Entity::update_many()
         .col_expr(request::Column::RetiredAt, Expr::value(now))
@@ -234,7 +234,7 @@ pub async fn retire(
         .exec(&txn)
         .await?;
     if res.rows_affected != 1 {
-        return Err(ApiError::Conflict("this integration is already retired".into()));
+        return Err(ApiError::Conflict(crate::msg!("integration-already-retired")));
     }
     audit::append(
         &txn,

@@ -28,9 +28,9 @@ pub mod working_time;
 /// Optimistic concurrency: the version the caller saw (from `If-Match` or the body).
 pub fn check_version(current: i32, expected: Option<i32>) -> crate::error::ApiResult<()> {
     match expected {
-        Some(v) if v != current => Err(crate::error::ApiError::Conflict(format!(
-            "the resource changed (it is at version {current}, you sent {v}); reload and retry"
-        ))),
+        Some(v) if v != current => {
+            Err(crate::error::ApiError::Conflict(crate::msg!("stale-version", current = current, sent = v)))
+        }
         _ => Ok(()),
     }
 }
@@ -48,8 +48,10 @@ pub fn check_preconditions(
     if let Some(v) = if_match
         && v != current
     {
-        return Err(crate::error::ApiError::PreconditionFailed(format!(
-            "If-Match names version {v}, but the resource is at version {current}; reload and retry"
+        return Err(crate::error::ApiError::PreconditionFailed(crate::msg!(
+            "if-match-failed",
+            sent = v,
+            current = current
         )));
     }
     Ok(())

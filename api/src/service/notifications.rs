@@ -212,10 +212,15 @@ pub async fn deliver<C: ConnectionTrait>(
         if let Some(p) = person.filter(|p| p.active && !p.email_opt_out)
             && let Some(to) = p.email.filter(|e| !e.trim().is_empty())
         {
+            // Mail is in the office's language: nobody has a language of their own yet.
+            let lang = crate::i18n::Lang::Id;
+            let t = |m: crate::i18n::Msg| lang.render(&m);
             let text = format!(
-                "Yth. {},\n\n{body}\n\nBuka permohonan: {link}\n\n-- \nJembatan, Diskominfo Kabupaten Trenggalek.\n\
-                 Pesan ini dikirim otomatis; atur e-mail di profil Anda (PATCH /api/v1/auth/me).\n",
-                p.full_name
+                "{}\n\n{body}\n\n{}\n\n-- \n{}\n{}\n",
+                t(crate::msg!("mail-greeting", name = &p.full_name)),
+                t(crate::msg!("mail-open", link = link)),
+                t(crate::msg!("mail-signature")),
+                t(crate::msg!("mail-footer")),
             );
             entity::mail_outbox::ActiveModel {
                 id: Set(Uuid::now_v7()),
@@ -258,7 +263,7 @@ fn encode(section: Section, id: Uuid) -> String {
 }
 
 fn decode(cursor: &str) -> ApiResult<(Section, Uuid, DateTime<Utc>)> {
-    let bad = || ApiError::invalid("cursor", "is not a cursor this API returned");
+    let bad = || ApiError::invalid("cursor", crate::msg!("cursor-unknown"));
     let mut b = decode_cursor_bytes(cursor)?;
     let section = if b[6] >> 4 == 0 { Section::Read } else { Section::Unread };
     b[6] = (b[6] & 0x0f) | 0x70;

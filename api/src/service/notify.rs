@@ -14,6 +14,8 @@ use super::notifications::{self, NewNotification, NotificationKind};
 use super::{acting, requests};
 use crate::auth::Caller;
 use crate::error::ApiResult;
+use crate::i18n::{Lang, Msg};
+use crate::msg;
 use crate::state::AppState;
 use crate::workflow::{Actor, CurrentActor, EventKind, Status, Visibility, WorkflowDefinition};
 
@@ -59,8 +61,16 @@ impl Notices {
     }
 }
 
+/// Notices and mail are written once, for people who have no language of their own yet:
+/// in the office's language. (`docs/API-DESIGN.md`, "Languages".)
+const LANG: Lang = Lang::Id;
+
+fn t(m: Msg) -> String {
+    LANG.render(&m)
+}
+
 fn number(r: &request::Model) -> String {
-    r.number.clone().unwrap_or_else(|| "(draf)".into())
+    r.number.clone().unwrap_or_else(|| t(msg!("notice-unnumbered")))
 }
 
 fn wib(t: DateTime<Utc>) -> String {
@@ -121,8 +131,13 @@ pub async fn after_transition<C: ConnectionTrait>(
     let no = number(after);
     let title_of = &after.title;
     let step = def.step(after.current_step.0);
-    let activity = step.map(|s| format!("langkah {}: {}", s.order, s.sop_activity)).unwrap_or_default();
-    let why = reason.map(|r| format!(" Alasan: {r}")).unwrap_or_default();
+    let activity = step
+        .map(|s| {
+            let label = super::requests::StepLabels::of(s);
+            t(msg!("notice-step", order = u32::from(s.order), label = label.get(LANG)))
+        })
+        .unwrap_or_default();
+    let why = reason.map(|r| format!(" {}", t(msg!("notice-reason", reason = r)))).unwrap_or_default();
 
     // A task arrives: the step changed hands, or came back to its actors.
     let moved =
@@ -130,46 +145,46 @@ pub async fn after_transition<C: ConnectionTrait>(
     let task_arrives = after.status.0 == Status::InProgress
         && (moved || matches!(event, EventKind::Resubmitted | EventKind::Redisposed | EventKind::Submitted));
     if task_arrives {
-        let due = after.current_due_at.map(|d| format!(" Target waktu: {}.", wib(d))).unwrap_or_default();
-        let body = format!("Permohonan {no} \"{title_of}\" menunggu tindakan Anda pada {activity}.{due}");
+        let due = after.current_due_at.map(|d| format!(" {}", t(msg!("notice-due", due = wib(d))))).unwrap_or_default();
+        let body = t(msg!("notice-task-body", number = &no, title = title_of, step = &activity)) + &due;
         let people = current_actors(db, after, division, now).await?;
-        notices.add(people, NotificationKind::TaskArrived, &format!("Tugas baru: {no}"), &body);
+        notices.add(people, NotificationKind::TaskArrived, &t(msg!("notice-task-title", number = &no)), &body);
     }
     // The team's changes.
     if let Some((old, new)) = team {
         let added: Vec<Uuid> = new.iter().copied().filter(|u| !old.contains(u)).collect();
         let removed: Vec<Uuid> = old.iter().copied().filter(|u| !new.contains(u)).collect();
-        let body = format!("Anda ditambahkan ke Tim Integrasi permohonan {no} \"{title_of}\".{why}");
-        notices.add(added, NotificationKind::TeamAdded, &format!("Masuk Tim Integrasi: {no}"), &body);
-        let body = format!("Anda tidak lagi menjadi anggota Tim Integrasi permohonan {no} \"{title_of}\".{why}");
-        notices.add(removed, NotificationKind::TeamRemoved, &format!("Keluar dari Tim Integrasi: {no}"), &body);
+        let body = t(msg!("notice-team-added-body", number = &no, title = title_of)) + &why;
+        notices.add(added, NotificationKind::TeamAdded, &t(msg!("notice-team-added-title", number = &no)), &body);
+        let body = t(msg!("notice-team-removed-body", number = &no, title = title_of)) + &why;
+        notices.add(removed, NotificationKind::TeamRemoved, &t(msg!("notice-team-removed-title", number = &no)), &body);
     }
     // The applicant who submitted it.
     let to_applicant = match event {
         EventKind::Returned => Some((
             NotificationKind::RequestReturned,
-            format!("Permohonan dikembalikan: {no}"),
-            format!("Permohonan {no} \"{title_of}\" dikembalikan untuk diperbaiki.{why}"),
+            t(msg!("notice-returned-title", number = &no)),
+            t(msg!("notice-returned-body", number = &no, title = title_of)) + &why,
         )),
         EventKind::Rejected => Some((
             NotificationKind::RequestRejected,
-            format!("Permohonan ditolak: {no}"),
-            format!("Permohonan {no} \"{title_of}\" ditolak.{why}"),
+            t(msg!("notice-rejected-title", number = &no)),
+            t(msg!("notice-rejected-body", number = &no, title = title_of)) + &why,
         )),
         EventKind::Cancelled => Some((
             NotificationKind::RequestCancelled,
-            format!("Permohonan dibatalkan: {no}"),
-            format!("Permohonan {no} \"{title_of}\" ditutup oleh Diskominfo.{why}"),
+            t(msg!("notice-cancelled-title", number = &no)),
+            t(msg!("notice-cancelled-body", number = &no, title = title_of)) + &why,
         )),
         EventKind::Completed => Some((
             NotificationKind::RequestCompleted,
-            format!("Integrasi selesai: {no}"),
-            format!("Permohonan {no} \"{title_of}\" telah selesai: integrasi berjalan dan telah dilaporkan."),
+            t(msg!("notice-completed-title", number = &no)),
+            t(msg!("notice-completed-body", number = &no, title = title_of)),
         )),
         EventKind::StepCompleted | EventKind::SentBack | EventKind::TestFailed if moved => Some((
             NotificationKind::RequestMoved,
-            format!("Permohonan berlanjut: {no}"),
-            format!("Permohonan {no} \"{title_of}\" kini pada {activity}."),
+            t(msg!("notice-moved-title", number = &no)),
+            t(msg!("notice-moved-body", number = &no, title = title_of, step = &activity)),
         )),
         _ => None,
     };
@@ -193,12 +208,22 @@ pub async fn comment_posted<C: ConnectionTrait>(
     let mut notices = Notices::default();
     let no = number(r);
     let excerpt: String = c.body.chars().take(280).collect();
-    let body = format!("Komentar pada permohonan {no} \"{}\": {excerpt}", r.title);
-    notices.add(mentioned.iter().copied(), NotificationKind::Mentioned, &format!("Anda disebut: {no}"), &body);
+    let body = t(msg!("notice-comment-body", number = &no, title = &r.title, excerpt = excerpt));
+    notices.add(
+        mentioned.iter().copied(),
+        NotificationKind::Mentioned,
+        &t(msg!("notice-mentioned-title", number = &no)),
+        &body,
+    );
     if c.visibility.0 == Visibility::Public
         && let Some(applicant) = r.created_by_user
     {
-        notices.add([applicant], NotificationKind::CommentPosted, &format!("Komentar baru: {no}"), &body);
+        notices.add(
+            [applicant],
+            NotificationKind::CommentPosted,
+            &t(msg!("notice-comment-title", number = &no)),
+            &body,
+        );
     }
     notices.write(db, state, now, r.id, None, caller.user_id()).await
 }

@@ -104,7 +104,7 @@ fn check_code(code: &str, errors: &mut FieldErrors) {
     let ok = (2..=32).contains(&code.len())
         && code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || c == '_');
     if !ok {
-        errors.entry("code".into()).or_default().push("must be 2–32 capital letters, digits, `-` or `_`".into());
+        errors.entry("code".into()).or_default().push(crate::msg!("org-code-shape"));
     }
 }
 
@@ -159,7 +159,7 @@ pub async fn create(state: &AppState, actor: Actor, input: NewOrganization) -> A
     let now = state.now();
     let txn = crate::db::begin_write(&state.db).await?;
     if code_taken(&txn, &input.code, None).await? {
-        return Err(ApiError::Conflict(format!("an organization with code `{}` already exists", input.code)));
+        return Err(ApiError::Conflict(crate::msg!("org-code-taken", code = &input.code)));
     }
     let model = insert(&txn, now, actor, &input.code, name.trimmed(), input.kind.as_str(), None).await?;
     txn.commit().await?;
@@ -221,7 +221,7 @@ pub async fn update(
     if let Some(c) = &input.code
         && code_taken(&txn, c, Some(id)).await?
     {
-        return Err(ApiError::Conflict(format!("an organization with code `{c}` already exists")));
+        return Err(ApiError::Conflict(crate::msg!("org-code-taken", code = c)));
     }
     let before = serde_json::json!({"code": current.code, "name": current.name});
     let mut am: organization::ActiveModel = current.clone().into();

@@ -139,9 +139,7 @@ pub async fn render(state: &AppState, caller: &Caller, id: Uuid, kind: RecordKin
     let applicant = org.map(|o| format!("{} ({})", o.name, o.code)).unwrap_or_default();
     let anchor = anchor(&t, kind)?;
     let (Some(index), Some(leaf)) = (anchor.leaf_index, anchor.leaf_hash.as_deref()) else {
-        return Err(ApiError::Conflict(
-            "the record's event is not in the signed log yet; try again in a few seconds".into(),
-        ));
+        return Err(ApiError::Conflict(crate::msg!("record-not-logged-yet")));
     };
     let number = t.request.number.clone().unwrap_or_else(|| "(belum terdaftar)".into());
     let footer = vec![
@@ -307,7 +305,7 @@ async fn addressee_names(state: &AppState, output: &serde_json::Value) -> ApiRes
 
 /// The event a record rests on.
 fn anchor(t: &Timeline, kind: RecordKind) -> ApiResult<&TimelineEvent> {
-    let not_yet = |what: &str| ApiError::Conflict(format!("the request has no {what} yet"));
+    let not_yet = |what: &str| ApiError::Conflict(format!("the request has no {what} yet").into());
     let last = |action: &str| t.events.iter().rev().find(|e| e.action == action);
     match kind {
         RecordKind::Receipt => last("request.submitted").ok_or_else(|| not_yet("registration (it is a draft)")),
@@ -361,16 +359,12 @@ pub async fn sign_with_bsre(
     body: BsreSignature,
 ) -> ApiResult<(Vec<u8>, String)> {
     if body.nik.len() != 16 || !body.nik.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::invalid("nik", "a NIK is 16 digits"));
+        return Err(ApiError::invalid("nik", crate::msg!("bsre-nik-shape")));
     }
     if body.passphrase.is_empty() || body.passphrase.len() > 256 {
-        return Err(ApiError::invalid("passphrase", "give your BSrE passphrase (at most 256 bytes)"));
+        return Err(ApiError::invalid("passphrase", crate::msg!("bsre-passphrase")));
     }
-    let bsre = state.bsre.as_ref().ok_or_else(|| {
-        ApiError::NotImplemented(
-            "electronic signatures through BSrE are not enabled on this installation (JEMBATAN_BSRE_URL)".into(),
-        )
-    })?;
+    let bsre = state.bsre.as_ref().ok_or_else(|| ApiError::NotImplemented(crate::msg!("bsre-not-enabled")))?;
     let request = super::requests::load_visible(&state.db, caller, id).await?;
     let applicants_view = Caller {
         roles: vec![crate::workflow::Role::Applicant],
@@ -382,10 +376,10 @@ pub async fn sign_with_bsre(
     let reason = format!("{} — {}", kind.title(), filename.trim_end_matches(".pdf"));
     let signed = bsre.sign_pdf(&pdf, &body.nik, &body.passphrase, &reason).await.map_err(|e| match e {
         BsreError::Refused(ref why) => ApiError::Unprocessable {
-            detail: e.to_string(),
-            errors: [("passphrase".to_owned(), vec![why.clone()])].into_iter().collect(),
+            detail: e.to_string().into(),
+            errors: [("passphrase".to_owned(), vec![why.clone().into()])].into_iter().collect(),
         },
-        BsreError::Unavailable(_) => ApiError::UpstreamUnavailable(e.to_string()),
+        BsreError::Unavailable(_) => ApiError::UpstreamUnavailable(e.to_string().into()),
     })?;
     let txn = crate::db::begin_write(&state.db).await?;
     super::audit::append(

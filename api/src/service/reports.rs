@@ -131,10 +131,7 @@ impl ReportFilter {
             match parse_bound(s, end) {
                 Some(t) => Some(t),
                 None => {
-                    errors.insert(
-                        field.into(),
-                        vec![format!("`{s}` is neither a date (YYYY-MM-DD) nor an RFC 3339 instant")],
-                    );
+                    errors.insert(field.into(), vec![crate::msg!("report-bound", value = s)]);
                     None
                 }
             }
@@ -142,13 +139,12 @@ impl ReportFilter {
         let from = bound("from", from, false);
         let to = bound("to", to, true);
         if !errors.is_empty() {
-            let detail = errors.iter().map(|(f, m)| format!("{f}: {}", m.join("; "))).collect::<Vec<_>>().join(", ");
-            return Err(ApiError::BadRequest { detail, errors });
+            return Err(ApiError::BadRequest { detail: crate::i18n::Msg::Fields(errors.clone()), errors });
         }
         if let (Some(f), Some(t)) = (from, to)
             && f >= t
         {
-            return Err(ApiError::invalid("to", "must be after `from`"));
+            return Err(ApiError::invalid("to", crate::msg!("to-after-from")));
         }
         Ok(Self { from, to, flow, organization_id })
     }
@@ -171,7 +167,12 @@ pub struct SlaRow {
     pub step_code: String,
     /// The step's number in the current definition (null for a step it no longer has).
     pub step_order: Option<u16>,
+    /// The step's name in the response's language (as `current_step.label`); empty for a
+    /// step the current definition no longer has.
     pub label: String,
+    #[serde(skip)]
+    #[schema(ignore)]
+    labels: super::requests::StepLabels,
     /// Who acts (`{"role": …}` or `"team"`), from the current definition; null for a step
     /// it no longer has.
     #[schema(value_type = Option<crate::workflow::Actor>)]
@@ -193,6 +194,14 @@ pub struct SlaRow {
     pub open_now: u64,
     /// Of those, past their limit now.
     pub overdue_now: u64,
+}
+
+impl crate::i18n::Localize for SlaReport {
+    fn localize(&mut self, lang: crate::i18n::Lang) {
+        for r in &mut self.rows {
+            r.label = r.labels.get(lang).to_owned();
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -483,7 +492,7 @@ pub async fn sla(state: &AppState, f: &ReportFilter) -> ApiResult<SlaReport> {
         gone.sort();
         let mut take = |code: String,
                         order: Option<u16>,
-                        label: String,
+                        labels: super::requests::StepLabels,
                         actor: Option<crate::workflow::Actor>,
                         standard: String| {
             let acc = groups.remove(&(flow.as_str().to_owned(), code.clone())).unwrap_or_default();
@@ -491,7 +500,8 @@ pub async fn sla(state: &AppState, f: &ReportFilter) -> ApiResult<SlaReport> {
                 flow,
                 step_code: code,
                 step_order: order,
-                label,
+                label: labels.get(crate::i18n::Lang::default()).to_owned(),
+                labels,
                 actor,
                 time_standard: standard,
                 completed: acc.completed,
@@ -508,13 +518,13 @@ pub async fn sla(state: &AppState, f: &ReportFilter) -> ApiResult<SlaReport> {
             rows.push(take(
                 step.code.as_str().into(),
                 Some(step.order),
-                step.label.clone(),
+                super::requests::StepLabels::of(step),
                 Some(step.actor),
                 step.time_standard.to_string(),
             ));
         }
         for code in gone {
-            rows.push(take(code, None, String::new(), None, String::new()));
+            rows.push(take(code, None, Default::default(), None, String::new()));
         }
     }
     Ok(SlaReport {

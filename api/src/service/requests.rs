@@ -25,6 +25,8 @@ use super::{workflows, working_time};
 use crate::auth::{Caller, Role};
 use crate::calendar::{Due, SlaState, WorkingCalendar};
 use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::i18n::{Lang, Localize, Msg};
+use crate::msg;
 use crate::shared::Page;
 use crate::shared::cas::compare_and_set;
 use crate::shared::text::{check_note, check_passage};
@@ -94,9 +96,13 @@ pub struct RequestUpdate {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CurrentStep {
     pub code: StepCode,
-    /// English label; `sop_activity` is the SOP's wording.
+    /// The step's name in the response's language (`Content-Language`): in `id` the SOP's
+    /// wording (`sop_activity`), in `en` the definition's English label.
     pub label: String,
     pub sop_activity: String,
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub(crate) labels: StepLabels,
     /// Who acts, as the definition says (the one actor shape: `{"role": …}` or `"team"`).
     #[schema(value_type = crate::workflow::Actor)]
     pub actor: crate::workflow::Actor,
@@ -125,12 +131,12 @@ pub struct IntegrationInfo {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({
     "id": "01936f5e-0000-7000-8000-000000000001", "number": "INT/2026/0001", "flow": "external",
-    "definition_version": 1, "status": "in_progress", "version": 3,
+    "definition_version": 1, "status": "in_progress", "status_label": "Sedang diproses", "version": 3,
     "organization_id": "01936f5e-0000-7000-8000-0000000000aa",
     "title": "Integrasi SIMPUS dengan Satu Data Trenggalek", "purpose": "…", "source_system": "SIMPUS",
     "target_system": "Satu Data", "data_exchanged": "…", "letter_number": "400.7/123/406.010/2026",
     "letter_date": "2026-11-20",
-    "current_step": {"code": "follow_up", "label": "Review the letter and act on the disposition",
+    "current_step": {"code": "follow_up", "label": "Menelaah surat permohonan dan menindaklanjuti Disposisi",
         "sop_activity": "Menelaah surat permohonan dan menindaklanjuti Disposisi",
         "actor": {"role": "technical_lead"}, "addressee_ids": ["01936f5e-0000-7000-8000-0000000000c1"], "started_at": "2026-11-23T02:10:00Z", "warning_at": "2026-11-23T02:22:00Z", "due_at": "2026-11-23T02:25:00Z",
         "limit_at": "2026-11-23T02:25:00Z", "sla_state": "on_time", "paused": false},
@@ -144,6 +150,10 @@ pub struct RequestView {
     pub flow: Flow,
     pub definition_version: i32,
     pub status: Status,
+    /// `status` for a person, in the response's language (`Content-Language`), e.g.
+    /// `Dikembalikan` / `Returned`.
+    #[schema(example = "Sedang diproses")]
+    pub status_label: String,
     /// Send it back (`version` or `If-Match`) with every change.
     pub version: i32,
     pub organization_id: Uuid,
@@ -163,6 +173,36 @@ pub struct RequestView {
     pub updated_at: DateTime<Utc>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// A step's name in both languages: the SOP's Indonesian wording and the definition's
+/// English label (both are the definition's, so a published revision changes both).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StepLabels {
+    id: String,
+    en: String,
+}
+
+impl StepLabels {
+    pub(crate) fn of(step: &crate::workflow::StepDefinition) -> Self {
+        Self { id: step.sop_activity.clone(), en: step.label.clone() }
+    }
+
+    pub(crate) fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Id => &self.id,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+impl Localize for RequestView {
+    fn localize(&mut self, lang: Lang) {
+        self.status_label = lang.render(&Msg::status(self.status));
+        if let Some(step) = &mut self.current_step {
+            step.label = step.labels.get(lang).to_owned();
+        }
+    }
 }
 
 /// The stored status: typed, so a value the domain does not know fails the read instead of
@@ -189,10 +229,12 @@ pub fn view(r: &request::Model, def: &WorkflowDefinition, now: DateTime<Utc>) ->
             let at = r.returned_at.unwrap_or(now);
             let warning_at = r.current_warning_at.unwrap_or(due_at);
             let due = Due { clock_started_at: started_at, warning_at, target_at: due_at, limit_at };
+            let labels = StepLabels::of(step);
             Some(CurrentStep {
                 code: step.code,
-                label: step.label.clone(),
+                label: labels.get(Lang::default()).to_owned(),
                 sop_activity: step.sop_activity.clone(),
+                labels,
                 actor: step.actor,
                 addressee_ids: Vec::new(),
                 started_at,
@@ -211,6 +253,7 @@ pub fn view(r: &request::Model, def: &WorkflowDefinition, now: DateTime<Utc>) ->
         flow: r.flow.0,
         definition_version: def.version,
         status,
+        status_label: Lang::default().render(&Msg::status(status)),
         version: r.version,
         organization_id: r.organization_id,
         title: r.title.clone(),
@@ -236,7 +279,7 @@ pub fn view(r: &request::Model, def: &WorkflowDefinition, now: DateTime<Utc>) ->
 fn check_letter_date(errors: &mut FieldErrors, date: NaiveDate, now: DateTime<Utc>) {
     let today = now.with_timezone(&chrono_tz::Asia::Jakarta).date_naive();
     if date > today {
-        errors.entry("letter_date".into()).or_default().push("must not be in the future".into());
+        errors.entry("letter_date".into()).or_default().push(msg!("letter-date-future"));
     }
 }
 
@@ -338,7 +381,7 @@ async fn open_step<C: ConnectionTrait>(
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(state: &AppState, caller: &Caller, input: NewRequest) -> ApiResult<RequestView> {
     if !caller.has(Role::Applicant) {
-        return Err(ApiError::Forbidden("only an applicant (or an agency's system) can make a request".into()));
+        return Err(ApiError::Forbidden(msg!("request-applicants-only")));
     }
     let now = state.now();
     let mut errors = FieldErrors::new();
@@ -354,7 +397,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: NewRequest) -> Api
     }
     let org = organizations::find(&state.db, caller.organization_id).await?;
     if !org.active {
-        return Err(ApiError::Forbidden("your organization is deactivated".into()));
+        return Err(ApiError::Forbidden(msg!("organization-deactivated")));
     }
     // The flow follows who asks: an agency (OPD) → external; a Diskominfo division → internal.
     let flow = match OrganizationKind::parse(&org.kind) {
@@ -433,21 +476,56 @@ pub async fn create(state: &AppState, caller: &Caller, input: NewRequest) -> Api
 use sea_orm::IntoActiveModel;
 
 fn wf_error(e: WorkflowError) -> ApiError {
-    match &e {
-        WorkflowError::Forbidden { .. } => ApiError::Forbidden(e.to_string()),
-        WorkflowError::Conflict { .. } => ApiError::Conflict(e.to_string()),
-        WorkflowError::MissingOutputs { documents, outputs, .. } => {
+    use crate::workflow::{Actor as StepActor, ConflictReason as C, ForbiddenReason as F};
+    match e {
+        WorkflowError::Forbidden { step, reason } => {
+            let reason = match reason {
+                F::Auditor => msg!("wf-reason-auditor"),
+                F::NotApplicant => msg!("wf-reason-not-applicant"),
+                F::NotActor { actor: StepActor::Team } => msg!("wf-reason-not-team"),
+                F::NotActor { actor } => msg!("wf-reason-not-actor", actor = actor.to_string()),
+                F::NotAddressee => msg!("wf-reason-not-addressee"),
+                F::MayNotCancel => msg!("wf-reason-may-not-cancel"),
+                F::ConflictOfInterest => msg!("wf-reason-conflict-of-interest"),
+            };
+            ApiError::Forbidden(msg!("wf-forbidden", step = step, reason = reason))
+        }
+        WorkflowError::Conflict { status, step, reason } => {
+            let reason = match reason {
+                C::Closed => msg!("wf-reason-closed"),
+                C::WrongStatus => msg!("wf-reason-wrong-status"),
+                C::NotCurrentStep { requested } => msg!("wf-reason-not-current-step", requested = requested),
+                C::StepNotInFlow { requested } => msg!("wf-reason-step-not-in-flow", requested = requested),
+                C::NotReturnable => msg!("wf-reason-not-returnable"),
+                C::NotRejectable => msg!("wf-reason-not-rejectable"),
+                C::OfficeHasActed => msg!("wf-reason-office-has-acted"),
+                C::NoSendBack => msg!("wf-reason-no-send-back"),
+                C::NoTeamYet => msg!("wf-reason-no-team-yet"),
+                C::NotAddressed => msg!("wf-reason-not-addressed"),
+                C::BrokenState => msg!("wf-reason-broken-state"),
+            };
+            ApiError::Conflict(msg!("wf-conflict", status = status.as_str(), step = step, reason = reason))
+        }
+        WorkflowError::MissingOutputs { step, documents, outputs } => {
             let mut errors = FieldErrors::new();
             if !documents.is_empty() {
                 errors.insert(
                     "documents".into(),
-                    documents.iter().map(|d| format!("a `{d}` document must be uploaded for this step")).collect(),
+                    documents.iter().map(|d| msg!("wf-document-required", kind = *d)).collect(),
                 );
             }
-            for o in outputs {
-                errors.entry(output_field(*o).into()).or_default().push(format!("`{o}` is required for this step"));
+            for o in &outputs {
+                errors
+                    .entry(output_field(*o).into())
+                    .or_default()
+                    .push(msg!("wf-output-required", kind = o.to_string()));
             }
-            ApiError::Unprocessable { detail: e.to_string(), errors }
+            let what = documents
+                .iter()
+                .map(|d| msg!("wf-missing-document", kind = *d))
+                .chain(outputs.iter().map(|o| Msg::Text(format!("`{o}`"))))
+                .collect();
+            ApiError::Unprocessable { detail: msg!("wf-missing", step = step, what = Msg::List(what)), errors }
         }
     }
 }
@@ -649,7 +727,7 @@ fn check_transition_input(input: &TransitionInput) -> ApiResult<()> {
     check_note(&mut errors, "note", input.note.as_deref(), TEXT_MAX);
     check_note(&mut errors, "reason", input.reason.as_deref(), TEXT_MAX);
     if input.reason.as_deref().is_some_and(str::is_empty) {
-        errors.entry("reason".into()).or_default().push("say why, for the applicant and the record".into());
+        errors.entry("reason".into()).or_default().push(msg!("reason-required"));
     }
     if errors.is_empty() { Ok(()) } else { Err(ApiError::invalid_fields(errors)) }
 }
@@ -715,12 +793,12 @@ async fn check_output_people<C: ConnectionTrait>(
             .is_some_and(|u| u.active && super::users::roles_of(u).iter().any(|r| allowed.contains(r)));
         if !ok {
             let names: Vec<&str> = allowed.iter().map(|r| r.as_str()).collect();
-            return Err(ApiError::invalid(field, format!("user {id} is not an active {}", names.join(" or "))));
+            return Err(ApiError::invalid(field, msg!("named-user-not-holder", id = id, roles = names.join(" / "))));
         }
         if let Some(d) = division
             && !found.iter().any(|u| u.id == id && u.organization_id == d)
         {
-            return Err(ApiError::invalid(field, format!("user {id} is not in the division this flow is routed to")));
+            return Err(ApiError::invalid(field, msg!("named-user-other-division", id = id)));
         }
     }
     Ok(())
@@ -786,7 +864,7 @@ pub async fn transition(
         _ => None,
     };
     if action == Action::Redispose && named.is_none_or(<[Uuid]>::is_empty) {
-        return Err(ApiError::invalid("to_user_ids", "name at least one addressee"));
+        return Err(ApiError::invalid("to_user_ids", msg!("disposition-no-addressee")));
     }
     let standing = Standing {
         state: before,
@@ -814,7 +892,7 @@ pub async fn transition(
         check_output_people(&txn, o, facts.division).await?;
     }
     if plan.reason_required && input.reason.as_deref().is_none_or(|s| s.trim().is_empty()) {
-        return Err(ApiError::invalid("reason", "say why, for the applicant and the record"));
+        return Err(ApiError::invalid("reason", msg!("reason-required")));
     }
 
     let version = r.version;

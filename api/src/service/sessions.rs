@@ -68,18 +68,18 @@ pub struct ClientTokenResponse {
 }
 
 fn invalid_credentials() -> ApiError {
-    ApiError::Unauthorized("invalid username or password".into())
+    ApiError::Unauthorized(crate::msg!("login-invalid"))
 }
 
 fn invalid_refresh() -> ApiError {
-    ApiError::Unauthorized("the refresh token is invalid, expired or already used".into())
+    ApiError::Unauthorized(crate::msg!("refresh-invalid"))
 }
 
 /// The shape the spec gives `refresh_token` (1–200 characters); anything else is not a
 /// token we could have issued, and is refused as input rather than looked up.
 fn check_refresh_shape(token: &str) -> ApiResult<()> {
     if token.is_empty() || token.chars().count() > 200 {
-        return Err(ApiError::invalid("refresh_token", "must be 1–200 characters"));
+        return Err(ApiError::invalid("refresh_token", crate::msg!("text-between", max = 200u32)));
     }
     Ok(())
 }
@@ -90,10 +90,7 @@ pub async fn login(state: &AppState, input: LoginRequest, address: &str) -> ApiR
     // The attempt is counted before the (slow) verification, so parallel guesses cannot
     // all pass the check before any of them is recorded.
     if let Err(Locked(secs)) = state.throttle.begin(&username, address) {
-        return Err(ApiError::TooManyRequests {
-            detail: "too many failed sign-in attempts; wait before trying again".into(),
-            retry_after_secs: secs,
-        });
+        return Err(ApiError::TooManyRequests { detail: crate::msg!("login-throttled"), retry_after_secs: secs });
     }
     let found = user::Entity::find().filter(user::Column::Username.eq(&username)).one(&state.db).await?;
     let ok = password::verify(found.as_ref().map(|u| u.password_hash.clone()), input.password).await?;
@@ -241,7 +238,7 @@ pub async fn refresh(state: &AppState, token: &str) -> ApiResult<LoginResponse> 
     // Sessions from before their start was recorded count from this token's issue.
     let started = row.session_started_at.unwrap_or(row.issued_at);
     if started + Duration::seconds(state.settings.session_max_secs as i64) <= now {
-        return Err(ApiError::Unauthorized("the session has reached its maximum lifetime; sign in again".into()));
+        return Err(ApiError::Unauthorized(crate::msg!("session-expired")));
     }
     let next = insert_refresh(&txn, state, user.id, row.family_id, started).await?;
     txn.commit().await?;
@@ -284,12 +281,12 @@ pub async fn change_password(state: &AppState, caller: &Caller, input: PasswordC
     // A stolen access token must not buy unlimited guesses of the current password.
     if let Err(Locked(secs)) = state.throttle.begin(&user.username, address) {
         return Err(ApiError::TooManyRequests {
-            detail: "too many wrong current passwords; wait before trying again".into(),
+            detail: crate::msg!("password-change-throttled"),
             retry_after_secs: secs,
         });
     }
     if !password::verify(Some(user.password_hash.clone()), input.current_password).await? {
-        return Err(ApiError::invalid("current_password", "is not your current password"));
+        return Err(ApiError::invalid("current_password", crate::msg!("password-not-current")));
     }
     state.throttle.succeeded(&user.username, address);
     if let Err(m) = password::check_policy(&input.new_password, &user.username) {
@@ -301,7 +298,7 @@ pub async fn change_password(state: &AppState, caller: &Caller, input: PasswordC
     let current = users::lock(&txn, caller.id).await?;
     if current.password_hash != user.password_hash {
         // Changed meanwhile: what they typed is no longer the current password.
-        return Err(ApiError::invalid("current_password", "is not your current password"));
+        return Err(ApiError::invalid("current_password", crate::msg!("password-not-current")));
     }
     let mut am: user::ActiveModel = current.clone().into();
     am.password_hash = Set(hash);
@@ -334,17 +331,14 @@ pub async fn client_token(
     secret: &str,
     address: &str,
 ) -> ApiResult<ClientTokenResponse> {
-    let invalid = || ApiError::Unauthorized("invalid client credentials".into());
+    let invalid = || ApiError::Unauthorized(crate::msg!("client-credentials-invalid"));
     // Secrets are 256 random bits: guessing is hopeless, so there is no per-client lockout
     // (anyone knows a client's public id and could lock its agency out with one). A rate
     // per client address keeps one sender's flood from costing more than it should without
     // touching the other agencies' systems.
     if state.client_token_limiter.check_key(&address.to_owned()).is_err() {
         tracing::warn!(address, "client-credentials rate exceeded");
-        return Err(ApiError::TooManyRequests {
-            detail: "too many token requests; wait a moment before trying again".into(),
-            retry_after_secs: 1,
-        });
+        return Err(ApiError::TooManyRequests { detail: crate::msg!("token-requests-throttled"), retry_after_secs: 1 });
     }
     let client = api_client::Entity::find().filter(api_client::Column::ClientId.eq(client_id)).one(&state.db).await?;
     let ok = client.as_ref().is_some_and(|c| {

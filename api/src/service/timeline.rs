@@ -17,6 +17,7 @@ use super::workflows;
 use crate::auth::Caller;
 use crate::calendar::{Due, SlaState};
 use crate::error::ApiResult;
+use crate::i18n::{Lang, Localize};
 use crate::state::AppState;
 use crate::workflow::{ActingKind, StepCode, StepOutcome, Visibility};
 
@@ -24,7 +25,11 @@ use crate::workflow::{ActingKind, StepCode, StepOutcome, Visibility};
 pub struct StepRecord {
     pub id: Uuid,
     pub step_code: StepCode,
+    /// The step's name in the response's language, as `current_step.label`.
     pub label: String,
+    #[serde(skip)]
+    #[schema(ignore)]
+    labels: requests::StepLabels,
     /// 1, or the build/test round after failed tests.
     pub round: i32,
     /// Who acted on the step, in the definition's shape (`{"role": …}` or `"team"`); null
@@ -92,6 +97,15 @@ pub struct Timeline {
     pub events: Vec<TimelineEvent>,
 }
 
+impl Localize for Timeline {
+    fn localize(&mut self, lang: Lang) {
+        self.request.localize(lang);
+        for s in &mut self.steps {
+            s.label = s.labels.get(lang).to_owned();
+        }
+    }
+}
+
 #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn timeline(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Timeline> {
     Ok(with_definition(state, caller, id).await?.0)
@@ -152,9 +166,10 @@ pub(crate) async fn with_definition(
                 target_at: i.due_at,
                 limit_at: i.limit_at,
             };
-            let label = def.step(i.step_code.0).map(|s| s.label.clone()).unwrap_or_default();
+            let labels = def.step(i.step_code.0).map(requests::StepLabels::of).unwrap_or_default();
             StepRecord {
-                label,
+                label: labels.get(Lang::default()).to_owned(),
+                labels,
                 documents: docs
                     .iter()
                     .filter(|d| d.step_instance_id == i.id)

@@ -15,6 +15,8 @@ use super::audit::{self, Actor};
 use super::organizations::{self, OrganizationKind};
 use crate::auth::{Role, password};
 use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::i18n::Msg;
+use crate::msg;
 use crate::shared::Page;
 use crate::shared::Text;
 use crate::shared::cas::compare_and_set;
@@ -118,15 +120,15 @@ pub struct UserUpdate {
     pub version: Option<i32>,
 }
 
-fn push(errors: &mut FieldErrors, field: &str, msg: &str) {
-    errors.entry(field.into()).or_default().push(msg.into());
+fn push(errors: &mut FieldErrors, field: &str, m: Msg) {
+    errors.entry(field.into()).or_default().push(m);
 }
 
 fn check_username(u: &str, errors: &mut FieldErrors) {
     let ok = (3..=64).contains(&u.len())
         && u.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
     if !ok {
-        push(errors, "username", "must be 3–64 lowercase letters, digits, `.`, `_` or `-`");
+        push(errors, "username", msg!("user-username-shape"));
     }
 }
 
@@ -134,26 +136,26 @@ fn check_profile(nip: Option<&str>, email: Option<&str>, errors: &mut FieldError
     if let Some(nip) = nip
         && (nip.len() != 18 || !nip.chars().all(|c| c.is_ascii_digit()))
     {
-        push(errors, "nip", "must be 18 digits");
+        push(errors, "nip", msg!("user-nip-shape"));
     }
     if let Some(e) = email
         && !crate::shared::text::is_email(e)
     {
-        push(errors, "email", "must be an email address (local@domain.tld, at most 254 characters)");
+        push(errors, "email", msg!("user-email-shape"));
     }
 }
 
 /// Agency staff can only be applicants: the office's roles belong to Diskominfo divisions.
 fn check_roles(roles: &[Role], org_kind: OrganizationKind, errors: &mut FieldErrors) {
     if roles.is_empty() {
-        push(errors, "roles", "must name at least one role");
+        push(errors, "roles", msg!("user-roles-empty"));
     }
     let unique: BTreeSet<_> = roles.iter().collect();
     if unique.len() != roles.len() {
-        push(errors, "roles", "must not repeat a role");
+        push(errors, "roles", msg!("user-roles-repeated"));
     }
     if org_kind == OrganizationKind::Agency && roles.iter().any(|r| *r != Role::Applicant) {
-        push(errors, "roles", "staff of an agency can only have the `applicant` role");
+        push(errors, "roles", msg!("user-roles-agency"));
     }
 }
 
@@ -183,12 +185,12 @@ pub async fn create(state: &AppState, actor: Actor, input: NewUser) -> ApiResult
     let full_name = Text::<200>::parse_field(&input.full_name, "full_name", &mut errors);
     check_profile(input.nip.as_deref(), input.email.as_deref(), &mut errors);
     if let Err(m) = password::check_policy(&input.password, &username) {
-        push(&mut errors, "password", &m);
+        push(&mut errors, "password", m);
     }
     let org = match organizations::find(&state.db, input.organization_id).await {
         Ok(o) if o.active => Some(o),
         _ => {
-            push(&mut errors, "organization_id", "must be an existing, active organization");
+            push(&mut errors, "organization_id", msg!("active-organization-required"));
             None
         }
     };
@@ -230,12 +232,12 @@ pub async fn insert(
     let now = state.now();
     let txn = crate::db::begin_write(&state.db).await?;
     if user::Entity::find().filter(user::Column::Username.eq(&username)).one(&txn).await?.is_some() {
-        return Err(ApiError::Conflict(format!("the username `{username}` is taken")));
+        return Err(ApiError::Conflict(msg!("user-username-taken", username = &username)));
     }
     if let Some(n) = &nip
         && user::Entity::find().filter(user::Column::Nip.eq(n)).one(&txn).await?.is_some()
     {
-        return Err(ApiError::Conflict("another user has this NIP".into()));
+        return Err(ApiError::Conflict(msg!("user-nip-taken")));
     }
     let model = user::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -348,7 +350,7 @@ pub async fn update(
         Ok(o) if o.active || org_id == current.organization_id => {
             check_roles(&roles, OrganizationKind::parse(&o.kind), &mut errors)
         }
-        _ => push(&mut errors, "organization_id", "must be an existing, active organization"),
+        _ => push(&mut errors, "organization_id", msg!("active-organization-required")),
     }
     if !errors.is_empty() {
         return Err(ApiError::invalid_fields(errors));
@@ -361,7 +363,7 @@ pub async fn update(
             .await?
             .is_some()
     {
-        return Err(ApiError::Conflict("another user has this NIP".into()));
+        return Err(ApiError::Conflict(msg!("user-nip-taken")));
     }
     let before = User::from(current.clone());
     let version = current.version;
@@ -406,7 +408,7 @@ pub async fn update(
 #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn set_active(state: &AppState, actor: Actor, id: Uuid, active: bool) -> ApiResult<User> {
     if !active && actor.user_id == Some(id) {
-        return Err(ApiError::Conflict("you cannot deactivate your own account".into()));
+        return Err(ApiError::Conflict(msg!("user-deactivate-self")));
     }
     let now = state.now();
     let txn = crate::db::begin_write(&state.db).await?;
@@ -415,9 +417,7 @@ pub async fn set_active(state: &AppState, actor: Actor, id: Uuid, active: bool) 
         return Ok(current.into());
     }
     if active && current.demo {
-        return Err(ApiError::Conflict(
-            "a demo account (its password is published) cannot be activated; create a real account".into(),
-        ));
+        return Err(ApiError::Conflict(msg!("user-demo-activation")));
     }
     let version = current.version;
     let auth_version = current.auth_version;

@@ -259,7 +259,7 @@ pub async fn publish(
     mut def: WorkflowDefinition,
 ) -> ApiResult<PublishedDefinition> {
     if def.flow != flow {
-        return Err(ApiError::invalid("flow", format!("must be `{flow}`, the flow in the path")));
+        return Err(ApiError::invalid("flow", crate::msg!("workflow-flow-mismatch", flow = flow)));
     }
     let txn = crate::db::begin_write(&state.db).await?;
     if let Some(code) = def.office_division.as_deref()
@@ -269,7 +269,7 @@ pub async fn publish(
             .await?
             .is_none_or(|o| o.kind != "division")
     {
-        return Err(ApiError::invalid("office_division", format!("no division has the code `{code}`")));
+        return Err(ApiError::invalid("office_division", crate::msg!("workflow-no-division", code = code)));
     }
     let current = latest(&txn, flow).await?;
     def.version = current.definition.version + 1;
@@ -277,7 +277,7 @@ pub async fn publish(
         let mut errors = FieldErrors::new();
         for p in problems {
             let key = p.step().map(|s| format!("steps.{s}")).unwrap_or_else(|| "definition".into());
-            errors.entry(key).or_default().push(p.to_string());
+            errors.entry(key).or_default().push(p.to_string().into());
         }
         return Err(ApiError::invalid_fields(errors));
     }

@@ -26,5 +26,5 @@ where
         .exec_with_returning(txn)
         .await?
         .pop()
-        .ok_or_else(|| ApiError::Conflict(format!("the {what} changed meanwhile; reload it and retry")))
+        .ok_or_else(|| ApiError::Conflict(crate::msg!("changed-meanwhile", what = crate::i18n::Msg::thing(what))))
 }

@@ -55,7 +55,7 @@ pub fn decode_cursor_bytes(c: &str) -> Result<[u8; 16], ApiError> {
         .decode(c)
         .ok()
         .and_then(|b| <[u8; 16]>::try_from(b.as_slice()).ok())
-        .ok_or_else(|| ApiError::invalid("cursor", "is not a cursor this API returned"))
+        .ok_or_else(|| ApiError::invalid("cursor", crate::msg!("cursor-unknown")))
 }
 
 pub fn encode_cursor(id: Uuid) -> String {

@@ -8,6 +8,8 @@
 use std::fmt;
 
 use crate::error::FieldErrors;
+use crate::i18n::Msg;
+use crate::msg;
 
 /// The pattern of names and titles (`name`, `full_name`): not blank, no control
 /// characters. Pair it with `min_length = 1` and a `max_length`; `check_text` enforces
@@ -16,15 +18,15 @@ pub const TEXT_PATTERN: &str =
     r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$";
 
 /// `TEXT_PATTERN` plus a length limit in characters.
-pub fn check_text(value: &str, max_chars: usize) -> Result<(), String> {
+pub fn check_text(value: &str, max_chars: usize) -> Result<(), Msg> {
     if value.chars().any(char::is_control) {
-        return Err("must not contain control characters".into());
+        return Err(msg!("text-control-characters"));
     }
     if value.trim().is_empty() {
-        return Err("must not be blank".into());
+        return Err(msg!("text-blank"));
     }
     if value.chars().count() > max_chars {
-        return Err(format!("must be at most {max_chars} characters"));
+        return Err(msg!("text-at-most", max = max_chars));
     }
     Ok(())
 }
@@ -37,7 +39,7 @@ pub fn check_text(value: &str, max_chars: usize) -> Result<(), String> {
 pub struct Text<const MAX: usize>(String);
 
 impl<const MAX: usize> Text<MAX> {
-    pub fn parse(value: &str) -> Result<Self, String> {
+    pub fn parse(value: &str) -> Result<Self, Msg> {
         check_text(value, MAX).map(|()| Text(value.to_owned()))
     }
 
@@ -63,13 +65,10 @@ impl<const MAX: usize> fmt::Display for Text<MAX> {
 pub fn check_passage(errors: &mut FieldErrors, field: &str, value: &str, max: usize) {
     let n = value.trim().chars().count();
     if n == 0 || n > max {
-        errors.entry(field.to_owned()).or_default().push(format!("must be 1–{max} characters"));
+        errors.entry(field.to_owned()).or_default().push(msg!("text-between", max = max));
     }
     if value.chars().any(unsafe_in_passage) {
-        errors
-            .entry(field.to_owned())
-            .or_default()
-            .push("must not contain control characters (line breaks and tabs are fine) or bidi overrides".into());
+        errors.entry(field.to_owned()).or_default().push(msg!("text-passage-control-characters"));
     }
 }
 
@@ -83,7 +82,7 @@ fn unsafe_in_passage(c: char) -> bool {
 /// A note: may be absent or empty, at most `max` characters.
 pub fn check_note(errors: &mut FieldErrors, field: &str, value: Option<&str>, max: usize) {
     if value.is_some_and(|v| v.chars().count() > max) {
-        errors.entry(field.to_owned()).or_default().push(format!("must be at most {max} characters"));
+        errors.entry(field.to_owned()).or_default().push(msg!("text-at-most", max = max));
     }
 }
 

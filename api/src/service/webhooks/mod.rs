@@ -250,13 +250,10 @@ fn check_description(d: &str, errors: &mut FieldErrors) -> Option<String> {
 
 fn check_types(types: &[FeedEventType], errors: &mut FieldErrors) {
     if types.len() > 20 {
-        errors.entry("event_types".into()).or_default().push("at most 20 types".into());
+        errors.entry("event_types".into()).or_default().push(crate::msg!("webhook-types-too-many"));
     }
     if types.contains(&FeedEventType::WebhookPing) {
-        errors
-            .entry("event_types".into())
-            .or_default()
-            .push("webhook.ping is sent on request, not subscribed to".into());
+        errors.entry("event_types".into()).or_default().push(crate::msg!("webhook-ping-not-subscribable"));
     }
 }
 
@@ -274,7 +271,7 @@ pub async fn create(
         (false, None) => Some(caller.organization_id),
         (false, Some(o)) if o == caller.organization_id => Some(o),
         (false, Some(_)) => {
-            return Err(ApiError::Forbidden("you may register webhooks for your own organization only".into()));
+            return Err(ApiError::Forbidden(crate::msg!("webhook-own-organization")));
         }
     };
     if !errors.is_empty() {
@@ -283,10 +280,10 @@ pub async fn create(
     if let Some(o) = organization_id {
         match super::organizations::find(&state.db, o).await {
             Ok(org) if org.active => {}
-            _ => return Err(ApiError::invalid("organization_id", "must be an existing, active organization")),
+            _ => return Err(ApiError::invalid("organization_id", crate::msg!("active-organization-required"))),
         }
     }
-    let url = guard(state).check_url(&input.url).await.map_err(|e| ApiError::invalid("url", e))?;
+    let url = guard(state).check_url(&input.url).await.map_err(refused_url)?;
     let now = state.now();
     let secret = signature::new_secret();
     let txn = crate::db::begin_write(&state.db).await?;
@@ -296,9 +293,7 @@ pub async fn create(
         None => count.filter(webhook_endpoint::Column::OrganizationId.is_null()),
     };
     if sea_orm::PaginatorTrait::count(count, &txn).await? >= MAX_ENDPOINTS_PER_ORGANIZATION {
-        return Err(ApiError::Conflict(format!(
-            "an organization may register at most {MAX_ENDPOINTS_PER_ORGANIZATION} webhook endpoints; remove one first"
-        )));
+        return Err(ApiError::Conflict(crate::msg!("webhook-too-many", most = MAX_ENDPOINTS_PER_ORGANIZATION)));
     }
     let model = webhook_endpoint::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -379,7 +374,7 @@ pub async fn update(
     // Visible first: someone else's endpoint is 404 before any address is looked up.
     find_for(&state.db, caller, id).await?;
     let url = match &input.url {
-        Some(u) => Some(guard(state).check_url(u).await.map_err(|e| ApiError::invalid("url", e))?),
+        Some(u) => Some(guard(state).check_url(u).await.map_err(refused_url)?),
         None => None,
     };
     let now = state.now();
@@ -472,9 +467,9 @@ pub async fn rotate(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<We
     // A second rotation inside the overlap would stop the oldest secret at once, under
     // a receiver that may still be on it.
     if let Some(until) = current.previous_secret_until.filter(|u| *u > now) {
-        return Err(ApiError::Conflict(format!(
-            "the last rotation's old secret signs until {}; rotate again after that",
-            until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        return Err(ApiError::Conflict(crate::msg!(
+            "webhook-rotation-overlap",
+            until = until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         )));
     }
     let mut am: webhook_endpoint::ActiveModel = current.clone().into();
@@ -537,10 +532,10 @@ pub async fn redeliver(state: &AppState, caller: &Caller, id: Uuid, delivery_id:
         .await?
         .ok_or_else(|| ApiError::not_found("delivery"))?;
     if !endpoint.enabled {
-        return Err(ApiError::Conflict("the endpoint is disabled; enable it first".into()));
+        return Err(ApiError::Conflict(crate::msg!("webhook-disabled")));
     }
     if pending(&txn, id, &old.message_id).await? {
-        return Err(ApiError::Conflict("this message is already waiting to be sent".into()));
+        return Err(ApiError::Conflict(crate::msg!("webhook-message-pending")));
     }
     let model = queue(&txn, now, id, &old.message_id, &old.event_type, old.payload).await?;
     audit::append(
@@ -564,10 +559,10 @@ pub async fn ping(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Webh
     let txn = crate::db::begin_write(&state.db).await?;
     let endpoint = find_for(&txn, caller, id).await?;
     if !endpoint.enabled {
-        return Err(ApiError::Conflict("the endpoint is disabled; enable it first".into()));
+        return Err(ApiError::Conflict(crate::msg!("webhook-disabled")));
     }
     if pending_ping(&txn, id).await? {
-        return Err(ApiError::Conflict("a ping to this endpoint is already waiting to be sent".into()));
+        return Err(ApiError::Conflict(crate::msg!("webhook-ping-pending")));
     }
     let message_id = Uuid::now_v7();
     let payload = serde_json::json!({
@@ -651,6 +646,12 @@ pub fn new_delivery(
         delivered_at: Set(None),
         failed_at: Set(None),
     }
+}
+
+/// A refused address, as a 422 on `url`. The guard's reason is English (it names
+/// address ranges, the same in both languages' documentation); the frame is translated.
+fn refused_url(why: String) -> ApiError {
+    ApiError::invalid("url", crate::msg!("webhook-url-refused", why = why))
 }
 
 /// The guard this installation's settings describe.
