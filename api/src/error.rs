@@ -156,6 +156,38 @@ impl ApiError {
         }
     }
 
+    /// A typical error of each status, for the OpenAPI document's examples (rendered
+    /// from the same texts as real answers, so they cannot drift).
+    pub fn example(status: u16) -> Option<ApiError> {
+        let mut errors = FieldErrors::new();
+        Some(match status {
+            400 => ApiError::BadRequest {
+                detail: msg!("json-malformed", why = "expected `,` or `}` at line 1 column 18"),
+                errors: FieldErrors::new(),
+            },
+            401 => ApiError::Unauthorized(msg!("token-invalid-or-expired")),
+            403 => ApiError::Forbidden(msg!(
+                "wf-forbidden",
+                step = "follow_up",
+                reason = msg!("wf-reason-not-actor", actor = "technical_lead")
+            )),
+            404 => ApiError::not_found("request"),
+            409 => ApiError::Conflict(msg!("stale-version", current = 4, sent = 3)),
+            412 => ApiError::PreconditionFailed(msg!("if-match-failed", sent = 3, current = 4)),
+            413 => ApiError::PayloadTooLarge(msg!("body-too-large")),
+            415 => ApiError::UnsupportedMediaType(msg!("send-multipart")),
+            422 => {
+                errors.insert("letter_date".into(), vec![msg!("letter-date-future")]);
+                ApiError::invalid_fields(errors)
+            }
+            429 => ApiError::TooManyRequests { detail: msg!("login-throttled"), retry_after_secs: 60 },
+            500 => ApiError::internal("example"),
+            501 => ApiError::NotImplemented(msg!("bsre-not-enabled")),
+            503 => ApiError::Unavailable("example".into()),
+            _ => return None,
+        })
+    }
+
     /// The problem document in the default language (Indonesian). The `i18n` middleware
     /// renders every error response again in the request's language.
     pub fn problem(&self) -> Problem {

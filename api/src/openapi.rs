@@ -56,9 +56,18 @@ impl Modify for Security {
     }
 }
 
-fn problem_response(description: &str) -> RefOr<utoipa::openapi::Response> {
-    let content =
-        ContentBuilder::new().schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name("Problem")))).build();
+fn problem_response(code: &str, description: &str) -> RefOr<utoipa::openapi::Response> {
+    // A typical problem of this status, in English (the document's language; answers are
+    // Indonesian unless the request sends `Accept-Language: en`).
+    let example = code
+        .parse::<u16>()
+        .ok()
+        .and_then(crate::error::ApiError::example)
+        .and_then(|e| serde_json::to_value(e.problem_in(crate::i18n::Lang::En)).ok());
+    let content = ContentBuilder::new()
+        .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name("Problem"))))
+        .example(example)
+        .build();
     let mut b = ResponseBuilder::new().description(description).content("application/problem+json", content);
     if description.starts_with("Too many") || description.starts_with("Service unavailable") {
         b = b.header(
@@ -123,6 +132,22 @@ fn add_content_language(op: &mut Operation) {
 /// The schemas whose labels follow `Accept-Language` (`status_label`, step labels).
 const LABELLED: &[&str] = &["RequestView", "Timeline", "Page_RequestView", "SlaReport"];
 
+/// A problem response a route declared itself (with its own description) gets the same
+/// typical example as the ones `add_errors` adds, unless it has one.
+fn problem_examples(op: &mut Operation) {
+    for (code, response) in op.responses.responses.iter_mut() {
+        let RefOr::T(r) = response else { continue };
+        let Some(RefOr::T(content)) = r.content.get_mut("application/problem+json") else { continue };
+        if content.example.is_none() && content.examples.is_empty() {
+            content.example = code
+                .parse::<u16>()
+                .ok()
+                .and_then(crate::error::ApiError::example)
+                .and_then(|e| serde_json::to_value(e.problem_in(crate::i18n::Lang::En)).ok());
+        }
+    }
+}
+
 /// Signed-in POSTs honour `Idempotency-Key` (see `crate::idempotency`).
 fn add_idempotency_key(op: &mut Operation) {
     use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
@@ -181,7 +206,7 @@ fn add_errors(op: &mut Operation, has_path_params: bool) {
     let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
     let has_body = op.request_body.is_some();
     let mut add = |code: &str, description: &str| {
-        op.responses.responses.entry(code.to_owned()).or_insert_with(|| problem_response(description));
+        op.responses.responses.entry(code.to_owned()).or_insert_with(|| problem_response(code, description));
     };
     add("400", "Malformed request: unreadable JSON, unknown field, wrong type, bad parameter");
     if secured {
@@ -247,6 +272,7 @@ pub fn finish(collected: Doc) -> Doc {
             }
             describe_responses(op);
             add_errors(op, has_path_params);
+            problem_examples(op);
             add_accept_language(op);
             // utoipa names an operation after its handler function, and handlers in different
             // modules share names (`create`, `get_one`, `update`, …). operationIds must be
@@ -260,6 +286,7 @@ pub fn finish(collected: Doc) -> Doc {
     add_links(&mut doc);
     optional_bodies(&mut doc);
     add_examples(&mut doc);
+    name_page_items(&mut doc);
     prune_unused_schemas(&mut doc);
     doc
 }
@@ -331,6 +358,34 @@ fn add_examples(doc: &mut Doc) {
     set_body(doc, "/api/v1/requests/{id}/documents", json!({"kind": "request_letter", "file": "(the PDF's bytes)"}));
     set_ok(doc, "/api/v1/requests", json!({"items": [request.clone()], "next_cursor": "AZNvXgAAcACAAAAAAAAAAQ"}));
     set_ok(doc, "/api/v1/requests/{id}/timeline", json!({"request": request, "steps": [step], "events": [event]}));
+}
+
+/// utoipa writes a `Page<T>`'s items as an inline copy of `T`: generated clients then
+/// get a second type (`PageUserItemsItem` beside `User`). Each page refers to its item's
+/// named schema instead, registering it when nothing else had.
+fn name_page_items(doc: &mut Doc) {
+    let Some(components) = doc.components.as_mut() else { return };
+    let pages: Vec<String> = components.schemas.keys().filter(|k| k.starts_with("Page_")).cloned().collect();
+    for page in pages {
+        let item = page.trim_start_matches("Page_").to_owned();
+        let Some(RefOr::T(utoipa::openapi::schema::Schema::Object(obj))) = components.schemas.get_mut(&page) else {
+            continue;
+        };
+        let Some(RefOr::T(utoipa::openapi::schema::Schema::Array(items))) = obj.properties.get_mut("items") else {
+            continue;
+        };
+        let inline = std::mem::replace(
+            &mut items.items,
+            utoipa::openapi::schema::ArrayItems::RefOrSchema(Box::new(RefOr::Ref(
+                utoipa::openapi::Ref::from_schema_name(&item),
+            ))),
+        );
+        if !components.schemas.contains_key(&item)
+            && let utoipa::openapi::schema::ArrayItems::RefOrSchema(schema) = inline
+        {
+            components.schemas.insert(item, *schema);
+        }
+    }
 }
 
 /// Bodies described as optional are not required (a transition without a note takes no
