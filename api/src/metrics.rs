@@ -4,13 +4,27 @@
 //!   `jembatan_http_requests_duration_seconds`, labelled by the route's *pattern*
 //!   (`/api/v1/requests/{id}`: one series per route, not per id; unmatched paths are
 //!   `UNMATCHED`), method and status.
-//! * The register, read from the database at each scrape (two small aggregate queries):
-//!   `jembatan_requests{status}` and `jembatan_steps_overdue` (current steps of requests in
-//!   progress past their limit, the rule of `GET /requests?overdue=true`).
+//! * The register, read from the database at each scrape (small aggregate queries):
+//!   `jembatan_requests{status}`, `jembatan_steps_overdue` (current steps of requests in
+//!   progress past their limit, the rule of `GET /requests?overdue=true`) and the same by
+//!   step, `jembatan_steps_overdue_by_step{step}`.
+//! * Transitions this replica answered, `jembatan_transitions_total{action, step,
+//!   outcome}`: `action` the route's (`complete`, `submit`, `return`, …), `step` the step
+//!   completed (or the request's step after the other actions; `-` when closed or
+//!   refused), `outcome` `done` (2xx), `refused` (403, 404, 409, 412, 422) or `error`.
+//!   A counter per replica: Prometheus sums them.
+//! * The outboxes: `jembatan_outbox_depth{outbox}` (mail, webhook: messages waiting) and
+//!   `jembatan_outbox_oldest_age_seconds{outbox}` (how long the oldest has waited).
+//! * The audit log: `jembatan_audit_unsequenced` (events not yet in the log) and
+//!   `jembatan_audit_sequencer_lag_seconds` (the oldest of them's age; 0 when none).
+//! * The database pool: `jembatan_db_pool_connections{state}` (idle, in use) and
+//!   `jembatan_db_pool_acquire_seconds`, the time this scrape waited for a connection
+//!   (a sample, not a distribution: sqlx does not expose its waits).
 
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
-use entity::request;
-use prometheus::{Encoder, IntGauge, IntGaugeVec, Opts, TextEncoder};
+use chrono::{DateTime, Utc};
+use entity::{audit_event, mail_outbox, request, webhook_delivery};
+use prometheus::{Encoder, Gauge, GaugeVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, TextEncoder};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 
@@ -25,6 +39,14 @@ pub struct Metrics {
     pub http: PrometheusMetrics,
     requests: IntGaugeVec,
     overdue: IntGauge,
+    overdue_by_step: IntGaugeVec,
+    transitions: IntCounterVec,
+    outbox_depth: IntGaugeVec,
+    outbox_age: GaugeVec,
+    unsequenced: IntGauge,
+    sequencer_lag: Gauge,
+    pool: IntGaugeVec,
+    pool_acquire: Gauge,
 }
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
@@ -45,9 +67,78 @@ impl Metrics {
         .map_err(internal)?;
         let overdue = IntGauge::new("jembatan_steps_overdue", "Current steps of requests in progress past their limit")
             .map_err(internal)?;
-        http.registry.register(Box::new(requests.clone())).map_err(internal)?;
-        http.registry.register(Box::new(overdue.clone())).map_err(internal)?;
-        Ok(Self { http, requests, overdue })
+        let overdue_by_step = IntGaugeVec::new(
+            Opts::new("jembatan_steps_overdue_by_step", "Current steps past their limit, by step"),
+            &["step"],
+        )
+        .map_err(internal)?;
+        let transitions = IntCounterVec::new(
+            Opts::new("jembatan_transitions_total", "Transitions this replica answered, by action, step and outcome"),
+            &["action", "step", "outcome"],
+        )
+        .map_err(internal)?;
+        let outbox_depth =
+            IntGaugeVec::new(Opts::new("jembatan_outbox_depth", "Messages waiting to be sent, by outbox"), &["outbox"])
+                .map_err(internal)?;
+        let outbox_age = GaugeVec::new(
+            Opts::new("jembatan_outbox_oldest_age_seconds", "How long the oldest waiting message has waited"),
+            &["outbox"],
+        )
+        .map_err(internal)?;
+        let unsequenced = IntGauge::new("jembatan_audit_unsequenced", "Audit events not yet in the transparency log")
+            .map_err(internal)?;
+        let sequencer_lag = Gauge::new(
+            "jembatan_audit_sequencer_lag_seconds",
+            "Age of the oldest audit event not yet in the log (0 when none)",
+        )
+        .map_err(internal)?;
+        let pool = IntGaugeVec::new(
+            Opts::new("jembatan_db_pool_connections", "Database connections of this replica, by state"),
+            &["state"],
+        )
+        .map_err(internal)?;
+        let pool_acquire = Gauge::new(
+            "jembatan_db_pool_acquire_seconds",
+            "Time this scrape waited for a database connection (a sample)",
+        )
+        .map_err(internal)?;
+        for c in [
+            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(overdue.clone()),
+            Box::new(overdue_by_step.clone()),
+            Box::new(transitions.clone()),
+            Box::new(outbox_depth.clone()),
+            Box::new(outbox_age.clone()),
+            Box::new(unsequenced.clone()),
+            Box::new(sequencer_lag.clone()),
+            Box::new(pool.clone()),
+            Box::new(pool_acquire.clone()),
+        ] {
+            http.registry.register(c).map_err(internal)?;
+        }
+        Ok(Self {
+            http,
+            requests,
+            overdue,
+            overdue_by_step,
+            transitions,
+            outbox_depth,
+            outbox_age,
+            unsequenced,
+            sequencer_lag,
+            pool,
+            pool_acquire,
+        })
+    }
+
+    /// Counts one transition answer.
+    pub fn transition(&self, action: &str, step: &str, status: u16) {
+        let outcome = match status {
+            200..=299 => "done",
+            403 | 404 | 409 | 412 | 422 => "refused",
+            _ => "error",
+        };
+        self.transitions.with_label_values(&[action, step, outcome]).inc();
     }
 
     /// Reads the register's gauges from the database, then renders every family.
@@ -71,9 +162,97 @@ impl Metrics {
             .count(&state.db)
             .await?;
         self.overdue.set(i64::try_from(overdue).unwrap_or(i64::MAX));
+        let now = state.now();
+        let by_step: Vec<(String, i64)> = request::Entity::find()
+            .select_only()
+            .column(R::CurrentStep)
+            .column_as(Expr::expr(Func::count(Expr::col((request::Entity, R::Id)))), "n")
+            .filter(R::Status.eq(Status::InProgress.as_str()))
+            .filter(R::CurrentLimitAt.lt(now))
+            .group_by(R::CurrentStep)
+            .into_tuple()
+            .all(&state.db)
+            .await?;
+        self.overdue_by_step.reset();
+        for (step, n) in by_step {
+            self.overdue_by_step.with_label_values(&[step.as_str()]).set(n);
+        }
+        self.outboxes(state, now).await?;
+        self.audit(state, now).await?;
+        self.pool(state).await;
 
         let mut out = Vec::new();
         TextEncoder::new().encode(&self.http.registry.gather(), &mut out).map_err(internal)?;
         String::from_utf8(out).map_err(internal)
     }
+}
+
+impl Metrics {
+    async fn outboxes(&self, state: &AppState, now: DateTime<Utc>) -> ApiResult<()> {
+        let mail: (i64, Option<DateTime<Utc>>) = mail_outbox::Entity::find()
+            .select_only()
+            .column_as(Expr::expr(Func::count(Expr::col(mail_outbox::Column::Id))), "n")
+            .column_as(Expr::expr(Func::min(Expr::col(mail_outbox::Column::CreatedAt))), "oldest")
+            .filter(mail_outbox::Column::SentAt.is_null())
+            .filter(mail_outbox::Column::FailedAt.is_null())
+            .into_tuple()
+            .one(&state.db)
+            .await?
+            .unwrap_or((0, None));
+        let webhook: (i64, Option<DateTime<Utc>>) = webhook_delivery::Entity::find()
+            .select_only()
+            .column_as(Expr::expr(Func::count(Expr::col(webhook_delivery::Column::Id))), "n")
+            .column_as(Expr::expr(Func::min(Expr::col(webhook_delivery::Column::CreatedAt))), "oldest")
+            .filter(webhook_delivery::Column::DeliveredAt.is_null())
+            .filter(webhook_delivery::Column::FailedAt.is_null())
+            .into_tuple()
+            .one(&state.db)
+            .await?
+            .unwrap_or((0, None));
+        for (name, (n, oldest)) in [("mail", mail), ("webhook", webhook)] {
+            self.outbox_depth.with_label_values(&[name]).set(n);
+            self.outbox_age.with_label_values(&[name]).set(age(now, oldest));
+        }
+        Ok(())
+    }
+
+    async fn audit(&self, state: &AppState, now: DateTime<Utc>) -> ApiResult<()> {
+        let (n, oldest): (i64, Option<DateTime<Utc>>) = audit_event::Entity::find()
+            .select_only()
+            .column_as(Expr::expr(Func::count(Expr::col(audit_event::Column::Id))), "n")
+            .column_as(Expr::expr(Func::min(Expr::col(audit_event::Column::OccurredAt))), "oldest")
+            .filter(audit_event::Column::LeafIndex.is_null())
+            .into_tuple()
+            .one(&state.db)
+            .await?
+            .unwrap_or((0, None));
+        self.unsequenced.set(n);
+        self.sequencer_lag.set(age(now, oldest));
+        Ok(())
+    }
+
+    async fn pool(&self, state: &AppState) {
+        let started = std::time::Instant::now();
+        let (size, idle) = match state.db.get_database_backend() {
+            sea_orm::DatabaseBackend::Postgres => {
+                let p = state.db.get_postgres_connection_pool();
+                let _probe = p.acquire().await;
+                (p.size(), p.num_idle())
+            }
+            _ => {
+                let p = state.db.get_sqlite_connection_pool();
+                let _probe = p.acquire().await;
+                (p.size(), p.num_idle())
+            }
+        };
+        self.pool_acquire.set(started.elapsed().as_secs_f64());
+        let idle = i64::try_from(idle).unwrap_or(0);
+        self.pool.with_label_values(&["idle"]).set(idle);
+        self.pool.with_label_values(&["in_use"]).set(i64::from(size) - idle);
+    }
+}
+
+/// Seconds since `oldest` (0 when nothing waits).
+fn age(now: DateTime<Utc>, oldest: Option<DateTime<Utc>>) -> f64 {
+    oldest.map_or(0.0, |o| ((now - o).num_milliseconds().max(0) as f64) / 1000.0)
 }

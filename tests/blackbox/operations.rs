@@ -112,3 +112,55 @@ async fn every_operation_is_described_with_a_summary_a_tag_and_its_errors() {
     }
     assert!(count >= 25, "only {count} operations documented");
 }
+
+/// Issue 15, item 9: what an operator watches — transitions by action, step and outcome,
+/// overdue steps by step, the outboxes, the sequencer's lag and the pool.
+#[tokio::test]
+async fn metrics_count_transitions_and_show_the_outboxes_the_log_and_the_pool() {
+    let token = "scrape-token-0123456789-abcdefghijklmnop";
+    let o = crate::flows::Office::with(TestApp::spawn_with(|s| s.metrics_token = Some(token.into())).await).await;
+    let id = crate::flows::submitted(&o).await;
+    // A refusal (the applicant is not the disposition's actor), then the real one.
+    o.act(&o.budi, &id, "disposition", serde_json::json!({"instructions": ["tindak_lanjuti"]}))
+        .await
+        .assert_problem(403);
+    o.act(&o.kabid, &id, "disposition", serde_json::json!({"instructions": ["tindak_lanjuti"]}))
+        .await
+        .assert_status(200);
+    // Three days later the follow-up (15 minutes) is overdue.
+    o.app.clock.advance(chrono::Duration::days(3));
+    let scrape = async || {
+        let r = o.app.send(o.app.http.get(format!("{}/metrics", o.app.base)).bearer_auth(token)).await;
+        r.assert_status(200);
+        r.text
+    };
+    let value = |text: &str, prefix: &str| {
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("no series {prefix}:\n{text}"))
+    };
+    // Once the sequencer has taken every event, nothing waits and the lag is 0.
+    let mut text = scrape().await;
+    for _ in 0..50 {
+        if value(&text, "jembatan_audit_unsequenced") == 0.0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        text = scrape().await;
+    }
+    assert_eq!(value(&text, "jembatan_audit_unsequenced"), 0.0, "{text}");
+    assert_eq!(value(&text, "jembatan_audit_sequencer_lag_seconds"), 0.0);
+    let value = |prefix: &str| value(&text, prefix);
+    assert_eq!(value(r#"jembatan_transitions_total{action="submit",outcome="done",step="submit"}"#), 1.0);
+    assert_eq!(value(r#"jembatan_transitions_total{action="complete",outcome="done",step="disposition"}"#), 1.0);
+    assert_eq!(value(r#"jembatan_transitions_total{action="complete",outcome="refused",step="disposition"}"#), 1.0);
+    assert_eq!(value(r#"jembatan_steps_overdue_by_step{step="follow_up"}"#), 1.0);
+    // No mail configured, no webhook: empty outboxes.
+    assert_eq!(value(r#"jembatan_outbox_depth{outbox="mail"}"#), 0.0);
+    assert_eq!(value(r#"jembatan_outbox_depth{outbox="webhook"}"#), 0.0);
+    assert_eq!(value(r#"jembatan_outbox_oldest_age_seconds{outbox="webhook"}"#), 0.0);
+    assert!(value(r#"jembatan_db_pool_connections{state="idle"}"#) >= 0.0);
+    assert!(value("jembatan_db_pool_acquire_seconds") < 5.0);
+}

@@ -169,8 +169,29 @@ async fn run(
     t: Action,
     input: TransitionInput,
 ) -> ApiResult<HttpResponse> {
-    let r = svc::transition(state, who, id, t, input, IfMatch::parse(req)?).await?;
-    let r = r.localized(crate::i18n::of_request(req));
+    let (action, completed) = match &t {
+        Action::Submit => ("submit", Some("submit")),
+        Action::Complete { step, .. } => ("complete", Some(step.as_str())),
+        Action::Return => ("return", None),
+        Action::Resubmit => ("resubmit", None),
+        Action::Reject => ("reject", None),
+        Action::Withdraw => ("withdraw", None),
+        Action::Edit => ("edit", None),
+        Action::Cancel => ("cancel", None),
+        Action::SendBack => ("send_back", None),
+        Action::ChangeTeam => ("change_team", None),
+        Action::Redispose => ("redispose", None),
+    };
+    let done = async { svc::transition(state, who, id, t, input, IfMatch::parse(req)?).await }.await;
+    if let Some(m) = req.app_data::<web::Data<crate::metrics::Metrics>>() {
+        let after = done.as_ref().ok().and_then(|r| r.current_step.as_ref()).map(|s| s.code.as_str());
+        let status = match &done {
+            Ok(_) => 200,
+            Err(e) => actix_web::ResponseError::status_code(e).as_u16(),
+        };
+        m.transition(action, completed.or(after).unwrap_or("-"), status);
+    }
+    let r = done?.localized(crate::i18n::of_request(req));
     Ok(super::ok_versioned(r.version, &r))
 }
 
