@@ -293,3 +293,7 @@ webhook-message-pending = this message is already waiting to be sent
 webhook-ping-pending = a ping to this endpoint is already waiting to be sent
 webhook-url-refused = the address is refused: { $why }
 webhook-too-many = an organization may register at most { $most } webhook endpoints; remove one first
+mail-webhook-disabled-subject = Webhook disabled
+mail-webhook-disabled = Webhook { $id } ({ $url }) was disabled: { $reason }.
+
+    Events while it is off are not sent; read them from GET /api/v1/events. Enable it again with PATCH /api/v1/webhooks/{ $id } and {"{"}"enabled": true{"}"}.

@@ -293,3 +293,7 @@ webhook-message-pending = pesan ini masih menunggu dikirim
 webhook-ping-pending = ping ke endpoint ini masih menunggu dikirim
 webhook-url-refused = alamat ditolak: { $why }
 webhook-too-many = satu organisasi paling banyak mendaftarkan { $most } endpoint webhook; hapus satu dulu
+mail-webhook-disabled-subject = Webhook dinonaktifkan
+mail-webhook-disabled = Webhook { $id } ({ $url }) dinonaktifkan: { $reason }.
+
+    Peristiwa selama nonaktif tidak dikirim; ambil dari GET /api/v1/events. Aktifkan kembali dengan PATCH /api/v1/webhooks/{ $id } berisi {"{"}"enabled": true{"}"}.

@@ -586,13 +586,16 @@ async fn disable<C: sea_orm::ConnectionTrait>(
         serde_json::json!({"reason": reason}),
     )
     .await?;
-    let subject = "[Jembatan] Webhook dinonaktifkan";
-    let body = format!(
-        "Webhook {} ({}) dinonaktifkan: {reason}.\n\nPeristiwa selama nonaktif tidak dikirim; ambil dari GET \
-         /api/v1/events. Aktifkan kembali dengan PATCH /api/v1/webhooks/{} {{\"enabled\": true}}.",
-        endpoint.id, endpoint.url, endpoint.id
-    );
-    crate::service::notifications::mail_owner(db, state, now, endpoint.created_by_user_id, subject, &body).await
+    // In the office's language, like every mail.
+    let t = |m: crate::i18n::Msg| crate::i18n::Lang::Id.render(&m);
+    let subject = format!("[Jembatan] {}", t(crate::msg!("mail-webhook-disabled-subject")));
+    let body = t(crate::msg!(
+        "mail-webhook-disabled",
+        id = endpoint.id.to_string(),
+        url = endpoint.url.as_str(),
+        reason = reason
+    ));
+    crate::service::notifications::mail_owner(db, state, now, endpoint.created_by_user_id, &subject, &body).await
 }
 
 #[cfg(test)]

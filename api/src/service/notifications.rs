@@ -222,25 +222,39 @@ pub async fn deliver<C: ConnectionTrait>(
                 t(crate::msg!("mail-signature")),
                 t(crate::msg!("mail-footer")),
             );
-            entity::mail_outbox::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                notification_id: Set(Some(id)),
-                user_id: Set(user_id),
-                to_address: Set(to),
-                subject: Set(format!("[Jembatan] {title}").chars().take(300).collect()),
-                body: Set(text),
-                created_at: Set(now),
-                attempts: Set(0),
-                next_attempt_at: Set(now),
-                sent_at: Set(None),
-                failed_at: Set(None),
-                last_error: Set(None),
-            }
-            .insert(db)
-            .await?;
+            queue_mail(db, now, Some(id), user_id, to, &format!("[Jembatan] {title}"), text).await?;
         }
     }
     Ok(id)
+}
+
+/// One message in the mail outbox, due now.
+async fn queue_mail<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    notification_id: Option<Uuid>,
+    user_id: Uuid,
+    to: String,
+    subject: &str,
+    body: String,
+) -> ApiResult<()> {
+    entity::mail_outbox::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        notification_id: Set(notification_id),
+        user_id: Set(user_id),
+        to_address: Set(to),
+        subject: Set(subject.chars().take(300).collect()),
+        body: Set(body),
+        created_at: Set(now),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        sent_at: Set(None),
+        failed_at: Set(None),
+        last_error: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
 }
 
 /// The inbox is two sections, unread then read, each newest first. A cursor names the
@@ -379,24 +393,16 @@ pub async fn mail_owner<C: ConnectionTrait>(
             .filter(|u| u.roles.as_array().is_some_and(|r| r.iter().any(|r| r == "admin")))
             .collect(),
     };
+    // Mail is in the office's language, as in `deliver`.
+    let t = |m: crate::i18n::Msg| crate::i18n::Lang::Id.render(&m);
     for p in people.into_iter().filter(|p| p.active && !p.email_opt_out) {
-        let Some(to) = p.email.filter(|e| !e.trim().is_empty()) else { continue };
-        entity::mail_outbox::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            notification_id: Set(None),
-            user_id: Set(p.id),
-            to_address: Set(to),
-            subject: Set(subject.chars().take(300).collect()),
-            body: Set(format!("Yth. {},\n\n{body}\n\n-- \nJembatan, Diskominfo Kabupaten Trenggalek.\n", p.full_name)),
-            created_at: Set(now),
-            attempts: Set(0),
-            next_attempt_at: Set(now),
-            sent_at: Set(None),
-            failed_at: Set(None),
-            last_error: Set(None),
-        }
-        .insert(db)
-        .await?;
+        let Some(to) = p.email.clone().filter(|e| !e.trim().is_empty()) else { continue };
+        let text = format!(
+            "{}\n\n{body}\n\n-- \n{}\n",
+            t(crate::msg!("mail-greeting", name = &p.full_name)),
+            t(crate::msg!("mail-signature"))
+        );
+        queue_mail(db, now, None, p.id, to, subject, text).await?;
     }
     Ok(())
 }
