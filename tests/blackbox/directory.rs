@@ -186,3 +186,20 @@ async fn every_directory_change_is_in_the_audit_trail_and_the_chain_verifies() {
     assert_eq!(v.assert_status(200)["intact"], true, "{}", v.text);
     assert!(v.body["events_checked"].as_i64().unwrap() >= 5);
 }
+
+/// An admin cannot lock the office out by deactivating their own organization.
+#[tokio::test]
+async fn an_admin_cannot_deactivate_their_own_organization() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let own = app.get("/auth/me", &admin).await.body["organization_id"].as_str().unwrap().to_owned();
+    app.post(&format!("/organizations/{own}/deactivate"), &admin, json!({})).await.assert_problem(409);
+    // Still signed in, still active.
+    assert_eq!(app.get(&format!("/organizations/{own}"), &admin).await.assert_status(200)["active"], true);
+    let other = app.create_org(&admin, "DINKES", "agency").await;
+    let id = other["id"].as_str().unwrap();
+    assert_eq!(
+        app.post(&format!("/organizations/{id}/deactivate"), &admin, json!({})).await.assert_status(200)["active"],
+        false
+    );
+}

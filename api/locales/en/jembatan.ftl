@@ -297,3 +297,4 @@ mail-webhook-disabled-subject = Webhook disabled
 mail-webhook-disabled = Webhook { $id } ({ $url }) was disabled: { $reason }.
 
     Events while it is off are not sent; read them from GET /api/v1/events. Enable it again with PATCH /api/v1/webhooks/{ $id } and {"{"}"enabled": true{"}"}.
+organization-deactivate-own = you cannot deactivate your own organization; another admin must

@@ -297,3 +297,4 @@ mail-webhook-disabled-subject = Webhook dinonaktifkan
 mail-webhook-disabled = Webhook { $id } ({ $url }) dinonaktifkan: { $reason }.
 
     Peristiwa selama nonaktif tidak dikirim; ambil dari GET /api/v1/events. Aktifkan kembali dengan PATCH /api/v1/webhooks/{ $id } berisi {"{"}"enabled": true{"}"}.
+organization-deactivate-own = Anda tidak dapat menonaktifkan organisasi Anda sendiri; admin lain harus melakukannya

@@ -54,7 +54,10 @@ async fn list(
     tag = "acting",
     summary = "Appoint an acting official, or delegate",
     request_body = NewActingAssignment,
-    responses((status = 201, body = ActingAssignment, headers(("Location" = String)))),
+    responses(
+        (status = 201, body = ActingAssignment, headers(("Location" = String))),
+        (status = 409, description = "Another appointment already covers part of this range for that official", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[post("/acting-assignments")]

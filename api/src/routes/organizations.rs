@@ -108,12 +108,17 @@ async fn update(
     Ok(super::ok_versioned(org.version, &org))
 }
 
-/// Admin only. Organizations are never deleted: their requests stay on record.
+/// Admin only. Organizations are never deleted: their requests stay on record. An admin
+/// cannot deactivate their own organization (it would sign everyone in it out, the admin
+/// too, with nobody left to turn it back on): 409; another admin must.
 #[utoipa::path(
     tag = "directory",
     summary = "Deactivate an organization",
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = Organization)),
+    responses(
+        (status = 200, body = Organization),
+        (status = 409, description = "Your own organization", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[post("/organizations/{id}/deactivate")]

@@ -263,6 +263,14 @@ pub async fn set_active(state: &AppState, actor: Actor, id: Uuid, active: bool) 
     if current.active == active {
         return Ok(current.into());
     }
+    // Deactivating one's own organization would sign the admin (and every colleague) out
+    // for good: nobody left could turn it back on. Another admin must.
+    if !active
+        && let Some(uid) = actor.user_id
+        && user::Entity::find_by_id(uid).one(&txn).await?.is_some_and(|u| u.organization_id == id)
+    {
+        return Err(ApiError::Conflict(crate::msg!("organization-deactivate-own")));
+    }
     let version = current.version;
     let mut am: organization::ActiveModel = current.into();
     am.active = Set(active);
