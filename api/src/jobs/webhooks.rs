@@ -232,44 +232,50 @@ async fn in_standing<C: sea_orm::ConnectionTrait>(
     if endpoints.is_empty() {
         return Ok(endpoints);
     }
-    let orgs: HashSet<Uuid> = endpoints.iter().filter_map(|e| e.organization_id).collect();
-    let active_orgs: HashSet<Uuid> = entity::organization::Entity::find()
-        .select_only()
-        .column(entity::organization::Column::Id)
-        .filter(entity::organization::Column::Id.is_in(orgs))
-        .filter(entity::organization::Column::Active.eq(true))
-        .into_tuple::<Uuid>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
-    let users: HashSet<Uuid> = endpoints.iter().filter_map(|e| e.created_by_user_id).collect();
-    let active_users: HashSet<Uuid> = entity::user::Entity::find()
-        .select_only()
-        .column(entity::user::Column::Id)
-        .filter(entity::user::Column::Id.is_in(users))
-        .filter(entity::user::Column::Active.eq(true))
-        .into_tuple::<Uuid>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
-    let clients: HashSet<Uuid> = endpoints.iter().filter_map(|e| e.created_by_client_id).collect();
-    let active_clients: HashSet<Uuid> = entity::api_client::Entity::find()
-        .select_only()
-        .column(entity::api_client::Column::Id)
-        .filter(entity::api_client::Column::Id.is_in(clients))
-        .filter(entity::api_client::Column::Active.eq(true))
-        .into_tuple::<Uuid>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
+    use entity::{api_client, organization, user};
+    let ids = |f: fn(&webhook_endpoint::Model) -> Option<Uuid>| endpoints.iter().filter_map(f).collect::<Vec<_>>();
+    let active_orgs = active::<_, organization::Entity>(
+        db,
+        ids(|e| e.organization_id),
+        organization::Column::Id,
+        organization::Column::Active,
+    )
+    .await?;
+    let active_users =
+        active::<_, user::Entity>(db, ids(|e| e.created_by_user_id), user::Column::Id, user::Column::Active).await?;
+    let active_clients = active::<_, api_client::Entity>(
+        db,
+        ids(|e| e.created_by_client_id),
+        api_client::Column::Id,
+        api_client::Column::Active,
+    )
+    .await?;
     Ok(endpoints
         .into_iter()
         .filter(|e| e.organization_id.is_none_or(|o| active_orgs.contains(&o)))
         .filter(|e| e.created_by_user_id.is_none_or(|u| active_users.contains(&u)))
         .filter(|e| e.created_by_client_id.is_none_or(|c| active_clients.contains(&c)))
+        .collect())
+}
+
+/// Which of `ids` are rows of `id`'s table with `active` true.
+async fn active<C, E>(db: &C, ids: Vec<Uuid>, id: E::Column, active: E::Column) -> ApiResult<HashSet<Uuid>>
+where
+    C: sea_orm::ConnectionTrait,
+    E: EntityTrait,
+{
+    if ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    Ok(E::find()
+        .select_only()
+        .column(id)
+        .filter(id.is_in(ids))
+        .filter(active.eq(true))
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?
+        .into_iter()
         .collect())
 }
 

@@ -534,7 +534,7 @@ pub async fn redeliver(state: &AppState, caller: &Caller, id: Uuid, delivery_id:
     if !endpoint.enabled {
         return Err(ApiError::Conflict(crate::msg!("webhook-disabled")));
     }
-    if pending(&txn, id, &old.message_id).await? {
+    if pending(&txn, id, webhook_delivery::Column::MessageId, &old.message_id).await? {
         return Err(ApiError::Conflict(crate::msg!("webhook-message-pending")));
     }
     let model = queue(&txn, now, id, &old.message_id, &old.event_type, old.payload).await?;
@@ -561,7 +561,7 @@ pub async fn ping(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Webh
     if !endpoint.enabled {
         return Err(ApiError::Conflict(crate::msg!("webhook-disabled")));
     }
-    if pending_ping(&txn, id).await? {
+    if pending(&txn, id, webhook_delivery::Column::EventType, FeedEventType::WebhookPing.as_str()).await? {
         return Err(ApiError::Conflict(crate::msg!("webhook-ping-pending")));
     }
     let message_id = Uuid::now_v7();
@@ -577,23 +577,17 @@ pub async fn ping(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Webh
     Ok(model.into())
 }
 
-/// Whether a delivery of the message to the endpoint is still pending: a redelivery (or
-/// a ping) waits for it rather than piling up.
-async fn pending<C: ConnectionTrait>(db: &C, endpoint_id: Uuid, message_id: &str) -> ApiResult<bool> {
+/// Whether a delivery to the endpoint with `column` = `value` (the same message, or a
+/// ping) is still pending: a redelivery or ping waits for it rather than piling up.
+async fn pending<C: ConnectionTrait>(
+    db: &C,
+    endpoint_id: Uuid,
+    column: webhook_delivery::Column,
+    value: &str,
+) -> ApiResult<bool> {
     Ok(webhook_delivery::Entity::find()
         .filter(webhook_delivery::Column::EndpointId.eq(endpoint_id))
-        .filter(webhook_delivery::Column::MessageId.eq(message_id))
-        .filter(webhook_delivery::Column::DeliveredAt.is_null())
-        .filter(webhook_delivery::Column::FailedAt.is_null())
-        .one(db)
-        .await?
-        .is_some())
-}
-
-async fn pending_ping<C: ConnectionTrait>(db: &C, endpoint_id: Uuid) -> ApiResult<bool> {
-    Ok(webhook_delivery::Entity::find()
-        .filter(webhook_delivery::Column::EndpointId.eq(endpoint_id))
-        .filter(webhook_delivery::Column::EventType.eq(FeedEventType::WebhookPing.as_str()))
+        .filter(column.eq(value))
         .filter(webhook_delivery::Column::DeliveredAt.is_null())
         .filter(webhook_delivery::Column::FailedAt.is_null())
         .one(db)
