@@ -203,3 +203,36 @@ async fn an_admin_cannot_deactivate_their_own_organization() {
         false
     );
 }
+
+/// Changing one's own roles or organization would revoke one's own sessions (and could
+/// remove the office's last admin): another admin must do it. Other fields stay one's own.
+#[tokio::test]
+async fn an_admin_cannot_change_their_own_roles_or_organization() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let me = app.get("/auth/me", &admin).await.body;
+    let id = me["id"].as_str().unwrap().to_owned();
+    let user = app.get(&format!("/users/{id}"), &admin).await.assert_status(200).clone();
+    let version = user["version"].clone();
+    let r = app.patch(&format!("/users/{id}"), &admin, json!({"roles": ["head_of_division"], "version": version})).await;
+    r.assert_problem(409);
+    assert_eq!(r.body["detail"], "you cannot change your own roles or organization; another admin must");
+    let other = app.create_org(&admin, "DINKES", "agency").await;
+    app.patch(&format!("/users/{id}"), &admin, json!({"organization_id": other["id"], "version": version}))
+        .await
+        .assert_problem(409);
+    // Nothing changed, the session lives on, and the same roles again are not a change.
+    let after = app.get(&format!("/users/{id}"), &admin).await.assert_status(200).clone();
+    assert_eq!(after["roles"], user["roles"]);
+    assert_eq!(after["version"], version);
+    let same = app
+        .patch(&format!("/users/{id}"), &admin, json!({"roles": user["roles"], "full_name": "Admin Diskominfo", "version": version}))
+        .await;
+    assert_eq!(same.assert_status(200)["full_name"], "Admin Diskominfo");
+    // Another admin may.
+    let (other_admin, _) = app.user(&admin, "admin.dua", &me["organization_id"], &["admin"]).await;
+    let other_id = other_admin["id"].as_str().unwrap();
+    let v = app.get(&format!("/users/{other_id}"), &admin).await.body["version"].clone();
+    let changed = app.patch(&format!("/users/{other_id}"), &admin, json!({"roles": ["head_of_division"], "version": v})).await;
+    assert_eq!(changed.assert_status(200)["roles"], json!(["head_of_division"]));
+}

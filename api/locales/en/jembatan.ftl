@@ -141,6 +141,7 @@ active-organization-required = must be an existing, active organization
 user-username-taken = the username `{ $username }` is taken
 user-nip-taken = another user has this NIP
 user-deactivate-self = you cannot deactivate your own account
+user-change-own-standing = you cannot change your own roles or organization; another admin must
 
 ## The office calendar
 calendar-years = must be in the years { $first }–{ $last }

@@ -141,6 +141,7 @@ active-organization-required = harus organisasi yang ada dan aktif
 user-username-taken = nama pengguna `{ $username }` sudah dipakai
 user-nip-taken = pengguna lain sudah memakai NIP ini
 user-deactivate-self = Anda tidak dapat menonaktifkan akun Anda sendiri
+user-change-own-standing = Anda tidak dapat mengubah peran atau organisasi Anda sendiri; admin lain harus melakukannya
 
 ## The office calendar
 calendar-years = harus pada tahun { $first }–{ $last }

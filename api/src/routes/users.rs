@@ -101,7 +101,7 @@ async fn get_one(
     request_body = UserUpdate,
     responses(
         (status = 200, body = User, headers(("ETag" = String))),
-        (status = 409, description = "Stale `version` or NIP taken", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Stale `version`, NIP taken, or your own roles or organization (another admin must change them)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))

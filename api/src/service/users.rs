@@ -346,6 +346,11 @@ pub async fn update(
     let org_id = input.organization_id.unwrap_or(current.organization_id);
     let org = organizations::find(&txn, org_id).await;
     let roles = input.roles.clone().unwrap_or_else(|| roles_of(&current));
+    // Changing one's own roles or organization revokes one's own sessions (and could drop
+    // the office's last admin): another admin must do it, as with deactivation.
+    if actor.user_id == Some(id) && (roles != roles_of(&current) || org_id != current.organization_id) {
+        return Err(ApiError::Conflict(msg!("user-change-own-standing")));
+    }
     match &org {
         Ok(o) if o.active || org_id == current.organization_id => {
             check_roles(&roles, OrganizationKind::parse(&o.kind), &mut errors)
