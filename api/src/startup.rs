@@ -55,6 +55,11 @@ impl Application {
         self.state.clone()
     }
 
+    /// Stops the server from outside (tests stop a replica mid-work with it).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     /// Runs until SIGINT/SIGTERM; in-flight requests get `shutdown_timeout` to finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await

@@ -17,6 +17,7 @@ mod m0009_security;
 mod m0010_office_work;
 mod m0011_transparency_log;
 mod m0012_webhooks;
+mod m0013_rate_counters;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_office_work::Migration),
             Box::new(m0011_transparency_log::Migration),
             Box::new(m0012_webhooks::Migration),
+            Box::new(m0013_rate_counters::Migration),
         ]
     }
 }

@@ -21,6 +21,7 @@ mod office;
 mod operations;
 mod races;
 mod records;
+mod replicas;
 mod reports;
 mod security;
 mod sla;

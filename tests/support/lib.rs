@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+pub mod replica;
 pub mod smtp;
 pub mod webhooks;
 
@@ -19,6 +20,10 @@ pub const PASSWORD: &str = "correct horse battery staple";
 
 pub struct TestApp {
     pub base: String,
+    /// Other replicas' bases: when there are any, calls go round-robin over all of them.
+    replicas: std::sync::Mutex<Vec<String>>,
+    turn: std::sync::atomic::AtomicUsize,
+    pub jwt_secret: String,
     pub http: reqwest::Client,
     pub clock: ShiftedClock,
     pub database_url: String,
@@ -110,10 +115,11 @@ impl TestApp {
         let tmp = tempdir::TempDir::new();
         let database_url = fresh_database(&tmp.0).await;
         let storage_dir = tmp.0.join("documents");
+        let jwt_secret = format!("test-secret-{}", uuid::Uuid::new_v4());
         let mut settings = Settings {
             database_url: database_url.clone(),
             listen: "127.0.0.1:0".into(),
-            jwt_secret: Some(format!("test-secret-{}", uuid::Uuid::new_v4())),
+            jwt_secret: Some(jwt_secret.clone()),
             storage_dir: storage_dir.clone(),
             admin_username: Some(ADMIN_USERNAME.into()),
             admin_password: Some(ADMIN_PASSWORD.into()),
@@ -126,12 +132,16 @@ impl TestApp {
         }
         tweak(&mut settings);
         let settings = settings.check(demo).expect("test settings are valid");
+        let jwt_secret = settings.jwt_secret.clone().unwrap_or(jwt_secret);
         let clock = ShiftedClock::default();
         let app = Application::build(settings, Arc::new(clock.clone())).await.expect("app builds");
         let base = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
         TestApp {
             base,
+            replicas: std::sync::Mutex::new(Vec::new()),
+            turn: std::sync::atomic::AtomicUsize::new(0),
+            jwt_secret,
             // English by default: the tests read details in the language they were written
             // in; `tests/blackbox/languages.rs` checks Indonesian (the service's default).
             http: reqwest::Client::builder()
@@ -151,7 +161,23 @@ impl TestApp {
 
     /// `/api/v1` + path.
     pub fn url(&self, path: &str) -> String {
-        format!("{}/api/v1{path}", self.base)
+        let replicas = self.replicas.lock().unwrap_or_else(|p| p.into_inner());
+        if replicas.is_empty() {
+            return format!("{}/api/v1{path}", self.base);
+        }
+        let turn = self.turn.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % (replicas.len() + 1);
+        let base = if turn == 0 { &self.base } else { &replicas[turn - 1] };
+        format!("{base}/api/v1{path}")
+    }
+
+    /// From now on, calls go round-robin over this app and the replica at `base`.
+    pub fn round_robin(&self, base: &str) {
+        self.replicas.lock().unwrap_or_else(|p| p.into_inner()).push(base.to_owned());
+    }
+
+    /// Calls stop going to the replica at `base` (it was stopped).
+    pub fn forget(&self, base: &str) {
+        self.replicas.lock().unwrap_or_else(|p| p.into_inner()).retain(|b| b != base);
     }
 
     pub async fn send(&self, req: reqwest::RequestBuilder) -> Resp {

@@ -8,6 +8,7 @@ pub mod policy;
 pub mod principals;
 pub mod rate_limit;
 pub mod role;
+pub mod shared_counters;
 pub mod tokens;
 
 pub use caller::{Caller, CallerKind};

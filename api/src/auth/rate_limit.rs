@@ -11,6 +11,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// An office behind one NAT address shares it: an address may fail this many accounts' worth.
+pub const ADDRESS_FACTOR: u32 = 4;
+
 pub struct LoginThrottle {
     window: Duration,
     per_account: u32,
@@ -28,8 +31,7 @@ impl LoginThrottle {
         Self {
             window,
             per_account,
-            // An office behind one NAT address shares it: allow a few accounts' worth.
-            per_address: per_account.saturating_mul(4),
+            per_address: per_account.saturating_mul(ADDRESS_FACTOR),
             slots: Mutex::new(HashMap::new()),
         }
     }

@@ -1,5 +1,6 @@
 //! Small periodic chores: re-reading who may act (so revocations made on another replica
-//! reach this one within `auth_refresh_secs`), and deleting expired idempotency keys.
+//! reach this one within `auth_refresh_secs`), and deleting expired idempotency keys, old
+//! webhook deliveries and rate windows that are over.
 
 use std::time::Duration;
 
@@ -28,6 +29,12 @@ pub fn spawn_idempotency_purge(state: web::Data<AppState>) -> tokio::task::JoinH
                 Ok(0) => {}
                 Ok(n) => tracing::info!(deleted = n, "expired idempotency keys deleted"),
                 Err(e) => tracing::warn!(error = %e, "could not delete expired idempotency keys; retried next time"),
+            }
+            // Rate windows over: the longest is the sign-in window.
+            let horizon =
+                state.now().timestamp_millis() - (state.settings.login_window_secs.max(1) as i64).saturating_mul(1000);
+            if let Err(e) = crate::auth::shared_counters::purge(&state.db, horizon).await {
+                tracing::warn!(error = %e, "could not delete old rate windows; retried next time");
             }
             match super::webhooks::purge(&state).await {
                 Ok(0) => {}

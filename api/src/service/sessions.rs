@@ -13,7 +13,7 @@ use super::audit::{self, Actor};
 use super::users::{self, User};
 use crate::auth::jwt::Subject;
 use crate::auth::rate_limit::Locked;
-use crate::auth::{Caller, Role, password, tokens};
+use crate::auth::{Caller, Role, password, shared_counters, tokens};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -84,12 +84,42 @@ fn check_refresh_shape(token: &str) -> ApiResult<()> {
     Ok(())
 }
 
+/// Takes a sign-in attempt for this account and address: first from this replica's own
+/// throttle (no database write once it refuses), then from the counters every replica
+/// shares, so that spreading guesses over replicas buys nothing.
+async fn begin_attempt(state: &AppState, account: &str, address: &str) -> ApiResult<Result<(), Locked>> {
+    if let Err(locked) = state.throttle.begin(account, address) {
+        return Ok(Err(locked));
+    }
+    let limit = state.settings.login_failures_per_window;
+    let keys = [
+        (shared_counters::key("login:u", &account.to_lowercase()), limit),
+        (shared_counters::key("login:a", address), limit.saturating_mul(crate::auth::rate_limit::ADDRESS_FACTOR)),
+    ];
+    let window_ms = (state.settings.login_window_secs as i64).saturating_mul(1000);
+    let wait = shared_counters::take(&state.db, state.now().timestamp_millis(), window_ms, &keys).await?;
+    Ok(wait.map_or(Ok(()), |secs| Err(Locked(secs))))
+}
+
+/// The attempt was right: the account starts over and the address gets its slot back,
+/// here and on every replica.
+async fn attempt_succeeded(state: &AppState, account: &str, address: &str) -> ApiResult<()> {
+    state.throttle.succeeded(account, address);
+    shared_counters::succeeded(
+        &state.db,
+        &shared_counters::key("login:u", &account.to_lowercase()),
+        &shared_counters::key("login:a", address),
+    )
+    .await?;
+    Ok(())
+}
+
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn login(state: &AppState, input: LoginRequest, address: &str) -> ApiResult<LoginResponse> {
     let username = input.username.trim().to_lowercase();
     // The attempt is counted before the (slow) verification, so parallel guesses cannot
     // all pass the check before any of them is recorded.
-    if let Err(Locked(secs)) = state.throttle.begin(&username, address) {
+    if let Err(Locked(secs)) = begin_attempt(state, &username, address).await? {
         return Err(ApiError::TooManyRequests { detail: crate::msg!("login-throttled"), retry_after_secs: secs });
     }
     let found = user::Entity::find().filter(user::Column::Username.eq(&username)).one(&state.db).await?;
@@ -98,7 +128,7 @@ pub async fn login(state: &AppState, input: LoginRequest, address: &str) -> ApiR
         Some(u) if ok => u,
         _ => return Err(invalid_credentials()),
     };
-    state.throttle.succeeded(&username, address);
+    attempt_succeeded(state, &username, address).await?;
     let now = state.now();
     let family = Uuid::now_v7();
     let txn = crate::db::begin_write(&state.db).await?;
@@ -279,7 +309,7 @@ pub async fn logout(state: &AppState, token: &str) -> ApiResult<()> {
 pub async fn change_password(state: &AppState, caller: &Caller, input: PasswordChange, address: &str) -> ApiResult<()> {
     let user = users::find(&state.db, caller.id).await?;
     // A stolen access token must not buy unlimited guesses of the current password.
-    if let Err(Locked(secs)) = state.throttle.begin(&user.username, address) {
+    if let Err(Locked(secs)) = begin_attempt(state, &user.username, address).await? {
         return Err(ApiError::TooManyRequests {
             detail: crate::msg!("password-change-throttled"),
             retry_after_secs: secs,
@@ -288,7 +318,7 @@ pub async fn change_password(state: &AppState, caller: &Caller, input: PasswordC
     if !password::verify(Some(user.password_hash.clone()), input.current_password).await? {
         return Err(ApiError::invalid("current_password", crate::msg!("password-not-current")));
     }
-    state.throttle.succeeded(&user.username, address);
+    attempt_succeeded(state, &user.username, address).await?;
     if let Err(m) = password::check_policy(&input.new_password, &user.username) {
         return Err(ApiError::invalid("new_password", m));
     }
@@ -336,7 +366,16 @@ pub async fn client_token(
     // (anyone knows a client's public id and could lock its agency out with one). A rate
     // per client address keeps one sender's flood from costing more than it should without
     // touching the other agencies' systems.
-    if state.client_token_limiter.check_key(&address.to_owned()).is_err() {
+    if state.client_token_limiter.check_key(&address.to_owned()).is_err()
+        || shared_counters::take(
+            &state.db,
+            state.now().timestamp_millis(),
+            1000,
+            &[(shared_counters::key("token:a", address), state.settings.client_token_rate_per_sec)],
+        )
+        .await?
+        .is_some()
+    {
         tracing::warn!(address, "client-credentials rate exceeded");
         return Err(ApiError::TooManyRequests { detail: crate::msg!("token-requests-throttled"), retry_after_secs: 1 });
     }
