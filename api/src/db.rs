@@ -15,7 +15,8 @@ use crate::config::Settings;
 pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
     let mut opts = options(settings);
     if !settings.is_sqlite() {
-        opts.max_connections(settings.db_max_connections.min(BACKGROUND_CONNECTIONS));
+        // One more than the work needs: start-up holds one for its lock (`StartupLock`).
+        opts.max_connections(settings.db_max_connections.min(BACKGROUND_CONNECTIONS) + 1);
     }
     Database::connect(opts).await
 }
@@ -82,6 +83,49 @@ fn options(settings: &Settings) -> ConnectOptions {
 
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
+}
+
+/// One replica at a time through start-up (migrations, seeding, the configured admin), so
+/// that replicas started together do not race to create the same tables and rows. On
+/// PostgreSQL a session advisory lock held on one pooled connection; on SQLite nothing is
+/// needed (one process; its write lock serializes the rest).
+pub struct StartupLock(Option<sea_orm::sqlx::pool::PoolConnection<sea_orm::sqlx::Postgres>>);
+
+const STARTUP_LOCK: i64 = 0x4a42_5354_4152_54; // "JBSTART"
+
+impl StartupLock {
+    pub async fn take(db: &DatabaseConnection) -> Result<Self, DbErr> {
+        if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+            return Ok(Self(None));
+        }
+        let sql_err = |e: sea_orm::sqlx::Error| DbErr::Custom(format!("start-up lock: {e}"));
+        let mut conn = db.get_postgres_connection_pool().acquire().await.map_err(sql_err)?;
+        sea_orm::sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(STARTUP_LOCK)
+            .execute(&mut *conn)
+            .await
+            .map_err(sql_err)?;
+        Ok(Self(Some(conn)))
+    }
+
+    pub async fn release(mut self) {
+        if let Some(mut conn) = self.0.take() {
+            let unlocked =
+                sea_orm::sqlx::query("SELECT pg_advisory_unlock($1)").bind(STARTUP_LOCK).execute(&mut *conn).await;
+            if unlocked.is_err() {
+                drop(conn.detach()); // closing the session releases the lock
+            }
+        }
+    }
+}
+
+impl Drop for StartupLock {
+    fn drop(&mut self) {
+        // Not released (start-up failed): close the session rather than pool it locked.
+        if let Some(conn) = self.0.take() {
+            drop(conn.detach());
+        }
+    }
 }
 
 /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`, so concurrent writers

@@ -32,7 +32,9 @@ impl Application {
     pub async fn build(settings: Settings, clock: SharedClock) -> Result<Self, String> {
         let state = prepare(settings, clock).await?;
         crate::demo::guard(&state).await?;
+        let lock = db::StartupLock::take(&state.db).await.map_err(|e| format!("cannot start: {e}"))?;
         bootstrap::ensure_admin(&state).await.map_err(|e| format!("cannot create the configured admin: {e}"))?;
+        lock.release().await;
         state.principals_changed().await;
         crate::jobs::sla_sweeper::spawn(state.clone());
         crate::jobs::housekeeping::spawn_principal_refresh(state.clone());
@@ -70,6 +72,8 @@ impl Application {
 /// they neither serve nor apply `serve`'s demo rules.
 pub async fn prepare(settings: Settings, clock: SharedClock) -> Result<web::Data<AppState>, String> {
     let db = db::connect(&settings).await.map_err(|e| format!("cannot connect to the database: {e}"))?;
+    // Released at the end (or, on an early return, by closing its session).
+    let lock = db::StartupLock::take(&db).await.map_err(|e| format!("cannot connect to the database: {e}"))?;
     db::migrate(&db).await.map_err(|e| format!("cannot migrate the database: {e}"))?;
     let audit_keys = crate::service::tlog::LogKeys::load(
         &settings.audit_origin,
@@ -118,6 +122,7 @@ pub async fn prepare(settings: Settings, clock: SharedClock) -> Result<web::Data
         tracing::error!(error = %e, "cannot measure the working time of finished steps; run `jembatan check`");
     }
     crate::service::workflows::seed(&state).await.map_err(|e| format!("cannot seed the workflow definitions: {e}"))?;
+    lock.release().await;
     Ok(state)
 }
 

@@ -300,3 +300,48 @@ async fn a_replica_killed_mid_work_loses_nothing() {
     assert!(queued.len() >= 20, "mail for ten submits and ten dispositions: {}", queued.len());
     assert!(queued.is_subset(&sent), "mail lost with the replica: {:?}", queued.difference(&sent).collect::<Vec<_>>());
 }
+
+/// Replicas started together on an empty database take turns through migrations and
+/// seeding: all come up, with one configured admin and one copy of each definition.
+#[tokio::test]
+async fn replicas_started_together_on_an_empty_database_all_come_up() {
+    if std::env::var("JEMBATAN_TEST_POSTGRES_URL").map_or(true, |u| u.is_empty()) {
+        eprintln!("replicas: PostgreSQL only; nothing checked on SQLite");
+        return;
+    }
+    let tmp = jembatan_tests::tempdir::TempDir::new();
+    let url = jembatan_tests::fresh_database(&tmp.0).await;
+    let secret = format!("a-shared-secret-{}", uuid::Uuid::new_v4());
+    let key = jembatan::service::tlog::LogKeys::generate_seed();
+    let start = || {
+        let s = Settings {
+            database_url: url.clone(),
+            listen: "127.0.0.1:0".into(),
+            jwt_secret: Some(secret.clone()),
+            storage_dir: tmp.0.join("documents"),
+            audit_signing_key: Some(key.clone()),
+            admin_username: Some(jembatan_tests::ADMIN_USERNAME.into()),
+            admin_password: Some(jembatan_tests::ADMIN_PASSWORD.into()),
+            db_max_connections: 3,
+            workers: Some(1),
+            ..Settings::default()
+        }
+        .check(false)
+        .expect("settings");
+        jembatan::startup::Application::build(s, std::sync::Arc::new(jembatan::clock::SystemClock))
+    };
+    let (a, b, c) = tokio::join!(start(), start(), start());
+    let apps = [a.expect("first replica"), b.expect("second replica"), c.expect("third replica")];
+    let db = sea_orm::Database::connect(&url).await.unwrap();
+    let admins = entity::user::Entity::find()
+        .filter(entity::user::Column::Username.eq(jembatan_tests::ADMIN_USERNAME))
+        .count(&db)
+        .await
+        .unwrap();
+    assert_eq!(admins, 1);
+    let definitions = entity::workflow_definition::Entity::find().count(&db).await.unwrap();
+    assert_eq!(definitions, 2, "one per flow");
+    let offices = entity::organization::Entity::find().count(&db).await.unwrap();
+    assert_eq!(offices, 1, "the office, once");
+    drop(apps);
+}

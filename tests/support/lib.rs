@@ -67,7 +67,7 @@ impl Resp {
     }
 }
 
-mod tempdir {
+pub mod tempdir {
     /// A temporary folder removed on drop (no extra crate for four lines).
     pub struct TempDir(pub std::path::PathBuf);
     impl TempDir {
@@ -84,7 +84,8 @@ mod tempdir {
     }
 }
 
-async fn fresh_database(tmp: &std::path::Path) -> String {
+/// A new, empty database: a SQLite file in `tmp`, or a PostgreSQL database on the test server.
+pub async fn fresh_database(tmp: &std::path::Path) -> String {
     match std::env::var("JEMBATAN_TEST_POSTGRES_URL") {
         Ok(server) if !server.is_empty() => {
             use sea_orm::{ConnectionTrait, Database};
