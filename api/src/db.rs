@@ -91,7 +91,7 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 /// needed (one process; its write lock serializes the rest).
 pub struct StartupLock(Option<sea_orm::sqlx::pool::PoolConnection<sea_orm::sqlx::Postgres>>);
 
-const STARTUP_LOCK: i64 = 0x4a42_5354_4152_54; // "JBSTART"
+const STARTUP_LOCK: i64 = 0x004a_4253_5441_5254; // "JBSTART"
 
 impl StartupLock {
     pub async fn take(db: &DatabaseConnection) -> Result<Self, DbErr> {
