@@ -77,6 +77,11 @@ pub mod tempdir {
             TempDir(p)
         }
     }
+    impl Default for TempDir {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
     impl Drop for TempDir {
         fn drop(&mut self) {
             let _ = std::fs::remove_dir_all(&self.0);
