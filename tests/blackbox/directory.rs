@@ -214,7 +214,8 @@ async fn an_admin_cannot_change_their_own_roles_or_organization() {
     let id = me["id"].as_str().unwrap().to_owned();
     let user = app.get(&format!("/users/{id}"), &admin).await.assert_status(200).clone();
     let version = user["version"].clone();
-    let r = app.patch(&format!("/users/{id}"), &admin, json!({"roles": ["head_of_division"], "version": version})).await;
+    let r =
+        app.patch(&format!("/users/{id}"), &admin, json!({"roles": ["head_of_division"], "version": version})).await;
     r.assert_problem(409);
     assert_eq!(r.body["detail"], "you cannot change your own roles or organization; another admin must");
     let other = app.create_org(&admin, "DINKES", "agency").await;
@@ -226,13 +227,18 @@ async fn an_admin_cannot_change_their_own_roles_or_organization() {
     assert_eq!(after["roles"], user["roles"]);
     assert_eq!(after["version"], version);
     let same = app
-        .patch(&format!("/users/{id}"), &admin, json!({"roles": user["roles"], "full_name": "Admin Diskominfo", "version": version}))
+        .patch(
+            &format!("/users/{id}"),
+            &admin,
+            json!({"roles": user["roles"], "full_name": "Admin Diskominfo", "version": version}),
+        )
         .await;
     assert_eq!(same.assert_status(200)["full_name"], "Admin Diskominfo");
     // Another admin may.
     let (other_admin, _) = app.user(&admin, "admin.dua", &me["organization_id"], &["admin"]).await;
     let other_id = other_admin["id"].as_str().unwrap();
     let v = app.get(&format!("/users/{other_id}"), &admin).await.body["version"].clone();
-    let changed = app.patch(&format!("/users/{other_id}"), &admin, json!({"roles": ["head_of_division"], "version": v})).await;
+    let changed =
+        app.patch(&format!("/users/{other_id}"), &admin, json!({"roles": ["head_of_division"], "version": v})).await;
     assert_eq!(changed.assert_status(200)["roles"], json!(["head_of_division"]));
 }
