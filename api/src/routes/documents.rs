@@ -93,7 +93,11 @@ async fn upload(
             if let Some((_, pending)) = file.take() {
                 pending.discard().await;
             }
-            return Err(e);
+            // The rest of the body may be unread: this connection cannot carry another
+            // request reliably, so it closes after the answer.
+            let mut res = HttpResponse::from_error(e);
+            res.head_mut().set_connection_type(actix_web::http::ConnectionType::Close);
+            return Ok(res);
         }
     };
     let Some((filename, pending)) = file else { return Err(ApiError::internal("the file went missing")) };
