@@ -24,5 +24,6 @@ mod records;
 mod reports;
 mod security;
 mod sla;
+mod storage;
 mod webhooks;
 mod workflows;

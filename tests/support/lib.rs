@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+pub mod s3;
 pub mod smtp;
 pub mod webhooks;
 
