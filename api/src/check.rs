@@ -1,10 +1,13 @@
 //! `jembatan check`: the consistency check an operator runs after a crash (or any time).
 //!
-//! 1. Every `documents` row has its bytes in the store, of the recorded size.
-//! 2. Stored bytes without a row (a crash between the rename into place and the commit)
-//!    are reported; `--repair` removes those older than a minute (younger ones may belong
-//!    to an upload still in flight). Leftover temporary files of interrupted uploads
-//!    older than an hour are reported and, with `--repair`, removed.
+//! 1. Every `documents` row has its bytes in the store (the folder or the bucket), of the
+//!    recorded size.
+//! 2. Stored bytes without a row (a crash between the rename into place, or the object's
+//!    completion, and the commit) are reported; `--repair` removes those older than a
+//!    minute (younger ones may belong to an upload still in flight). In a folder, leftover
+//!    temporary files of interrupted uploads older than an hour are reported and, with
+//!    `--repair`, removed. (A bucket has no temporary objects; multipart uploads a crash
+//!    left unfinished are the bucket's lifecycle rule's to remove.)
 //! 3. Every request is in a state its definition allows: its definition exists, its
 //!    status and current step are known to it, an open request (draft, in progress,
 //!    returned) has exactly one open step instance and it is the current one, a closed
@@ -25,10 +28,10 @@ use entity::{document, request, step_instance, workflow_definition};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::service::audit::ChainReport;
 use crate::state::AppState;
-use crate::storage::{LocalStore, StoreError};
+use crate::storage::{Listed, Store};
 use crate::workflow::{CurrentActor, Flow, Status, StepCode, WorkflowDefinition};
 
 /// Stored bytes without a row younger than this are left alone: an upload in flight
@@ -119,16 +122,19 @@ pub async fn check(state: &AppState, repair: bool) -> ApiResult<CheckReport> {
 }
 
 pub async fn check_with(state: &AppState, opts: CheckOptions) -> ApiResult<CheckReport> {
-    let root = state.settings.storage_dir.clone();
-    let store = LocalStore::new(&root);
+    let store = &state.store;
     // Rows first, files second: bytes are in place before their row commits, so a row
     // seen here has its file listed below unless the file really is gone.
-    let (documents_checked, document_problems) = check_documents(state, &store).await?;
-    let keys = store.keys();
-    let files_stored = keys.len() as u64;
+    let (documents_checked, document_problems) = check_documents(state, store).await?;
+    let listed =
+        store.list().await.map_err(|e| ApiError::internal(format!("cannot list {}: {e}", store.describe())))?;
+    let files_stored = listed.len() as u64;
     let mut repair_failures = Vec::new();
-    let (orphans, recent_orphans) = check_orphans(state, &root, keys, opts, &mut repair_failures).await?;
-    let stale_temp_files = check_temp_files(&root.join("tmp"), opts, &mut repair_failures).await;
+    let (orphans, recent_orphans) = check_orphans(state, store, listed, opts, &mut repair_failures).await?;
+    let stale_temp_files = match store {
+        Store::Local(local) => check_temp_files(&local.root().join("tmp"), opts, &mut repair_failures).await,
+        Store::S3(_) => Vec::new(),
+    };
     let (requests_checked, request_problems) = check_requests(state).await?;
     let witness = crate::service::tlog::witness_path(&state.settings.audit_checkpoint_dir());
     let audit = crate::service::tlog::verify(&state.db, &state.audit_keys, Some(&witness)).await?;
@@ -147,7 +153,7 @@ pub async fn check_with(state: &AppState, opts: CheckOptions) -> ApiResult<Check
     })
 }
 
-async fn check_documents(state: &AppState, store: &LocalStore) -> ApiResult<(u64, Vec<DocumentProblem>)> {
+async fn check_documents(state: &AppState, store: &Store) -> ApiResult<(u64, Vec<DocumentProblem>)> {
     let mut problems = Vec::new();
     let mut checked = 0;
     let mut after: Option<Uuid> = None;
@@ -161,15 +167,10 @@ async fn check_documents(state: &AppState, store: &LocalStore) -> ApiResult<(u64
         after = Some(last.id);
         for d in rows {
             checked += 1;
-            let problem = match store.open(&d.storage_key).await {
-                Ok(file) => match file.metadata().await {
-                    Ok(m) if m.len() == d.size as u64 => None,
-                    Ok(m) => Some(format!("the stored file has {} bytes, the row says {}", m.len(), d.size)),
-                    Err(e) => Some(format!("the stored file cannot be read: {e}")),
-                },
-                Err(StoreError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
-                    Some("no bytes in the store".to_owned())
-                }
+            let problem = match store.size_of(&d.storage_key).await {
+                Ok(len) if len == d.size as u64 => None,
+                Ok(len) => Some(format!("the stored file has {len} bytes, the row says {}", d.size)),
+                Err(e) if e.is_not_found() => Some("no bytes in the store".to_owned()),
                 Err(e) => Some(format!("the stored file cannot be opened: {e}")),
             };
             if let Some(problem) = problem {
@@ -190,31 +191,39 @@ fn age_of(path: &Path) -> Option<Duration> {
     Some(SystemTime::now().duration_since(modified).unwrap_or_default())
 }
 
+/// How old stored bytes are now; `None` when they are gone meanwhile.
+fn age_of_listed(store: &Store, listed: &Listed) -> Option<Duration> {
+    match store {
+        Store::Local(local) => age_of(&local.root().join(&listed.key)),
+        Store::S3(_) => Some(SystemTime::now().duration_since(listed.modified).unwrap_or_default()),
+    }
+}
+
 async fn has_row(state: &AppState, key: &str) -> ApiResult<bool> {
     Ok(document::Entity::find().filter(document::Column::StorageKey.eq(key)).count(&state.db).await? > 0)
 }
 
 async fn check_orphans(
     state: &AppState,
-    root: &Path,
-    keys: Vec<String>,
+    store: &Store,
+    listed: Vec<Listed>,
     opts: CheckOptions,
     failures: &mut Vec<String>,
 ) -> ApiResult<(Vec<StrayFile>, Vec<StrayFile>)> {
     let (mut old, mut recent) = (Vec::new(), Vec::new());
-    for chunk in keys.chunks(PAGE as usize) {
+    for chunk in listed.chunks(PAGE as usize) {
         let known: std::collections::HashSet<String> = document::Entity::find()
             .select_only()
             .column(document::Column::StorageKey)
-            .filter(document::Column::StorageKey.is_in(chunk.iter().cloned()))
+            .filter(document::Column::StorageKey.is_in(chunk.iter().map(|l| l.key.clone())))
             .into_tuple::<String>()
             .all(&state.db)
             .await?
             .into_iter()
             .collect();
-        for key in chunk.iter().filter(|k| !known.contains(*k)) {
-            let path = root.join(key);
-            let Some(age) = age_of(&path) else { continue }; // gone meanwhile
+        for listed in chunk.iter().filter(|l| !known.contains(&l.key)) {
+            let key = &listed.key;
+            let Some(age) = age_of_listed(store, listed) else { continue }; // gone meanwhile
             let mut file = StrayFile { path: key.clone(), age, removed: false };
             if age < opts.orphan_min_age {
                 recent.push(file);
@@ -222,7 +231,7 @@ async fn check_orphans(
             }
             // Re-check right before removing: never delete bytes a row now points to.
             if opts.repair && !has_row(state, key).await? {
-                match tokio::fs::remove_file(&path).await {
+                match remove_stray(store, key).await {
                     Ok(()) => file.removed = true,
                     Err(e) => failures.push(format!("cannot remove {key}: {e}")),
                 }
@@ -231,6 +240,16 @@ async fn check_orphans(
         }
     }
     Ok((old, recent))
+}
+
+/// Removes stray bytes: any file in the folder (as listed, inside it); in a bucket, only
+/// objects with a key of our shape (the rest are reported, never deleted).
+async fn remove_stray(store: &Store, key: &str) -> Result<(), String> {
+    match store {
+        Store::Local(local) => tokio::fs::remove_file(local.root().join(key)).await.map_err(|e| e.to_string()),
+        Store::S3(_) if !crate::storage::valid_key(key) => Err("not a key Jembatan makes; remove it by hand".into()),
+        Store::S3(_) => store.remove(key).await.map_err(|e| e.to_string()),
+    }
 }
 
 async fn check_temp_files(tmp: &Path, opts: CheckOptions, failures: &mut Vec<String>) -> Vec<StrayFile> {

@@ -18,7 +18,14 @@ pub struct Settings {
     pub jwt_audience: String,
     pub access_token_ttl_secs: u64,
     pub refresh_token_ttl_secs: u64,
+    /// The local document folder (when `storage_url` is unset), and the folder whose parent
+    /// holds the audit log's key and checkpoints by default.
     pub storage_dir: PathBuf,
+    /// Where documents are kept: unset (the folder `storage_dir`), `file:///abs/path` (that
+    /// folder) or `s3://bucket[/prefix]` (an S3-compatible bucket; endpoint, region and
+    /// credentials from the standard `AWS_*` variables: `AWS_ENDPOINT_URL`,
+    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `AWS_ALLOW_HTTP`).
+    pub storage_url: Option<String>,
     pub admin_username: Option<String>,
     pub admin_password: Option<String>,
     pub db_max_connections: u32,
@@ -109,6 +116,11 @@ pub struct Settings {
     /// `webhook_allow_cidrs`, parsed by `check`.
     #[serde(skip)]
     pub webhook_allow_nets: Vec<ipnet::IpNet>,
+    /// Object store settings applied over the `AWS_*` environment (`aws_endpoint`,
+    /// `aws_access_key_id`, …), for the tests and embedding; never read from a file or the
+    /// environment (they would be the same `AWS_*` variables).
+    #[serde(skip)]
+    pub storage_s3_options: Vec<(String, String)>,
 }
 
 impl Default for Settings {
@@ -122,6 +134,7 @@ impl Default for Settings {
             access_token_ttl_secs: 15 * 60,
             refresh_token_ttl_secs: 14 * 24 * 3600,
             storage_dir: PathBuf::from("./data/documents"),
+            storage_url: None,
             admin_username: None,
             admin_password: None,
             db_max_connections: 10,
@@ -163,6 +176,7 @@ impl Default for Settings {
             webhook_allow_cidrs: None,
             webhook_interval_ms: 1000,
             webhook_allow_nets: Vec::new(),
+            storage_s3_options: Vec::new(),
         }
     }
 }
@@ -295,8 +309,22 @@ impl Settings {
         if self.metrics_token.as_deref().is_some_and(|t| t.len() < 32) {
             problems.push("JEMBATAN_METRICS_TOKEN must be at least 32 characters (or unset)".into());
         }
-        if let Err(e) = check_storage_dir(&self.storage_dir) {
-            problems.push(format!("JEMBATAN_STORAGE_DIR {}: {e}", self.storage_dir.display()));
+        match self.storage_location() {
+            Err(e) => problems.push(e),
+            Ok(crate::storage::Location::Local(dir)) => {
+                // One folder, however it was named: `data_dir` and the tests go by it.
+                self.storage_dir = dir;
+                if let Err(e) = check_storage_dir(&self.storage_dir) {
+                    let name = if self.storage_url.is_some() { "JEMBATAN_STORAGE_URL" } else { "JEMBATAN_STORAGE_DIR" };
+                    problems.push(format!("{name} {}: {e}", self.storage_dir.display()));
+                }
+            }
+            // The client is built (no request yet): a bad endpoint or option is refused here.
+            Ok(crate::storage::Location::S3 { bucket, prefix }) => {
+                if let Err(e) = crate::storage::S3Store::new(&bucket, &prefix, &self.storage_s3_options) {
+                    problems.push(format!("JEMBATAN_STORAGE_URL: {e}"));
+                }
+            }
         }
         if problems.is_empty() { Ok(self) } else { Err(problems) }
     }
@@ -309,6 +337,14 @@ impl Settings {
     /// Earlier secrets that still verify tokens.
     pub fn previous_secrets(&self) -> Vec<&str> {
         self.jwt_previous_secrets.as_deref().unwrap_or("").split(',').map(str::trim).filter(|s| !s.is_empty()).collect()
+    }
+
+    /// Where documents are kept (`storage_url`, else the folder `storage_dir`).
+    pub fn storage_location(&self) -> Result<crate::storage::Location, String> {
+        match self.storage_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            None => Ok(crate::storage::Location::Local(self.storage_dir.clone())),
+            Some(url) => crate::storage::Location::parse(url).map_err(|e| format!("JEMBATAN_STORAGE_URL {e}")),
+        }
     }
 
     /// The folder beside the document store, for the audit log's key and witness file.
@@ -438,5 +474,35 @@ mod tests {
             ..Settings::default()
         };
         assert!(s.check(false).unwrap_err()[0].contains("JEMBATAN_STORAGE_DIR"));
+    }
+
+    #[test]
+    fn storage_urls_are_checked_at_start_up() {
+        let ok = || Settings { jwt_secret: Some("x".repeat(32)), ..base() };
+        let s = Settings { storage_url: Some("ftp://files.example/docs".into()), ..ok() };
+        let err = s.check(false).unwrap_err();
+        assert_eq!(err.len(), 1, "{err:?}");
+        assert!(err[0].starts_with("JEMBATAN_STORAGE_URL has the unknown scheme `ftp`"), "{err:?}");
+        let s = Settings { storage_url: Some("s3://AKIAEXAMPLE:hunter2@bucket".into()), ..ok() };
+        let err = s.check(false).unwrap_err();
+        assert!(err[0].contains("credentials") && !err[0].contains("hunter2"), "{err:?}");
+        // file:// names the folder, for the documents and everything beside them.
+        let dir = std::env::temp_dir().join(format!("jembatan-url-{}", uuid::Uuid::new_v4()));
+        let s = Settings { storage_url: Some(format!("file://{}", dir.display())), ..ok() }.check(false).unwrap();
+        assert_eq!(s.storage_dir, dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        // s3:// builds a client (no request yet); an unknown option is refused.
+        let s = Settings {
+            storage_url: Some("s3://jembatan-docs/prod".into()),
+            storage_s3_options: vec![("aws_endpoint".into(), "http://127.0.0.1:9".into())],
+            ..ok()
+        };
+        assert!(s.check(false).is_ok());
+        let s = Settings {
+            storage_url: Some("s3://jembatan-docs".into()),
+            storage_s3_options: vec![("aws_no_such_option".into(), "1".into())],
+            ..ok()
+        };
+        assert!(s.check(false).unwrap_err()[0].contains("aws_no_such_option"));
     }
 }

@@ -232,8 +232,8 @@ const DEMO_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n
 
 async fn attach(state: &AppState, who: &Caller, id: Uuid, kind: DocumentKind) -> ApiResult<()> {
     let mut pending =
-        documents::store(state).begin(state.settings.upload_limit_bytes).await.map_err(documents::too_large)?;
-    pending.write(DEMO_PDF).await.map_err(documents::too_large)?;
+        documents::store(state).begin(state.settings.upload_limit_bytes).await.map_err(documents::storage_error)?;
+    pending.write(DEMO_PDF).await.map_err(documents::storage_error)?;
     let upload = documents::Upload { kind, filename: format!("{kind}.pdf"), content_type: "application/pdf", pending };
     documents::record(state, who, id, upload).await.map(|_| ())
 }

@@ -42,6 +42,11 @@ impl Application {
         crate::jobs::mailer::spawn(state.clone());
         crate::jobs::sequencer::spawn(state.clone());
         crate::jobs::webhooks::spawn(state.clone());
+        // The service starts without its bucket (everything but documents works), but says so.
+        match state.store.probe().await {
+            Ok(()) => tracing::info!(store = %state.store.describe(), "document store reachable"),
+            Err(e) => tracing::error!(store = %state.store.describe(), error = %e, "document store not reachable"),
+        }
         let listener = TcpListener::bind(&state.settings.listen)
             .map_err(|e| format!("cannot listen on {}: {e}", state.settings.listen))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
@@ -94,8 +99,10 @@ pub async fn prepare(settings: Settings, clock: SharedClock) -> Result<web::Data
         ));
     }
     let bsre = crate::signer::Bsre::from_settings(&settings)?.map(std::sync::Arc::new);
+    let store = crate::storage::Store::from_settings(&settings)?;
     let state = web::Data::new(AppState {
         db,
+        store,
         audit_keys,
         bsre,
         bundles: std::sync::Arc::new(tokio::sync::Semaphore::new(2)),
@@ -137,7 +144,10 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Ser
     let server = actix_web::HttpServer::new(move || {
         // Runs on each worker's thread: its pool's connections belong to its runtime.
         let state = match db::worker_pool(&state.settings) {
-            Some(db) => web::Data::new(state.with_db(db)),
+            Some(db) => web::Data::new(state.with_db(db).with_own_store()),
+            None if matches!(state.store, crate::storage::Store::S3(_)) => {
+                web::Data::new(state.get_ref().clone().with_own_store())
+            }
             None => state.clone(),
         };
         let (app, _) = App::new()

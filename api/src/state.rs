@@ -33,12 +33,23 @@ pub struct AppState {
     pub bundles: Arc<tokio::sync::Semaphore>,
     /// BSrE, when a deployment enables officials' electronic signatures.
     pub bsre: Option<Arc<crate::signer::Bsre>>,
+    /// Where document bytes live (a folder or a bucket).
+    pub store: crate::storage::Store,
 }
 
 impl AppState {
     /// The same state on another pool of the same database.
     pub fn with_db(&self, db: DatabaseConnection) -> AppState {
         AppState { db, ..self.clone() }
+    }
+
+    /// The same state with its own object store client: an HTTP worker's connections to
+    /// the bucket then live on that worker's runtime, like its database pool.
+    pub fn with_own_store(self) -> AppState {
+        match (&self.store, crate::storage::Store::from_settings(&self.settings)) {
+            (crate::storage::Store::S3(_), Ok(store)) => AppState { store, ..self },
+            _ => self,
+        }
     }
 
     pub fn calendar(&self) -> Arc<WorkingCalendar> {

@@ -25,5 +25,6 @@ mod replicas;
 mod reports;
 mod security;
 mod sla;
+mod storage;
 mod webhooks;
 mod workflows;

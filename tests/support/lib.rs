@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 pub mod replica;
+pub mod s3;
 pub mod smtp;
 pub mod webhooks;
 

@@ -121,6 +121,7 @@ documents-too-many = this request already holds { $held } documents, the most on
 documents-request-bytes = this request's documents would come to { $bytes } bytes; one request may hold { $most }
 documents-daily-allowance = your organization has uploaded { $today } bytes today; the daily allowance is { $most } bytes
 documents-too-large = documents are limited to { $limit } bytes
+storage-unavailable = the document store is not reachable
 
 ## Organizations
 org-code-shape = must be 2–32 capital letters, digits, `-` or `_`

@@ -121,6 +121,7 @@ documents-too-many = permohonan ini sudah memuat { $held } dokumen, batas terban
 documents-request-bytes = dokumen permohonan ini akan mencapai { $bytes } bita; satu permohonan paling banyak memuat { $most }
 documents-daily-allowance = organisasi Anda sudah mengunggah { $today } bita hari ini; jatah harian adalah { $most } bita
 documents-too-large = dokumen dibatasi { $limit } bita
+storage-unavailable = penyimpanan dokumen tidak dapat dihubungi
 
 ## Organizations
 org-code-shape = harus 2–32 huruf kapital, angka, `-` atau `_`

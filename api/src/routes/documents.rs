@@ -77,7 +77,43 @@ async fn upload(
     let mut form = Multipart::new(req.headers(), payload);
     let mut kind: Option<DocumentKind> = None;
     let mut file: Option<(String, crate::storage::PendingWrite)> = None;
-    let store = svc::store(&state);
+    let received = receive(&state, &mut form, limit, &mut kind, &mut file).await;
+    let checked = received.and_then(|()| {
+        let kind = kind.ok_or_else(|| ApiError::invalid("kind", crate::msg!("required")))?;
+        let (filename, pending) = file.as_ref().ok_or_else(|| ApiError::invalid("file", crate::msg!("required")))?;
+        if pending.size() == 0 {
+            return Err(ApiError::invalid("file", crate::msg!("document-empty")));
+        }
+        Ok((kind, svc::sniff(&pending.head, filename)?))
+    });
+    let (kind, content_type) = match checked {
+        Ok(k) => k,
+        Err(e) => {
+            // Refused: a multipart upload under way is aborted before the answer goes out.
+            if let Some((_, pending)) = file.take() {
+                pending.discard().await;
+            }
+            // The rest of the body may be unread: this connection cannot carry another
+            // request reliably, so it closes after the answer.
+            let mut res = HttpResponse::from_error(e);
+            res.head_mut().set_connection_type(actix_web::http::ConnectionType::Close);
+            return Ok(res);
+        }
+    };
+    let Some((filename, pending)) = file else { return Err(ApiError::internal("the file went missing")) };
+    let meta = svc::record(&state, &who, *id, Upload { kind, filename, content_type, pending }).await?;
+    Ok(HttpResponse::Created().insert_header((header::LOCATION, format!("/api/v1/documents/{}", meta.id))).json(meta))
+}
+
+/// Reads the form: `kind`, and `file` streamed into the store as it arrives (in `file` from
+/// its first byte, so the caller can discard it whatever goes wrong).
+async fn receive(
+    state: &AppState,
+    form: &mut Multipart,
+    limit: u64,
+    kind: &mut Option<DocumentKind>,
+    file: &mut Option<(String, crate::storage::PendingWrite)>,
+) -> ApiResult<()> {
     while let Some(field) = form.next().await {
         let mut field =
             field.map_err(|e| ApiError::bad_request(crate::msg!("multipart-malformed", why = e.to_string())))?;
@@ -93,7 +129,7 @@ async fn upload(
                     text.extend_from_slice(&chunk);
                 }
                 let s = String::from_utf8_lossy(&text);
-                kind = Some(s.trim().parse().map_err(|_| {
+                *kind = Some(s.trim().parse().map_err(|_| {
                     ApiError::invalid("kind", crate::msg!("document-kind-unknown", kind = s.to_string()))
                 })?);
             }
@@ -103,25 +139,18 @@ async fn upload(
                 }
                 let name =
                     field.content_disposition().and_then(|cd| cd.get_filename()).unwrap_or("document").to_owned();
-                let mut pending = store.begin(limit).await.map_err(svc::too_large)?;
+                let pending = svc::store(state).begin(limit).await.map_err(svc::storage_error)?;
+                let (_, pending) = file.insert((svc::clean_filename(&name), pending));
                 while let Some(chunk) = field.next().await {
                     let chunk = chunk
                         .map_err(|e| ApiError::bad_request(crate::msg!("multipart-malformed", why = e.to_string())))?;
-                    pending.write(&chunk).await.map_err(svc::too_large)?;
+                    pending.write(&chunk).await.map_err(svc::storage_error)?;
                 }
-                file = Some((svc::clean_filename(&name), pending));
             }
             other => return Err(ApiError::invalid(other, crate::msg!("document-unknown-field"))),
         }
     }
-    let kind = kind.ok_or_else(|| ApiError::invalid("kind", crate::msg!("required")))?;
-    let (filename, pending) = file.ok_or_else(|| ApiError::invalid("file", crate::msg!("required")))?;
-    if pending.size() == 0 {
-        return Err(ApiError::invalid("file", crate::msg!("document-empty")));
-    }
-    let content_type = svc::sniff(&pending.head, &filename)?;
-    let meta = svc::record(&state, &who, *id, Upload { kind, filename, content_type, pending }).await?;
-    Ok(HttpResponse::Created().insert_header((header::LOCATION, format!("/api/v1/documents/{}", meta.id))).json(meta))
+    Ok(())
 }
 
 /// Anyone who may see the request. Every version, oldest first, in pages like every list.
@@ -188,7 +217,7 @@ async fn content(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let d = svc::find_visible(&state, &who, *id).await?;
-    let file = svc::store(&state).open(&d.storage_key).await.map_err(|e| ApiError::internal(e.to_string()))?;
+    let file = svc::store(&state).open(&d.storage_key).await.map_err(svc::storage_error)?;
     let digest = hex::decode(&d.sha256).map_err(ApiError::internal)?;
     let b64 = base64::engine::general_purpose::STANDARD.encode(digest);
     let name = svc::download_name(&d.filename, &d.content_type);

@@ -168,7 +168,7 @@ async fn assemble(
     let mut documents = Vec::with_capacity(docs.len());
     for d in docs {
         let mut bytes = Vec::with_capacity(usize::try_from(d.size).unwrap_or(0));
-        let mut file = store.open(&d.storage_key).await.map_err(ApiError::internal)?;
+        let mut file = store.open(&d.storage_key).await.map_err(documents::storage_error)?;
         file.read_to_end(&mut bytes).await.map_err(ApiError::internal)?;
         let listed = ListedDocument {
             id: d.id.to_string(),

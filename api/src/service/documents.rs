@@ -19,7 +19,7 @@ use super::workflows;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::storage::{LocalStore, PendingWrite, StoreError};
+use crate::storage::{PendingWrite, Store, StoreError};
 use crate::workflow::uploads::{UploadParty, UploadRefusal};
 use crate::workflow::{self, DocumentKind, StepCode};
 
@@ -70,8 +70,8 @@ impl From<document::Model> for DocumentMeta {
     }
 }
 
-pub fn store(state: &AppState) -> LocalStore {
-    LocalStore::new(&state.settings.storage_dir)
+pub fn store(state: &AppState) -> &Store {
+    &state.store
 }
 
 /// Whether the caller may add a document (of `kind`, once known) to this request now, and
@@ -176,7 +176,7 @@ pub struct Upload {
 #[tracing::instrument(level = "debug", skip_all, fields(request_id = %request_id))]
 pub async fn record(state: &AppState, caller: &Caller, request_id: Uuid, up: Upload) -> ApiResult<DocumentMeta> {
     let store = store(state);
-    let stored = store.finish(up.pending).await.map_err(|e| ApiError::internal(e.to_string()))?;
+    let stored = up.pending.finish().await.map_err(storage_error)?;
     let result = async {
         let now = state.now();
         let txn = crate::db::begin_write(&state.db).await?;
@@ -236,8 +236,11 @@ pub async fn record(state: &AppState, caller: &Caller, request_id: Uuid, up: Upl
     match result {
         Ok(m) => Ok(m.into()),
         Err(e) => {
-            // No row: the bytes must not stay either.
-            let _ = store.remove(&stored.key).await;
+            // No row: the bytes must not stay either (if this fails too, `jembatan check`
+            // finds them).
+            if let Err(e) = store.remove(&stored.key).await {
+                tracing::warn!(error = %e, key = %stored.key, "could not remove the bytes of a document not recorded");
+            }
             Err(e)
         }
     }
@@ -345,10 +348,17 @@ pub fn download_name(filename: &str, content_type: &str) -> String {
     format!("{stem}.{ext}")
 }
 
-pub fn too_large(e: StoreError) -> ApiError {
+/// A store failure as an answer: too large → 413; the bucket unreachable or refusing →
+/// 503 (logged here; the problem document names no key, bucket or credential); a local
+/// I/O failure or a row without bytes → 500.
+pub fn storage_error(e: StoreError) -> ApiError {
     match e {
         StoreError::TooLarge(limit) => ApiError::PayloadTooLarge(crate::msg!("documents-too-large", limit = limit)),
-        StoreError::Io(io) => ApiError::internal(io),
+        StoreError::Object(e) if !matches!(e, object_store::Error::NotFound { .. }) => {
+            tracing::warn!(error = %e, "the document store failed");
+            ApiError::UpstreamUnavailable(crate::msg!("storage-unavailable"))
+        }
+        other => ApiError::internal(other),
     }
 }
 
