@@ -298,6 +298,38 @@ def pgbench(url, clients, seconds, script, pool_first, pool_size, people, logdir
 
 TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
 
+PROFILE = {"dir": None, "clients": 8}
+
+
+class Profile:
+    """With --profile DIR: `perf record` of the server during one phase at --profile-clients
+    clients (DWARF unwinding through .eh_frame, so the normal release build will do), then
+    a flame graph DIR/<name>.svg and the folded stacks DIR/<name>.folded (inferno:
+    `cargo install inferno`). Without --profile it does nothing."""
+
+    def __init__(self, name, pid, clients, seconds):
+        self.proc = None
+        if not PROFILE["dir"] or clients != PROFILE["clients"]:
+            return
+        self.name, self.data = name, os.path.join(PROFILE["dir"], f"{name}.perf.data")
+        self.proc = subprocess.Popen(["perf", "record", "-q", "-F", "199", "--call-graph", "dwarf,16384", "-p", str(pid),
+                                      "-o", self.data, "--", "sleep", str(seconds)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def finish(self):
+        if not self.proc:
+            return
+        self.proc.wait()
+        base = os.path.join(PROFILE["dir"], self.name)
+        script = subprocess.run(["perf", "script", "-i", self.data], capture_output=True)
+        folded = subprocess.run(["inferno-collapse-perf"], input=script.stdout, capture_output=True)
+        with open(base + ".folded", "wb") as f:
+            f.write(folded.stdout)
+        svg = subprocess.run(["inferno-flamegraph", "--title", self.name], input=folded.stdout, capture_output=True)
+        with open(base + ".svg", "wb") as f:
+            f.write(svg.stdout)
+        os.remove(self.data)
+
 
 def machine_busy_ms():
     """CPU time (ms, all cores) the machine spent not idle so far, from /proc/stat."""
@@ -501,7 +533,13 @@ def main():
                     help="before the transition phases, wait up to this many seconds for load < 1.0 (default 300)")
     ap.add_argument("--keep-db", action="store_true", help="do not drop the database at the end")
     ap.add_argument("--capture", action="store_true", help="print the SQL of one disposition and exit")
+    ap.add_argument("--profile", metavar="DIR", help="flame graphs of each phase at --profile-clients clients into DIR "
+                                                     "(perf, inferno); the profiler costs throughput in those phases")
+    ap.add_argument("--profile-clients", type=int, default=8)
     args = ap.parse_args()
+    if args.profile:
+        os.makedirs(args.profile, exist_ok=True)
+        PROFILE.update(dir=args.profile, clients=args.profile_clients)
     for tool in ("wrk", "psql", "pgbench"):
         if not shutil.which(tool):
             sys.exit(f"{tool} is needed (wrk: apt-get install -y wrk; psql, pgbench: postgresql-client)")
@@ -603,12 +641,18 @@ def get_phases(result, server, url, work, tokens, clients, secs, log, suffix):
         result[name + suffix] = []
     for c in clients:
         log(f"GET phases at {c} clients{suffix}")
+        prof = Profile("get_request" + suffix, server.proc.pid, c, secs)
         r = wrk(server.base, c, secs, tokens["kasi"], "get", get_ids, "/api/v1/requests/")
+        prof.finish()
         result["get_request" + suffix].append(dict(r, rss_mib=server.rss_mib()))
+        prof = Profile("get_tasks" + suffix, server.proc.pid, c, secs)
         r = wrk(server.base, c, secs, tokens["kabid"], "get", one, "/api/v1/tasks")
+        prof.finish()
         result["get_tasks" + suffix].append(dict(r, rss_mib=server.rss_mib()))
+        prof = Profile("get_list" + suffix, server.proc.pid, c, secs)
         r = wrk(server.base, c, secs, tokens["kasi"], "get", one,
                 "/api/v1/requests?status=in_progress&current_step=follow_up&limit=20")
+        prof.finish()
         result["get_list" + suffix].append(dict(r, rss_mib=server.rss_mib()))
 
 
@@ -633,7 +677,9 @@ def transitions(args, result, server, url, work, tokens, office, clients, secs, 
         load = os.getloadavg()[0]
         log(f"transitions at {c} clients")
         meter = CpuMeter(server.proc.pid)
+        prof = Profile("transition", server.proc.pid, c, secs)
         r = wrk(server.base, c, secs, tokens["kabid"], "post", chunk, "/api/v1/requests/", "/disposition", body)
+        prof.finish()
         result["transitions"].append(dict(r, rss_mib=server.rss_mib(), load_1m=load, **meter.per_call(r["requests"])))
         if args.no_replay:
             continue
