@@ -536,6 +536,11 @@ def main():
     ap.add_argument("--profile", metavar="DIR", help="flame graphs of each phase at --profile-clients clients into DIR "
                                                      "(perf, inferno); the profiler costs throughput in those phases")
     ap.add_argument("--profile-clients", type=int, default=8)
+    ap.add_argument("--socket", default="/var/run/postgresql", help="the service connects over this Unix socket "
+                                                                      "directory (as pgbench does)")
+    ap.add_argument("--socket-user", default="postgres")
+    ap.add_argument("--tcp", action="store_true", help="connect the service to --postgres over TCP instead "
+                                                       "(TLS if the server offers it)")
     args = ap.parse_args()
     if args.profile:
         os.makedirs(args.profile, exist_ok=True)
@@ -555,7 +560,12 @@ def main():
     psql(admin_url, f"CREATE DATABASE {dbname}")
     work = tempfile.mkdtemp(prefix="jembatan-load-")
     password = "bench-" + secrets.token_urlsafe(18)
-    server = Server(args.bin, work, env_for(url, work, password))
+    # The service reaches PostgreSQL the way the ceiling (pgbench, bench-anchors) does: over
+    # the Unix socket, no TCP, no TLS. Over 127.0.0.1 sqlx negotiates TLS with Debian's
+    # default server (ssl = on), which cost a quarter of a read's CPU (docs/benchmarks.md).
+    service_url = url if args.tcp else f"postgres:///{dbname}?host={args.socket}&user={args.socket_user}"
+    server = Server(args.bin, work, env_for(service_url, work, password))
+    result["service_database"] = "tcp " + args.postgres if args.tcp else "unix socket " + args.socket
     log = lambda msg: print(f"[{time.strftime('%H:%M:%S')} load {os.getloadavg()[0]:.1f}] {msg}", file=sys.stderr)
     try:
         run(args, result, server, url, work, password, clients, secs, log)

@@ -320,12 +320,19 @@ async fn sweep_one(state: &AppState, now: DateTime<Utc>, id: Uuid, ctx: &mut Con
     let mut notifications = 0u64;
     let link = format!("{}/api/v1/requests/{}", state.settings.public_url.trim_end_matches('/'), r.id);
     let mut notify = async |users: &[Uuid], kind: NotificationKind, title: &str, body: &str| -> ApiResult<()> {
-        for u in users {
-            let n =
-                NewNotification { user_id: *u, request_id: r.id, step_instance_id: Some(inst.id), kind, title, body };
-            notifications::deliver(&txn, state, now, n, &link).await?;
-            notifications += 1;
-        }
+        let all = users
+            .iter()
+            .map(|u| NewNotification {
+                user_id: *u,
+                request_id: r.id,
+                step_instance_id: Some(inst.id),
+                kind,
+                title,
+                body,
+            })
+            .collect();
+        notifications::deliver(&txn, state, now, all, &link).await?;
+        notifications += users.len() as u64;
         Ok(())
     };
     let base = serde_json::json!({

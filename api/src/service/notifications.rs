@@ -179,6 +179,11 @@ fn stamp(now: DateTime<Utc>) -> (Uuid, DateTime<Utc>) {
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, n: NewNotification<'_>) -> ApiResult<Uuid> {
     let (id, at) = stamp(now);
+    row(id, at, &n).insert(db).await?;
+    Ok(id)
+}
+
+fn row(id: Uuid, at: DateTime<Utc>, n: &NewNotification<'_>) -> notification::ActiveModel {
     notification::ActiveModel {
         id: Set(id),
         user_id: Set(n.user_id),
@@ -190,54 +195,74 @@ pub async fn insert<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, n: NewNotifi
         created_at: Set(at),
         read_at: Set(None),
     }
-    .insert(db)
-    .await?;
-    Ok(id)
 }
 
-/// Writes a notification and, when mail is configured and the person has an address and
-/// has not opted out, queues the same message as e-mail (Indonesian, with `link`) in the
-/// same transaction.
+/// Writes notifications and, when mail is configured and a person has an address and has
+/// not opted out, queues the same message as e-mail (Indonesian, with `link`), in the
+/// transaction of `db`: one statement for the notifications, one to read the people, one
+/// for the mail (a transition notifies several people; each row used to be a round trip).
 pub async fn deliver<C: ConnectionTrait>(
     db: &C,
     state: &AppState,
     now: DateTime<Utc>,
-    n: NewNotification<'_>,
+    all: Vec<NewNotification<'_>>,
     link: &str,
-) -> ApiResult<Uuid> {
-    let (user_id, title, body) = (n.user_id, n.title.to_owned(), n.body.to_owned());
-    let id = insert(db, now, n).await?;
-    if state.settings.smtp_url.as_deref().is_some_and(|u| !u.is_empty()) {
-        let person = entity::user::Entity::find_by_id(user_id).one(db).await?;
-        if let Some(p) = person.filter(|p| p.active && !p.email_opt_out)
-            && let Some(to) = p.email.filter(|e| !e.trim().is_empty())
-        {
-            // Mail is in the office's language: nobody has a language of their own yet.
-            let lang = crate::i18n::Lang::Id;
-            let t = |m: crate::i18n::Msg| lang.render(&m);
-            let text = format!(
-                "{}\n\n{body}\n\n{}\n\n-- \n{}\n{}\n",
-                t(crate::msg!("mail-greeting", name = &p.full_name)),
-                t(crate::msg!("mail-open", link = link)),
-                t(crate::msg!("mail-signature")),
-                t(crate::msg!("mail-footer")),
-            );
-            queue_mail(db, now, Some(id), user_id, to, &format!("[Jembatan] {title}"), text).await?;
-        }
+) -> ApiResult<()> {
+    if all.is_empty() {
+        return Ok(());
     }
-    Ok(id)
+    let rows: Vec<(Uuid, DateTime<Utc>, &NewNotification<'_>)> = all
+        .iter()
+        .map(|n| {
+            let (id, at) = stamp(now);
+            (id, at, n)
+        })
+        .collect();
+    notification::Entity::insert_many(rows.iter().map(|(id, at, n)| row(*id, *at, n)))
+        .exec_without_returning(db)
+        .await?;
+    if state.settings.smtp_url.as_deref().is_none_or(|u| u.is_empty()) {
+        return Ok(());
+    }
+    let people: std::collections::HashMap<Uuid, entity::user::Model> = entity::user::Entity::find()
+        .filter(entity::user::Column::Id.is_in(rows.iter().map(|(_, _, n)| n.user_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    // Mail is in the office's language: nobody has a language of their own yet.
+    let lang = crate::i18n::Lang::Id;
+    let t = |m: crate::i18n::Msg| lang.render(&m);
+    let mut mail = Vec::new();
+    for (id, _, n) in &rows {
+        let Some(p) = people.get(&n.user_id).filter(|p| p.active && !p.email_opt_out) else { continue };
+        let Some(to) = p.email.as_ref().filter(|e| !e.trim().is_empty()) else { continue };
+        let text = format!(
+            "{}\n\n{}\n\n{}\n\n-- \n{}\n{}\n",
+            t(crate::msg!("mail-greeting", name = &p.full_name)),
+            n.body,
+            t(crate::msg!("mail-open", link = link)),
+            t(crate::msg!("mail-signature")),
+            t(crate::msg!("mail-footer")),
+        );
+        mail.push(outbox_row(now, Some(*id), n.user_id, to.clone(), &format!("[Jembatan] {}", n.title), text));
+    }
+    if !mail.is_empty() {
+        entity::mail_outbox::Entity::insert_many(mail).exec_without_returning(db).await?;
+    }
+    Ok(())
 }
 
 /// One message in the mail outbox, due now.
-async fn queue_mail<C: ConnectionTrait>(
-    db: &C,
+fn outbox_row(
     now: DateTime<Utc>,
     notification_id: Option<Uuid>,
     user_id: Uuid,
     to: String,
     subject: &str,
     body: String,
-) -> ApiResult<()> {
+) -> entity::mail_outbox::ActiveModel {
     entity::mail_outbox::ActiveModel {
         id: Set(Uuid::now_v7()),
         notification_id: Set(notification_id),
@@ -252,8 +277,19 @@ async fn queue_mail<C: ConnectionTrait>(
         failed_at: Set(None),
         last_error: Set(None),
     }
-    .insert(db)
-    .await?;
+}
+
+/// Queues one message in the mail outbox, due now.
+async fn queue_mail<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    notification_id: Option<Uuid>,
+    user_id: Uuid,
+    to: String,
+    subject: &str,
+    body: String,
+) -> ApiResult<()> {
+    outbox_row(now, notification_id, user_id, to, subject, body).insert(db).await?;
     Ok(())
 }
 

@@ -51,13 +51,20 @@ impl Notices {
         step_instance_id: Option<Uuid>,
         except: Option<Uuid>,
     ) -> ApiResult<()> {
-        for (user_id, n) in self.to.into_iter().filter(|(u, _)| Some(*u) != except) {
-            let link = format!("{}/api/v1/requests/{request_id}", state.settings.public_url.trim_end_matches('/'));
-            let new =
-                NewNotification { user_id, request_id, step_instance_id, kind: n.kind, title: &n.title, body: &n.body };
-            notifications::deliver(db, state, now, new, &link).await?;
-        }
-        Ok(())
+        let link = format!("{}/api/v1/requests/{request_id}", state.settings.public_url.trim_end_matches('/'));
+        let to: Vec<_> = self.to.into_iter().filter(|(u, _)| Some(*u) != except).collect();
+        let all = to
+            .iter()
+            .map(|(user_id, n)| NewNotification {
+                user_id: *user_id,
+                request_id,
+                step_instance_id,
+                kind: n.kind,
+                title: &n.title,
+                body: &n.body,
+            })
+            .collect();
+        notifications::deliver(db, state, now, all, &link).await
     }
 }
 
