@@ -137,7 +137,9 @@ pub async fn prepare(settings: Settings, clock: SharedClock) -> Result<web::Data
 pub use crate::openapi::document as openapi_document;
 
 fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Server> {
-    let doc = openapi_document();
+    // Serialized once: a document built per worker (and one more in each worker factory's
+    // clone) held ~46 MiB for the service's lifetime (massif; docs/benchmarks.md, "Memory").
+    let spec = web::Bytes::from(serde_json::to_vec(&openapi_document()).map_err(std::io::Error::other)?);
     let workers = db::worker_count(&state.settings);
     let metrics = crate::metrics::Metrics::new().map_err(|e| std::io::Error::other(e.to_string()))?;
     let cors = crate::config::cors_origins(state.settings.cors_origins.as_deref()).unwrap_or_default();
@@ -162,20 +164,30 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Ser
             }))
             .configure(routes::register)
             .split_for_parts();
-        app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", doc.clone()))
-            .default_service(web::to(openapi::unmatched))
-            .wrap(actix_web::middleware::from_fn(crate::idempotency::middleware))
-            // Inside the error handlers, request id, logging and security headers, so that a
-            // preflight's answer (or refusal) gets them like any response.
-            .wrap(actix_web::middleware::Condition::new(!cors.is_empty(), cors_for(&cors)))
-            .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
-            // Outside the error handlers: renders every problem document (also theirs) in
-            // the request's language and answers `Content-Language`.
-            .wrap(actix_web::middleware::from_fn(crate::i18n::middleware))
-            .wrap(actix_web::middleware::from_fn(request_id_header))
-            .wrap(TracingLogger::default())
-            .wrap(metrics.http.clone())
-            .wrap(actix_web::middleware::from_fn(crate::security_headers::middleware))
+        let spec = spec.clone();
+        app.service(
+            SwaggerUi::new("/swagger-ui/{_:.*}").config(utoipa_swagger_ui::Config::from("/api-docs/openapi.json")),
+        )
+        .route(
+            "/api-docs/openapi.json",
+            web::get().to(move || {
+                let spec = spec.clone();
+                async move { actix_web::HttpResponse::Ok().content_type("application/json").body(spec) }
+            }),
+        )
+        .default_service(web::to(openapi::unmatched))
+        .wrap(actix_web::middleware::from_fn(crate::idempotency::middleware))
+        // Inside the error handlers, request id, logging and security headers, so that a
+        // preflight's answer (or refusal) gets them like any response.
+        .wrap(actix_web::middleware::Condition::new(!cors.is_empty(), cors_for(&cors)))
+        .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
+        // Outside the error handlers: renders every problem document (also theirs) in
+        // the request's language and answers `Content-Language`.
+        .wrap(actix_web::middleware::from_fn(crate::i18n::middleware))
+        .wrap(actix_web::middleware::from_fn(request_id_header))
+        .wrap(TracingLogger::default())
+        .wrap(metrics.http.clone())
+        .wrap(actix_web::middleware::from_fn(crate::security_headers::middleware))
     })
     .shutdown_timeout(30)
     .workers(workers)
