@@ -100,6 +100,16 @@ async fn events_per_request(app: &TestApp, action: &str) -> HashMap<String, usiz
     n
 }
 
+/// The Message-ID of every mail queued (the outbox row's id).
+async fn queued_message_ids(db: &sea_orm::DatabaseConnection) -> HashSet<String> {
+    let rows = mail_outbox::Entity::find().all(db).await.unwrap();
+    rows.into_iter().map(|m| format!("<{}@jembatan>", m.id)).collect()
+}
+
+async fn all_mail_sent(db: &sea_orm::DatabaseConnection) -> bool {
+    mail_outbox::Entity::find().filter(mail_outbox::Column::SentAt.is_null()).count(db).await.unwrap() == 0
+}
+
 #[tokio::test]
 async fn two_replicas_behind_a_round_robin_client_do_every_job_once() {
     let smtp = SmtpServer::start();
@@ -158,18 +168,9 @@ async fn two_replicas_behind_a_round_robin_client_do_every_job_once() {
 
     // Every queued mail sent, each once: the Message-ID is the outbox row's.
     let db = db(&o.app).await;
-    until("every mail sent", 30, || async {
-        mail_outbox::Entity::find().filter(mail_outbox::Column::SentAt.is_null()).count(&db).await.unwrap() == 0
-    })
-    .await;
+    until("every mail sent", 30, || all_mail_sent(&db)).await;
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    let queued: HashSet<String> = mail_outbox::Entity::find()
-        .all(&db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|m| format!("<{}@jembatan>", m.id))
-        .collect();
+    let queued = queued_message_ids(&db).await;
     assert!(queued.len() >= 6 + 3 + 3, "mail for six submits, three dispositions, three escalations: {}", queued.len());
     let mails = smtp.received();
     let ids_sent: Vec<String> = mails.iter().map(|m| m.header("message-id").unwrap_or_default().to_owned()).collect();
@@ -284,17 +285,8 @@ async fn a_replica_killed_mid_work_loses_nothing() {
     let db = db(&o.app).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     o.app.clock.advance(chrono::Duration::minutes(3));
-    until("every mail sent by the survivor", 30, || async {
-        mail_outbox::Entity::find().filter(mail_outbox::Column::SentAt.is_null()).count(&db).await.unwrap() == 0
-    })
-    .await;
-    let queued: HashSet<String> = mail_outbox::Entity::find()
-        .all(&db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|m| format!("<{}@jembatan>", m.id))
-        .collect();
+    until("every mail sent by the survivor", 30, || all_mail_sent(&db)).await;
+    let queued = queued_message_ids(&db).await;
     let sent: HashSet<String> =
         smtp.received().iter().map(|m| m.header("message-id").unwrap_or_default().to_owned()).collect();
     assert!(queued.len() >= 20, "mail for ten submits and ten dispositions: {}", queued.len());
