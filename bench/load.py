@@ -300,6 +300,17 @@ TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
 
 PROFILE = {"dir": None, "clients": 8}
 
+# --login-flood: sign-ins of this account (right password: each one an Argon2id hash).
+FLOOD = {"on": False, "user": "kadis", "password": None}
+
+
+def login_flood(base, seconds):
+    """wrk on POST /auth/login at 32 connections (bench/login.lua), in the background."""
+    env = dict(os.environ, BENCH_USER=FLOOD["user"], BENCH_PASSWORD=FLOOD["password"])
+    return subprocess.Popen(["wrk", "-t1", "-c32", f"-d{seconds}s", "--timeout", "30s", "--latency",
+                             "-s", os.path.join(HERE, "login.lua"), base],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
 
 class Profile:
     """With --profile DIR: `perf record` of the server during one phase at --profile-clients
@@ -536,12 +547,15 @@ def main():
     ap.add_argument("--profile", metavar="DIR", help="flame graphs of each phase at --profile-clients clients into DIR "
                                                      "(perf, inferno); the profiler costs throughput in those phases")
     ap.add_argument("--profile-clients", type=int, default=8)
+    ap.add_argument("--login-flood", action="store_true",
+                    help="after the GET phases at 8 clients, GET /requests/{id} again under a sign-in flood at 32")
     ap.add_argument("--socket", default="/var/run/postgresql", help="the service connects over this Unix socket "
                                                                       "directory (as pgbench does)")
     ap.add_argument("--socket-user", default="postgres")
     ap.add_argument("--tcp", action="store_true", help="connect the service to --postgres over TCP instead "
                                                        "(TLS if the server offers it)")
     args = ap.parse_args()
+    FLOOD["on"] = args.login_flood
     if args.profile:
         os.makedirs(args.profile, exist_ok=True)
         PROFILE.update(dir=args.profile, clients=args.profile_clients)
@@ -560,6 +574,7 @@ def main():
     psql(admin_url, f"CREATE DATABASE {dbname}")
     work = tempfile.mkdtemp(prefix="jembatan-load-")
     password = "bench-" + secrets.token_urlsafe(18)
+    FLOOD["password"] = password
     # The service reaches PostgreSQL the way the ceiling (pgbench, bench-anchors) does: over
     # the Unix socket, no TCP, no TLS. Over 127.0.0.1 sqlx negotiates TLS with Debian's
     # default server (ssl = on), which cost a quarter of a read's CPU (docs/benchmarks.md).
@@ -664,6 +679,18 @@ def get_phases(result, server, url, work, tokens, clients, secs, log, suffix):
                 "/api/v1/requests?status=in_progress&current_step=follow_up&limit=20")
         prof.finish()
         result["get_list" + suffix].append(dict(r, rss_mib=server.rss_mib()))
+        if FLOOD["on"] and c == 8:
+            # Issue 15, item 3: reads at 8 clients while sign-ins flood in at 32 connections.
+            log("GET /requests/{id} at 8 clients under a login flood at 32")
+            flood = login_flood(server.base, secs + 2)
+            time.sleep(1)
+            r = wrk(server.base, c, secs, tokens["kasi"], "get", get_ids, "/api/v1/requests/")
+            out, _ = flood.communicate(timeout=secs + 60)
+            logins = re.search(r"Requests/sec:\s+([\d.]+)", out)
+            non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+            result["get_request_under_login_flood" + suffix] = dict(
+                r, logins_per_s=float(logins.group(1)) if logins else None,
+                login_non_2xx=int(non2xx.group(1)) if non2xx else 0, rss_mib=server.rss_mib())
 
 
 def transitions(args, result, server, url, work, tokens, office, clients, secs, log):

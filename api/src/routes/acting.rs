@@ -78,7 +78,10 @@ async fn create(
     tag = "acting",
     summary = "End an appointment early",
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = ActingAssignment)),
+    responses(
+        (status = 200, body = ActingAssignment),
+        (status = 409, description = "The appointment has already ended", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[post("/acting-assignments/{id}/end")]

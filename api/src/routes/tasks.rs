@@ -95,7 +95,10 @@ async fn integrations(
     summary = "Mark an integration retired",
     params(("id" = Uuid, Path, description = "The request's id")),
     request_body = Retirement,
-    responses((status = 200, body = CatalogueEntry)),
+    responses(
+        (status = 200, body = CatalogueEntry),
+        (status = 409, description = "Already retired", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[post("/integrations/{id}/retire")]

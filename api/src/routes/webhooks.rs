@@ -156,7 +156,10 @@ async fn remove(
     tag = "webhooks",
     summary = "Rotate a webhook endpoint's secret (new secret shown once)",
     params(("id" = Uuid, Path)),
-    responses((status = 200, description = "The new secret, in this response only", body = WebhookEndpointWithSecret, headers(("ETag" = String)))),
+    responses(
+        (status = 200, description = "The new secret, in this response only", body = WebhookEndpointWithSecret, headers(("ETag" = String))),
+        (status = 409, description = "Rotated less than a day ago: the previous secret still signs beside the current one until then", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[post("/webhooks/{id}/rotate-secret")]
