@@ -279,20 +279,6 @@ fn outbox_row(
     }
 }
 
-/// Queues one message in the mail outbox, due now.
-async fn queue_mail<C: ConnectionTrait>(
-    db: &C,
-    now: DateTime<Utc>,
-    notification_id: Option<Uuid>,
-    user_id: Uuid,
-    to: String,
-    subject: &str,
-    body: String,
-) -> ApiResult<()> {
-    outbox_row(now, notification_id, user_id, to, subject, body).insert(db).await?;
-    Ok(())
-}
-
 /// The inbox is two sections, unread then read, each newest first. A cursor names the
 /// section and the last id shown: it is that id's 16 bytes, with the UUID version nibble
 /// (always 7 for our ids) cleared for the read section. Any 16 bytes decode (the shape
@@ -438,7 +424,7 @@ pub async fn mail_owner<C: ConnectionTrait>(
             t(crate::msg!("mail-greeting", name = &p.full_name)),
             t(crate::msg!("mail-signature"))
         );
-        queue_mail(db, now, None, p.id, to, subject, text).await?;
+        outbox_row(now, None, p.id, to, subject, text).insert(db).await?;
     }
     Ok(())
 }
