@@ -262,7 +262,7 @@ async fn sweep_one(state: &AppState, now: DateTime<Utc>, id: Uuid, ctx: &mut Con
     let def = match ctx.definitions.entry(r.definition_id) {
         std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
         std::collections::hash_map::Entry::Vacant(e) => {
-            e.insert(workflows::by_id(&txn, r.definition_id).await?.definition)
+            e.insert(workflows::by_id(&txn, r.definition_id).await?.definition.clone())
         }
     };
     let division = requests::division_of(&txn, def).await?;

@@ -87,7 +87,8 @@ pub async fn upload_party<C: ConnectionTrait>(
 ) -> ApiResult<(UploadParty, Option<Capacity>)> {
     let status = status_of(r);
     let step = r.current_step.0;
-    let def = workflows::by_id(db, r.definition_id).await?.definition;
+    let published = workflows::by_id(db, r.definition_id).await?;
+    let def = &published.definition;
     let facts = requests::Facts {
         asks_team: true,
         addressees: match def.step(step) {

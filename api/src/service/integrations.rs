@@ -215,8 +215,9 @@ pub async fn retire(
         .ok_or_else(|| ApiError::not_found("integration"))?;
     // A head of division retires what their division built (when the flow is routed).
     if !caller.has(Role::Admin) {
-        let def = super::workflows::by_id(&txn, r.definition_id).await?.definition;
-        if super::requests::division_of(&txn, &def).await?.is_some_and(|d| d != caller.organization_id) {
+        let published = super::workflows::by_id(&txn, r.definition_id).await?;
+        if super::requests::division_of(&txn, &published.definition).await?.is_some_and(|d| d != caller.organization_id)
+        {
             return Err(ApiError::Forbidden(crate::msg!("integration-other-division")));
         }
     }

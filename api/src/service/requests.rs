@@ -678,7 +678,8 @@ pub async fn update(
     }
     let txn = crate::db::begin_write(&state.db).await?;
     let r = load_for_update(&txn, caller, id).await?;
-    let def = workflows::by_id(&txn, r.definition_id).await?.definition;
+    let published = workflows::by_id(&txn, r.definition_id).await?;
+    let def = &published.definition;
     let asks_team = workflow::asks_team_membership(&def, &state_of(&r), &Action::Edit);
     let edit = |who: &workflow::Caller| workflow::decide(&def, &state_of(&r), &Action::Edit, who, &Default::default());
     let facts = Facts { asks_team, ..Default::default() };
@@ -821,7 +822,8 @@ pub async fn transition(
     let calendar = state.calendar();
     let txn = crate::db::begin_write(&state.db).await?;
     let r = load_for_update(&txn, caller, id).await?;
-    let def = workflows::by_id(&txn, r.definition_id).await?.definition;
+    let published = workflows::by_id(&txn, r.definition_id).await?;
+    let def = &published.definition;
     // What the step's actor uploaded while it was current: an applicant's revision of a
     // returned request never stands in for what the office must produce.
     let current_docs: Vec<document::Model> = match r.current_step_instance_id {
@@ -1128,7 +1130,8 @@ async fn earlier_documents<C: ConnectionTrait>(db: &C, r: &request::Model) -> Ap
 #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn get(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<RequestView> {
     let r = load_visible(&state.db, caller, id).await?;
-    let def = workflows::by_id(&state.db, r.definition_id).await?.definition;
+    let published = workflows::by_id(&state.db, r.definition_id).await?;
+    let def = &published.definition;
     with_addressees(&state.db, &r, view(&r, &def, state.now())).await
 }
 
@@ -1159,13 +1162,13 @@ pub struct RequestFilter {
 /// Views of many requests; definitions are loaded once per distinct id.
 async fn views(state: &AppState, rows: Vec<request::Model>) -> ApiResult<Vec<RequestView>> {
     let now = state.now();
-    let mut defs: std::collections::HashMap<Uuid, WorkflowDefinition> = Default::default();
+    let mut defs: std::collections::HashMap<Uuid, std::sync::Arc<workflows::PublishedDefinition>> = Default::default();
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         if let std::collections::hash_map::Entry::Vacant(slot) = defs.entry(r.definition_id) {
-            slot.insert(workflows::by_id(&state.db, r.definition_id).await?.definition);
+            slot.insert(workflows::by_id(&state.db, r.definition_id).await?);
         }
-        out.push(view(r, &defs[&r.definition_id], now));
+        out.push(view(r, &defs[&r.definition_id].definition, now));
     }
     // The addressees of the rows whose step is theirs, in one query.
     let addressed: Vec<Uuid> = rows

@@ -118,7 +118,7 @@ pub(crate) async fn with_definition(
     id: Uuid,
 ) -> ApiResult<(Timeline, crate::workflow::WorkflowDefinition)> {
     let r = requests::load_visible(&state.db, caller, id).await?;
-    let def = workflows::by_id(&state.db, r.definition_id).await?.definition;
+    let def = workflows::by_id(&state.db, r.definition_id).await?.definition.clone();
     let now = state.now();
     let calendar = state.calendar();
     let instances = step_instance::Entity::find()

@@ -3,7 +3,7 @@
 //! started with, so a revision never changes a running request.
 
 use std::collections::HashMap;
-use std::sync::{LazyLock, RwLock};
+use std::sync::{Arc, LazyLock, RwLock};
 
 use entity::workflow_definition;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
@@ -119,14 +119,19 @@ async fn insert<C: ConnectionTrait>(
 /// name no division, and those that name `organization_id`'s. `None` when no definition
 /// names a division (then nobody's worklist needs the filter).
 pub async fn routed_to<C: ConnectionTrait>(db: &C, organization_id: Uuid) -> ApiResult<Option<Vec<Uuid>>> {
-    let rows = workflow_definition::Entity::find().all(db).await?;
-    let named: Vec<(Uuid, Option<String>)> = rows
-        .into_iter()
-        .map(|m| {
-            let code = m.definition.get("office_division").and_then(|c| c.as_str()).map(str::to_owned);
-            (m.id, code)
-        })
-        .collect();
+    use sea_orm::QuerySelect;
+    // Only the ids: each definition comes from the process's cache (`by_id`), so a
+    // worklist does not read and parse every definition's JSON on each call.
+    let ids: Vec<Uuid> = workflow_definition::Entity::find()
+        .select_only()
+        .column(workflow_definition::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut named = Vec::with_capacity(ids.len());
+    for id in ids {
+        named.push((id, by_id(db, id).await?.definition.office_division.clone()));
+    }
     if named.iter().all(|(_, c)| c.is_none()) {
         return Ok(None);
     }
@@ -143,19 +148,20 @@ pub async fn routed_to<C: ConnectionTrait>(db: &C, organization_id: Uuid) -> Api
 /// Published definitions never change (a revision is a new row with a new id), so each is
 /// read and parsed once per process: every transition and every request view needs its
 /// request's definition. Ids are UUIDv7, unique across databases too.
-static BY_ID: LazyLock<RwLock<HashMap<Uuid, PublishedDefinition>>> = LazyLock::new(Default::default);
+/// Shared, not cloned: a definition is a few hundred small allocations.
+static BY_ID: LazyLock<RwLock<HashMap<Uuid, Arc<PublishedDefinition>>>> = LazyLock::new(Default::default);
 
 #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
-pub async fn by_id<C: ConnectionTrait>(db: &C, id: Uuid) -> ApiResult<PublishedDefinition> {
+pub async fn by_id<C: ConnectionTrait>(db: &C, id: Uuid) -> ApiResult<Arc<PublishedDefinition>> {
     if let Some(d) = BY_ID.read().unwrap_or_else(|p| p.into_inner()).get(&id) {
-        return Ok(d.clone());
+        return Ok(Arc::clone(d));
     }
     let m = workflow_definition::Entity::find_by_id(id)
         .one(db)
         .await?
         .ok_or_else(|| ApiError::internal(format!("definition {id} is missing")))?;
-    let d = parse(m)?;
-    BY_ID.write().unwrap_or_else(|p| p.into_inner()).insert(id, d.clone());
+    let d = Arc::new(parse(m)?);
+    BY_ID.write().unwrap_or_else(|p| p.into_inner()).insert(id, Arc::clone(&d));
     Ok(d)
 }
 
