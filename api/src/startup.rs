@@ -185,7 +185,7 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Ser
         // the request's language and answers `Content-Language`.
         .wrap(actix_web::middleware::from_fn(crate::i18n::middleware))
         .wrap(actix_web::middleware::from_fn(request_id_header))
-        .wrap(TracingLogger::default())
+        .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
         .wrap(metrics.http.clone())
         .wrap(actix_web::middleware::from_fn(crate::security_headers::middleware))
     })
