@@ -21,6 +21,7 @@ pub mod organization;
 pub mod refresh_token;
 pub mod request;
 pub mod request_addressee;
+pub mod row;
 pub mod special_schedule;
 pub mod step_instance;
 pub mod stored;

@@ -23,6 +23,7 @@ mod races;
 mod records;
 mod replicas;
 mod reports;
+mod rows;
 mod security;
 mod sla;
 mod storage;

@@ -10,8 +10,8 @@ use entity::{comment, request, team_member};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
+use super::acting;
 use super::notifications::{self, NewNotification, NotificationKind};
-use super::{acting, requests};
 use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::i18n::{Lang, Msg};
@@ -90,6 +90,7 @@ async fn current_actors<C: ConnectionTrait>(
     db: &C,
     r: &request::Model,
     division: Option<Uuid>,
+    addressees: &[Uuid],
     now: DateTime<Utc>,
 ) -> ApiResult<Vec<Uuid>> {
     let mut posts = Vec::new();
@@ -106,7 +107,7 @@ async fn current_actors<C: ConnectionTrait>(
             .into_iter()
             .map(|m| m.user_id)
             .collect(),
-        CurrentActor::Addressees => requests::addressees_of(db, r.id).await?,
+        CurrentActor::Addressees => addressees.to_vec(),
         CurrentActor::Nobody => Vec::new(),
     };
     // Whoever acts for one of them, or for the post, is told as well.
@@ -119,7 +120,8 @@ async fn current_actors<C: ConnectionTrait>(
 }
 
 /// What a transition tells whom. `team` is the team before and after, when it changed;
-/// `division` is the one the flow is routed to (the transition has looked it up already).
+/// `division` is the one the flow is routed to and `addressees` the disposition's after
+/// the transition (the transition knows both already; reading them back is a round trip).
 #[allow(clippy::too_many_arguments)]
 pub async fn after_transition<C: ConnectionTrait>(
     db: &C,
@@ -127,6 +129,7 @@ pub async fn after_transition<C: ConnectionTrait>(
     now: DateTime<Utc>,
     def: &WorkflowDefinition,
     division: Option<Uuid>,
+    addressees: &[Uuid],
     before: &request::Model,
     after: &request::Model,
     event: EventKind,
@@ -154,7 +157,7 @@ pub async fn after_transition<C: ConnectionTrait>(
     if task_arrives {
         let due = after.current_due_at.map(|d| format!(" {}", t(msg!("notice-due", due = wib(d))))).unwrap_or_default();
         let body = t(msg!("notice-task-body", number = &no, title = title_of, step = &activity)) + &due;
-        let people = current_actors(db, after, division, now).await?;
+        let people = current_actors(db, after, division, addressees, now).await?;
         notices.add(people, NotificationKind::TaskArrived, &t(msg!("notice-task-title", number = &no)), &body);
     }
     // The team's changes.
