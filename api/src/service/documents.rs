@@ -95,9 +95,9 @@ pub async fn upload_party<C: ConnectionTrait>(
             Some(s) if s.actor_from_disposition => requests::addressees_of(db, r.id).await?,
             _ => Vec::new(),
         },
-        division: requests::division_of(db, &def).await?,
+        division: requests::division_of(db, def).await?,
     };
-    let may = |who: &workflow::Caller| workflow::uploads::may_upload(&def, status, step, who, kind);
+    let may = |who: &workflow::Caller| workflow::uploads::may_upload(def, status, step, who, kind);
     let not_theirs = |e: &UploadRefusal| matches!(e, UploadRefusal::NotYourTurn { .. });
     requests::judged(db, caller, r, &facts, now, may, not_theirs).await?.map_err(upload_refusal)
 }

@@ -711,8 +711,8 @@ pub async fn update(
     let r = load_for_update(&txn, caller, id).await?;
     let published = workflows::by_id(&txn, r.definition_id).await?;
     let def = &published.definition;
-    let asks_team = workflow::asks_team_membership(&def, &state_of(&r), &Action::Edit);
-    let edit = |who: &workflow::Caller| workflow::decide(&def, &state_of(&r), &Action::Edit, who, &Default::default());
+    let asks_team = workflow::asks_team_membership(def, &state_of(&r), &Action::Edit);
+    let edit = |who: &workflow::Caller| workflow::decide(def, &state_of(&r), &Action::Edit, who, &Default::default());
     let facts = Facts { asks_team, ..Default::default() };
     judged(&txn, caller, &r, &facts, now, edit, |_| false).await?.map_err(wf_error)?;
     super::check_preconditions(r.version, if_match, input.version)?;
@@ -748,7 +748,7 @@ pub async fn update(
     audit::append(&txn, now, Actor::from(caller), "request.edited", "request", id, serde_json::Value::Object(changed))
         .await?;
     txn.commit().await?;
-    with_addressees(&state.db, &updated, view(&updated, &def, now)).await
+    with_addressees(&state.db, &updated, view(&updated, def, now)).await
 }
 
 /// The limits the spec states for a transition's body, checked before anything else: a
@@ -905,11 +905,11 @@ pub async fn transition(
         addressed: named.map_or(!addressees.is_empty(), |n| !n.is_empty()),
     };
     let facts = Facts {
-        asks_team: workflow::asks_team_membership(&def, &before, &action),
+        asks_team: workflow::asks_team_membership(def, &before, &action),
         addressees,
-        division: division_of(&txn, &def).await?,
+        division: division_of(&txn, def).await?,
     };
-    let judge = |who: &workflow::Caller| workflow::plan(&def, &standing, &action, who, &evidence);
+    let judge = |who: &workflow::Caller| workflow::plan(def, &standing, &action, who, &evidence);
     let forbidden = |e: &WorkflowError| matches!(e, WorkflowError::Forbidden { .. });
     let (plan, acting) = judged(&txn, caller, &r, &facts, now, judge, forbidden).await?.map_err(wf_error)?;
     let addressees = facts.addressees;
@@ -1138,7 +1138,7 @@ pub async fn transition(
     )
     .await?;
     txn.commit().await?;
-    let mut out = view(&updated, &def, now);
+    let mut out = view(&updated, def, now);
     if let Some(step) = out.current_step.as_mut()
         && updated.current_actor.0 == CurrentActor::Addressees
     {
@@ -1164,7 +1164,7 @@ pub async fn get(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Reque
     let r = load_visible(&state.db, caller, id).await?;
     let published = workflows::by_id(&state.db, r.definition_id).await?;
     let def = &published.definition;
-    with_addressees(&state.db, &r, view(&r, &def, state.now())).await
+    with_addressees(&state.db, &r, view(&r, def, state.now())).await
 }
 
 /// The view with its step's addressees, when the step is theirs.
