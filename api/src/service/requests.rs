@@ -359,6 +359,31 @@ async fn rows_of<C: ConnectionTrait>(q: sea_orm::Select<request::Entity>, db: &C
     Ok(q.into_model::<RequestRow>().all(db).await?.into_iter().map(|r| r.0).collect())
 }
 
+/// The rows of several queries in one round trip: `SELECT * FROM (q0) AS k0 UNION ALL
+/// SELECT * FROM (q1) AS k1 …`. Each stays a query of its own (its own `ORDER BY … LIMIT`
+/// reading its own index range; both databases accept that inside a subquery), and the
+/// rows come back in no particular order.
+async fn all_of<C: ConnectionTrait>(
+    kinds: Vec<sea_orm::Select<request::Entity>>,
+    db: &C,
+) -> ApiResult<Vec<request::Model>> {
+    use sea_orm::sea_query::{Asterisk, SelectStatement, UnionType};
+    let mut branches = kinds.into_iter().enumerate().map(|(i, q)| {
+        Query::select().column(Asterisk).from_subquery(q.into_query(), Alias::new(format!("k{i}"))).to_owned()
+    });
+    let Some(mut all): Option<SelectStatement> = branches.next() else { return Ok(Vec::new()) };
+    for b in branches {
+        all.union(UnionType::All, b);
+    }
+    let statement = db.get_database_backend().build(&all);
+    Ok(<RequestRow as sea_orm::FromQueryResult>::find_by_statement(statement)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.0)
+        .collect())
+}
+
 #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn load_visible<C: ConnectionTrait>(db: &C, caller: &Caller, id: Uuid) -> ApiResult<VisibleRequest> {
     let row = request::Entity::find_by_id(id).into_model::<RequestRow>().one(db).await?;
@@ -1311,10 +1336,11 @@ pub async fn tasks(state: &AppState, caller: &Caller, limit: u64, after: Option<
             .add(request::Column::CurrentLimitAt.is_not_null())
             .add(Condition::all().add(request::Column::CurrentLimitAt.is_null()).add(request::Column::Id.gt(id))),
     });
-    // One `ORDER BY current_limit_at, id LIMIT n` query per kind of work, merged here: each
-    // reads one index range and stops at `limit`, where a single query OR-ing them made
-    // PostgreSQL scan and sort (or re-run the team subquery per row: seconds at a million
-    // requests, docs/benchmarks.md "Load"). The kinds are disjoint by status and actor.
+    // One `ORDER BY current_limit_at, id LIMIT n` query per kind of work, sent together in
+    // one statement (`all_of`) and merged here: each reads one index range and stops at
+    // `limit`, where a single query OR-ing them made PostgreSQL scan and sort (or re-run the
+    // team subquery per row: seconds at a million requests, docs/benchmarks.md "Load"). The
+    // kinds are disjoint by status and actor.
     let most_urgent = |mut q: sea_orm::Select<request::Entity>| {
         if let Some(c) = after_place.clone() {
             q = q.filter(c);
@@ -1322,13 +1348,13 @@ pub async fn tasks(state: &AppState, caller: &Caller, limit: u64, after: Option<
         q.order_by_asc(request::Column::CurrentLimitAt).order_by_asc(request::Column::Id).limit(limit + 1)
     };
     let in_progress = || request::Entity::find().filter(request::Column::Status.eq(Status::InProgress.as_str()));
-    let mut rows = Vec::new();
+    let mut kinds = Vec::new();
     if caller.has(Role::Applicant) {
         for status in [Status::Draft, Status::Returned] {
             let q = request::Entity::find()
                 .filter(request::Column::OrganizationId.eq(caller.organization_id))
                 .filter(request::Column::Status.eq(status.as_str()));
-            rows.extend(rows_of(most_urgent(q), &state.db).await?);
+            kinds.push(most_urgent(q));
         }
     }
     // The caller's own work, then the work of every official they act for now.
@@ -1359,7 +1385,7 @@ pub async fn tasks(state: &AppState, caller: &Caller, limit: u64, after: Option<
                 q = q.filter(request::Column::DefinitionId.is_in(ids.clone()));
             }
         }
-        rows.extend(rows_of(most_urgent(q), &state.db).await?);
+        kinds.push(most_urgent(q));
     }
     for uid in subjects.iter().filter_map(|s| s.user_id) {
         let q = in_progress()
@@ -1375,7 +1401,7 @@ pub async fn tasks(state: &AppState, caller: &Caller, limit: u64, after: Option<
                     .and_where(Expr::col((team_member::Entity, team_member::Column::UserId)).eq(uid))
                     .to_owned(),
             ));
-        rows.extend(rows_of(most_urgent(q), &state.db).await?);
+        kinds.push(most_urgent(q));
         let q = in_progress().filter(request::Column::CurrentActor.eq(CurrentActor::Addressees.to_string())).filter(
             Expr::exists(
                 Query::select()
@@ -1389,8 +1415,9 @@ pub async fn tasks(state: &AppState, caller: &Caller, limit: u64, after: Option<
                     .to_owned(),
             ),
         );
-        rows.extend(rows_of(most_urgent(q), &state.db).await?);
+        kinds.push(most_urgent(q));
     }
+    let mut rows = all_of(kinds, &state.db).await?;
     rows.sort_by_key(|r| (r.current_limit_at, r.id));
     rows.dedup_by_key(|r| r.id);
     let (rows, next_cursor) = crate::shared::page::cut(rows, limit, |r| crate::shared::page::encode_cursor(r.id));
