@@ -363,6 +363,14 @@ async fn rows_of<C: ConnectionTrait>(q: sea_orm::Select<request::Entity>, db: &C
 /// SELECT * FROM (q1) AS k1 …`. Each stays a query of its own (its own `ORDER BY … LIMIT`
 /// reading its own index range; both databases accept that inside a subquery), and the
 /// rows come back in no particular order.
+///
+/// The values are written into the SQL (all are ours: statuses, actors, ids, times, the
+/// limit; no text from a client), not bound. With bound values PostgreSQL plans the
+/// statement again on every call, because its generic plan for "requests addressed to $1"
+/// walks every addressed request (0.8 ms a call, nearly all of it planning, in
+/// `docs/benchmarks.md`); with literals each connection plans a caller's worklist once
+/// and keeps the plan in its prepared-statement cache until the table's statistics
+/// change. (PostgreSQL only.)
 async fn all_of<C: ConnectionTrait>(
     kinds: Vec<sea_orm::Select<request::Entity>>,
     db: &C,
@@ -375,7 +383,15 @@ async fn all_of<C: ConnectionTrait>(
     for b in branches {
         all.union(UnionType::All, b);
     }
-    let statement = db.get_database_backend().build(&all);
+    let backend = db.get_database_backend();
+    let statement = match backend {
+        sea_orm::DbBackend::Postgres => {
+            sea_orm::Statement::from_string(backend, all.to_string(sea_orm::sea_query::PostgresQueryBuilder))
+        }
+        // SQLite compares times as the text sqlx stores, which a literal would not match
+        // (and it plans in microseconds anyway).
+        _ => backend.build(&all),
+    };
     Ok(<RequestRow as sea_orm::FromQueryResult>::find_by_statement(statement)
         .all(db)
         .await?
