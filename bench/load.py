@@ -736,6 +736,9 @@ def transitions(args, result, server, url, work, tokens, office, clients, secs, 
                                                  f"'00000000-0001-7000-9%' AND object_id <= '{pool_ids[-1]}'").strip())
     audit_log(result, server, url, work, tokens, clients, secs, log)
     result["rss_end_mib"] = server.rss_mib()
+    # The same process at rest a little later (the service gives free memory back every 10 s).
+    time.sleep(15)
+    result["rss_end_settled_mib"] = server.rss_mib()
     result["load_after"] = os.getloadavg()
 
 
@@ -763,7 +766,9 @@ def audit_log(result, server, url, work, tokens, clients, secs, log):
     for c in clients:
         log(f"inclusion proofs at {c} clients")
         meter = CpuMeter(server.proc.pid)
+        prof = Profile("proof", server.proc.pid, c, secs)
         r = wrk(server.base, c, secs, tokens["kabid"], "get", chunk, "/api/v1/audit/events/", "/proof")
+        prof.finish()
         result["proofs"].append(dict(r, **meter.per_call(r["requests"])))
 
 

@@ -148,12 +148,12 @@ fn return_large_blocks_to_the_os() {}
 /// the calendar, each worker's app) left 41 MiB anonymous of which 6 MiB was in use
 /// (`malloc_stats`), and a burst of requests leaves its peak behind the same way.
 /// `malloc_trim` hands the free pages of every arena back to the OS (67 → 37 MiB idle,
-/// docs/benchmarks.md "Memory"): shortly after start, then every 10 s (a walk over the free
+/// docs/benchmarks.md): once the service is up, then every 10 s (a walk over the free
 /// lists; nothing is trimmed that is in use, and an allocation after it may fault a page in).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn give_back_free_memory_regularly() {
     tokio::spawn(async {
-        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        // The first tick is now: the service is built (workers included) when this starts.
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
         loop {
             tick.tick().await;
