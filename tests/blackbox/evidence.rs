@@ -439,3 +439,33 @@ async fn the_old_chain_is_carried_into_the_log_and_bound_to_its_first_checkpoint
     assert_eq!(v["intact"], false, "{v}");
     assert!(v["problem"].as_str().unwrap().contains("the first checkpoint names the old chain's end"), "{v}");
 }
+
+/// An internal comment's event is the office's: its inclusion proof is 404 to the agency
+/// that applies (as the comment is), while a public comment's proof is theirs; the office
+/// gets both, another agency neither.
+#[tokio::test]
+async fn an_internal_comments_proof_is_for_the_office_only() {
+    let o = Office::new().await;
+    let id = submitted(&o).await;
+    let comments = format!("/requests/{id}/comments");
+    o.app.post(&comments, &o.kasi, json!({"body": "rahasia dapur", "visibility": "internal"})).await.assert_status(201);
+    o.app
+        .post(&comments, &o.kasi, json!({"body": "mohon dilengkapi", "visibility": "public"}))
+        .await
+        .assert_status(201);
+    settled(&o).await;
+    let events = o.app.get(&format!("/audit/events?object_id={id}&action=request.comment_posted"), &o.auditor).await;
+    let events = events.assert_status(200)["items"].as_array().unwrap().clone();
+    let event_of = |visibility: &str| {
+        let e = events.iter().find(|e| e["details"]["visibility"] == visibility).expect("the comment's event");
+        format!("/audit/events/{}/proof", e["id"].as_str().unwrap())
+    };
+    let (internal, public) = (event_of("internal"), event_of("public"));
+    o.app.get(&internal, &o.budi).await.assert_problem(404);
+    o.app.get(&public, &o.budi).await.assert_status(200);
+    for path in [&internal, &public] {
+        o.app.get(path, &o.kasi).await.assert_status(200);
+        o.app.get(path, &o.auditor).await.assert_status(200);
+        o.app.get(path, &o.rina).await.assert_problem(404);
+    }
+}

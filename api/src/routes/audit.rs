@@ -153,16 +153,16 @@ async fn proof(
     id: web::Path<Uuid>,
     q: web::Query<ProofQuery>,
 ) -> ApiResult<HttpResponse> {
-    let e = audit::find_event(&state.db, *id).await?.ok_or_else(|| ApiError::not_found("audit event"))?;
+    let e = audit::find_logged(&state.db, *id).await?.ok_or_else(|| ApiError::not_found("audit event"))?;
     let oversight = who.has_any(&[Role::Admin, Role::Auditor]);
     if !oversight {
         if e.object_type != "request" {
             return Err(ApiError::not_found("audit event"));
         }
-        crate::service::requests::load_visible(&state.db, &who, e.object_id)
+        crate::service::requests::ensure_visible(&state.db, &who, e.object_id)
             .await
             .map_err(|_| ApiError::not_found("audit event"))?;
-        if !who.sees_all_requests() && e.details.get("visibility").and_then(|v| v.as_str()) == Some("internal") {
+        if !who.sees_all_requests() && e.internal {
             return Err(ApiError::not_found("audit event"));
         }
     }

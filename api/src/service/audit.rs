@@ -340,8 +340,43 @@ pub async fn list_events<C: sea_orm::ConnectionTrait>(
     Ok(crate::shared::Page::from_rows_by(rows, limit, |r| encode_seq(r.seq), AuditEvent::from))
 }
 
-/// One event by id.
-pub async fn find_event<C: ConnectionTrait>(db: &C, id: Uuid) -> ApiResult<Option<audit_event::Model>> {
-    use sea_orm::ColumnTrait;
-    Ok(audit_event::Entity::find().filter(audit_event::Column::Id.eq(id)).one(db).await?)
+/// What an inclusion proof needs of an event, and what decides who may see it: not the
+/// event's details (decoding every event's JSON was a tenth of a proof lookup), only
+/// whether they mark it internal.
+#[derive(Debug)]
+pub struct LoggedEvent {
+    pub id: Uuid,
+    pub object_type: String,
+    pub object_id: Uuid,
+    pub leaf_index: Option<i64>,
+    pub leaf_hash: Option<String>,
+    /// `details.visibility` is `internal` (an internal note: the office's eyes only).
+    pub internal: bool,
+}
+
+/// One event by id, as a proof needs it.
+pub async fn find_logged<C: ConnectionTrait>(db: &C, id: Uuid) -> ApiResult<Option<LoggedEvent>> {
+    use audit_event::Column as E;
+    use sea_orm::{ColumnTrait, QuerySelect};
+    let visibility = match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => Expr::cust("details->>'visibility'"),
+        _ => Expr::cust("json_extract(details, '$.visibility')"),
+    };
+    type Row = (Uuid, String, Uuid, Option<i64>, Option<String>, Option<String>);
+    let row: Option<Row> = audit_event::Entity::find()
+        .select_only()
+        .columns([E::Id, E::ObjectType, E::ObjectId, E::LeafIndex, E::LeafHash])
+        .expr(visibility)
+        .filter(E::Id.eq(id))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(row.map(|(id, object_type, object_id, leaf_index, leaf_hash, visibility)| LoggedEvent {
+        id,
+        object_type,
+        object_id,
+        leaf_index,
+        leaf_hash,
+        internal: visibility.as_deref() == Some("internal"),
+    }))
 }

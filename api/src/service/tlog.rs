@@ -569,7 +569,7 @@ pub struct InclusionProof {
 pub async fn inclusion<C: ConnectionTrait>(
     db: &C,
     keys: &LogKeys,
-    e: &audit_event::Model,
+    e: &super::audit::LoggedEvent,
     size: Option<u64>,
 ) -> ApiResult<InclusionProof> {
     let index = e
