@@ -156,12 +156,10 @@ async fn proof(
     let e = audit::find_logged(&state.db, *id).await?.ok_or_else(|| ApiError::not_found("audit event"))?;
     let oversight = who.has_any(&[Role::Admin, Role::Auditor]);
     if !oversight {
-        if e.object_type != "request" {
+        // Only events about a request the caller sees.
+        if !e.request_organization.is_some_and(|o| crate::service::requests::visible_in(&who, o)) {
             return Err(ApiError::not_found("audit event"));
         }
-        crate::service::requests::ensure_visible(&state.db, &who, e.object_id)
-            .await
-            .map_err(|_| ApiError::not_found("audit event"))?;
         if !who.sees_all_requests() && e.internal {
             return Err(ApiError::not_found("audit event"));
         }

@@ -352,26 +352,36 @@ pub struct LoggedEvent {
     pub leaf_hash: Option<String>,
     /// `details.visibility` is `internal` (an internal note: the office's eyes only).
     pub internal: bool,
+    /// The organization that applies for the request the event is about (none when it is
+    /// not about a request): who may see the event.
+    pub request_organization: Option<Uuid>,
 }
 
-/// One event by id, as a proof needs it.
+/// One event by id, as a proof needs it, with its request's organization: one query.
 pub async fn find_logged<C: ConnectionTrait>(db: &C, id: Uuid) -> ApiResult<Option<LoggedEvent>> {
     use audit_event::Column as E;
-    use sea_orm::{ColumnTrait, QuerySelect};
+    use sea_orm::{ColumnTrait, EntityTrait, JoinType, QuerySelect, RelationDef};
     let visibility = match db.get_database_backend() {
-        sea_orm::DbBackend::Postgres => Expr::cust("details->>'visibility'"),
-        _ => Expr::cust("json_extract(details, '$.visibility')"),
+        sea_orm::DbBackend::Postgres => Expr::cust("audit_events.details->>'visibility'"),
+        _ => Expr::cust("json_extract(audit_events.details, '$.visibility')"),
     };
-    type Row = (Uuid, String, Uuid, Option<i64>, Option<String>, Option<String>);
+    let about: RelationDef = audit_event::Entity::belongs_to(entity::request::Entity)
+        .from(E::ObjectId)
+        .to(entity::request::Column::Id)
+        .into();
+    type Row = (Uuid, String, Uuid, Option<i64>, Option<String>, Option<String>, Option<Uuid>);
     let row: Option<Row> = audit_event::Entity::find()
         .select_only()
         .columns([E::Id, E::ObjectType, E::ObjectId, E::LeafIndex, E::LeafHash])
         .expr(visibility)
+        .column(entity::request::Column::OrganizationId)
+        .join(JoinType::LeftJoin, about)
         .filter(E::Id.eq(id))
         .into_tuple()
         .one(db)
         .await?;
-    Ok(row.map(|(id, object_type, object_id, leaf_index, leaf_hash, visibility)| LoggedEvent {
+    Ok(row.map(|(id, object_type, object_id, leaf_index, leaf_hash, visibility, organization)| LoggedEvent {
+        request_organization: organization.filter(|_| object_type == "request"),
         id,
         object_type,
         object_id,

@@ -290,23 +290,9 @@ pub fn visible(caller: &Caller, r: &request::Model) -> bool {
     visible_in(caller, r.organization_id)
 }
 
-fn visible_in(caller: &Caller, organization_id: Uuid) -> bool {
+/// `visible` for a request of `organization_id`.
+pub fn visible_in(caller: &Caller, organization_id: Uuid) -> bool {
     caller.sees_all_requests() || caller.organization_id == organization_id
-}
-
-/// `load_visible`'s check alone, for a caller who needs the answer and not the request: it
-/// reads the request's organization only.
-pub async fn ensure_visible<C: ConnectionTrait>(db: &C, caller: &Caller, id: Uuid) -> ApiResult<()> {
-    let organization: Option<Uuid> = request::Entity::find_by_id(id)
-        .select_only()
-        .column(request::Column::OrganizationId)
-        .into_tuple()
-        .one(db)
-        .await?;
-    match organization {
-        Some(o) if visible_in(caller, o) => Ok(()),
-        _ => Err(ApiError::not_found("request")),
-    }
 }
 
 /// A request the caller may see. Only `load_visible` and `load_for_update` make one (the
