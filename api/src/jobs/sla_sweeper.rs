@@ -39,7 +39,7 @@ use crate::service::audit::{self, Actor};
 use crate::service::notifications::{self, NewNotification, NotificationKind};
 use crate::service::{acting, requests, users, workflows};
 use crate::state::AppState;
-use crate::workflow::{Actor as StepActor, CurrentActor, Status, WorkflowDefinition};
+use crate::workflow::{Actor as StepActor, CurrentActor, Status};
 
 /// Candidates are read in keyset batches of this size, so a backlog never loads whole.
 const BATCH: u64 = 200;
@@ -196,7 +196,6 @@ impl Directory {
 #[derive(Default)]
 struct Context {
     directory: Option<Directory>,
-    definitions: HashMap<Uuid, WorkflowDefinition>,
 }
 
 struct Done {
@@ -259,12 +258,9 @@ async fn sweep_one(state: &AppState, now: DateTime<Utc>, id: Uuid, ctx: &mut Con
     }
 
     let Some(directory) = ctx.directory.as_ref() else { return Ok(None) };
-    let def = match ctx.definitions.entry(r.definition_id) {
-        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-        std::collections::hash_map::Entry::Vacant(e) => {
-            e.insert(workflows::by_id(&txn, r.definition_id).await?.definition.clone())
-        }
-    };
+    // The process's definition cache: a shared pointer, no query after the first.
+    let published = workflows::by_id(&txn, r.definition_id).await?;
+    let def = &published.definition;
     let division = requests::division_of(&txn, def).await?;
     // The addressees' step escalates like its role's.
     let actor = match inst.actor.0 {

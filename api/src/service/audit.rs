@@ -346,8 +346,6 @@ pub async fn list_events<C: sea_orm::ConnectionTrait>(
 #[derive(Debug)]
 pub struct LoggedEvent {
     pub id: Uuid,
-    pub object_type: String,
-    pub object_id: Uuid,
     pub leaf_index: Option<i64>,
     pub leaf_hash: Option<String>,
     /// `details.visibility` is `internal` (an internal note: the office's eyes only).
@@ -369,10 +367,10 @@ pub async fn find_logged<C: ConnectionTrait>(db: &C, id: Uuid) -> ApiResult<Opti
         .from(E::ObjectId)
         .to(entity::request::Column::Id)
         .into();
-    type Row = (Uuid, String, Uuid, Option<i64>, Option<String>, Option<String>, Option<Uuid>);
+    type Row = (Uuid, String, Option<i64>, Option<String>, Option<String>, Option<Uuid>);
     let row: Option<Row> = audit_event::Entity::find()
         .select_only()
-        .columns([E::Id, E::ObjectType, E::ObjectId, E::LeafIndex, E::LeafHash])
+        .columns([E::Id, E::ObjectType, E::LeafIndex, E::LeafHash])
         .expr(visibility)
         .column(entity::request::Column::OrganizationId)
         .join(JoinType::LeftJoin, about)
@@ -380,11 +378,9 @@ pub async fn find_logged<C: ConnectionTrait>(db: &C, id: Uuid) -> ApiResult<Opti
         .into_tuple()
         .one(db)
         .await?;
-    Ok(row.map(|(id, object_type, object_id, leaf_index, leaf_hash, visibility, organization)| LoggedEvent {
+    Ok(row.map(|(id, object_type, leaf_index, leaf_hash, visibility, organization)| LoggedEvent {
         request_organization: organization.filter(|_| object_type == "request"),
         id,
-        object_type,
-        object_id,
         leaf_index,
         leaf_hash,
         internal: visibility.as_deref() == Some("internal"),
