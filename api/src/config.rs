@@ -110,6 +110,9 @@ pub struct Settings {
     /// Set by `serve --demo`, never from a file or the environment.
     #[serde(skip)]
     pub demo: bool,
+    /// Set by `check_offline`: a command that does not serve.
+    #[serde(skip)]
+    pub offline: bool,
     /// `trusted_proxies`, parsed by `check`.
     #[serde(skip)]
     pub trusted_proxy_nets: Vec<ipnet::IpNet>,
@@ -172,6 +175,7 @@ impl Default for Settings {
             bsre_client_secret: None,
             bsre_location: "Trenggalek".into(),
             demo: false,
+            offline: false,
             trusted_proxy_nets: Vec::new(),
             webhook_allow_cidrs: None,
             webhook_interval_ms: 1000,
@@ -193,6 +197,16 @@ impl Settings {
         }
         fig = fig.merge(Env::prefixed("JEMBATAN_"));
         fig.extract().map_err(|e| e.into_iter().map(|e| format!("configuration: {e}")).collect())
+    }
+
+    /// `check` for the commands that do not serve (`migrate`, `create-admin`, `export`,
+    /// `check`, …): they sign no token, so they need no secret (a throwaway one is filled
+    /// in), and they are never a demo — an admin made by `create-admin` is a real account.
+    pub fn check_offline(mut self) -> Result<Self, Vec<String>> {
+        self.jwt_secret = Some(crate::auth::tokens::generate(""));
+        self.jwt_previous_secrets = None;
+        self.offline = true;
+        self.check(false)
     }
 
     /// Checks what can be checked before anything starts. Every problem is one line.
@@ -291,8 +305,10 @@ impl Settings {
         if !(self.database_url.starts_with("sqlite:") || self.database_url.starts_with("postgres")) {
             problems.push("JEMBATAN_DATABASE_URL must start with sqlite: or postgres://".into());
         }
+        // `serve` creates that admin at start; `create-admin` takes its name from
+        // `--username` and only the password from here.
         match (&self.admin_username, &self.admin_password) {
-            (Some(_), None) | (None, Some(_)) => {
+            (Some(_), None) | (None, Some(_)) if !self.offline => {
                 problems.push("JEMBATAN_ADMIN_USERNAME and JEMBATAN_ADMIN_PASSWORD must be set together".into())
             }
             _ => {}
@@ -428,6 +444,19 @@ mod tests {
         let b = base().check(true).unwrap();
         assert!(a.jwt_secret().len() >= 32 && a.demo);
         assert_ne!(a.jwt_secret(), b.jwt_secret(), "every demo run signs with a secret of its own");
+    }
+
+    #[test]
+    fn commands_that_do_not_serve_need_no_secret_and_are_never_a_demo() {
+        // `create-admin` once ran with the demo flag set, so its admin was marked a demo
+        // account and `serve` then refused the database.
+        let s = base().check_offline().unwrap();
+        assert!(!s.demo);
+        assert!(s.jwt_secret().len() >= 32);
+        // `create-admin --username NAME` with only the password in the environment.
+        let only_password = Settings { admin_password: Some("Kata-sandi-panjang-2026".into()), ..base() };
+        assert!(only_password.clone().check_offline().is_ok());
+        assert!(only_password.check(false).unwrap_err().iter().any(|l| l.contains("must be set together")));
     }
 
     #[test]

@@ -187,9 +187,9 @@ async fn run() -> ExitCode {
         Ok(s) => s,
         Err(p) => return fail(p),
     };
-    // Only `serve` signs tokens; the other commands need no secret.
+    // Only `serve` signs tokens, and only `serve --demo` is a demo.
     let needs_secret = matches!(cli.command, Command::Serve { .. });
-    let settings = match settings.check(demo || !needs_secret) {
+    let settings = match if needs_secret { settings.check(demo) } else { settings.check_offline() } {
         Ok(s) => s,
         Err(p) => return fail(p),
     };
