@@ -39,6 +39,9 @@ pub struct Settings {
     pub login_window_secs: u64,
     /// Interval of the SLA sweeper.
     pub sweep_interval_secs: u64,
+    /// How often this replica folds finished steps into the SLA report's histogram
+    /// (PostgreSQL); 0: never (another replica does it).
+    pub sla_fold_interval_secs: u64,
     pub workers: Option<usize>,
     /// Bearer token a Prometheus scraper sends to `GET /metrics` (admins may also use their
     /// own access token). Unset: only admins can read the metrics.
@@ -148,6 +151,7 @@ impl Default for Settings {
             login_failures_per_window: 5,
             login_window_secs: 300,
             sweep_interval_secs: 60,
+            sla_fold_interval_secs: 1,
             workers: None,
             metrics_token: None,
             jwt_previous_secrets: None,

@@ -17,6 +17,11 @@
 //!   `jembatan_outbox_oldest_age_seconds{outbox}` (how long the oldest has waited).
 //! * The audit log: `jembatan_audit_unsequenced` (events not yet in the log) and
 //!   `jembatan_audit_sequencer_lag_seconds` (the oldest of them's age; 0 when none).
+//! * SLA reports this replica answered, `jembatan_sla_reports_total{source}`: `histogram`
+//!   (PostgreSQL's pre-aggregated durations), `steps` (read from the finished steps: SQLite,
+//!   a filter by organization, a period not of whole months) or `steps_after_disagreement`
+//!   (the histogram disagreed with the steps: logged as an error; the figures are still
+//!   right).
 //! * The database pool: `jembatan_db_pool_connections{state}` (idle, in use) and
 //!   `jembatan_db_pool_acquire_seconds`, the time this scrape waited for a connection
 //!   (a sample, not a distribution: sqlx does not expose its waits).
@@ -41,6 +46,7 @@ pub struct Metrics {
     overdue: IntGauge,
     overdue_by_step: IntGaugeVec,
     transitions: IntCounterVec,
+    sla_reports: IntCounterVec,
     outbox_depth: IntGaugeVec,
     outbox_age: GaugeVec,
     unsequenced: IntGauge,
@@ -77,6 +83,14 @@ impl Metrics {
             &["action", "step", "outcome"],
         )
         .map_err(internal)?;
+        let sla_reports = IntCounterVec::new(
+            Opts::new(
+                "jembatan_sla_reports_total",
+                "SLA reports this replica answered, by where the figures came from",
+            ),
+            &["source"],
+        )
+        .map_err(internal)?;
         let outbox_depth =
             IntGaugeVec::new(Opts::new("jembatan_outbox_depth", "Messages waiting to be sent, by outbox"), &["outbox"])
                 .map_err(internal)?;
@@ -107,6 +121,7 @@ impl Metrics {
             Box::new(overdue.clone()),
             Box::new(overdue_by_step.clone()),
             Box::new(transitions.clone()),
+            Box::new(sla_reports.clone()),
             Box::new(outbox_depth.clone()),
             Box::new(outbox_age.clone()),
             Box::new(unsequenced.clone()),
@@ -122,6 +137,7 @@ impl Metrics {
             overdue,
             overdue_by_step,
             transitions,
+            sla_reports,
             outbox_depth,
             outbox_age,
             unsequenced,
@@ -139,6 +155,11 @@ impl Metrics {
             _ => "error",
         };
         self.transitions.with_label_values(&[action, step, outcome]).inc();
+    }
+
+    /// Counts one SLA report by where its figures came from.
+    pub fn sla_report(&self, source: &str) {
+        self.sla_reports.with_label_values(&[source]).inc();
     }
 
     /// Reads the register's gauges from the database, then renders every family.

@@ -18,6 +18,7 @@ mod m0010_office_work;
 mod m0011_transparency_log;
 mod m0012_webhooks;
 mod m0013_rate_counters;
+mod m0014_sla_histogram;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_transparency_log::Migration),
             Box::new(m0012_webhooks::Migration),
             Box::new(m0013_rate_counters::Migration),
+            Box::new(m0014_sla_histogram::Migration),
         ]
     }
 }

@@ -74,7 +74,10 @@ struct Fixture {
 }
 
 async fn fixture() -> Fixture {
-    let o = quiet_office().await;
+    fixture_in(quiet_office().await).await
+}
+
+async fn fixture_in(o: Office) -> Fixture {
     set_clock(&o.app, wib(2026, 11, 16, 6, 0));
     let [a, b, c, d] =
         [start(&o, &o.budi).await, start(&o, &o.budi).await, start(&o, &o.budi).await, start(&o, &o.budi).await];
@@ -296,6 +299,13 @@ async fn the_sla_report_matches_the_hand_computed_fixture() {
     // The same as RFC 3339 instants (to is exclusive).
     let tue2 = sla(&o, "?from=2026-11-16T17:00:00Z&to=2026-11-17T17:00:00Z").await;
     assert_eq!(tue2["rows"], tue["rows"]);
+    // Whole months (on PostgreSQL answered from the histogram): November is everything,
+    // December nothing finished yet, only what is open now.
+    let november = sla(&o, "?from=2026-11-01&to=2026-11-30").await;
+    assert_eq!(november["rows"], all["rows"]);
+    let december = sla(&o, "?from=2026-12-01").await;
+    expect(&december, "external", "disposition", none_completed(2, 1));
+    expect(&december, "internal", "team", none_completed(0, 0));
 
     // One organization (DUKCAPIL: E, G, H) and one flow.
     let dk = sla(&o, &format!("?flow=external&organization_id={dukcapil_id}")).await;
@@ -468,4 +478,180 @@ async fn durations_finished_before_they_were_stored_are_measured_at_the_next_sta
 
 async fn end_to_end(o: &Office) -> Value {
     o.app.get("/reports/summary", &o.auditor).await.assert_status(200)["end_to_end"].clone()
+}
+
+/// The report's figures computed straight from the finished steps (PostgreSQL's
+/// `percentile_cont` over every counted step), keyed by step code, for a period.
+async fn from_every_step(
+    db: &sea_orm::DatabaseConnection,
+    from: &str,
+    to: &str,
+) -> Vec<(String, i64, f64, f64, i64, i64)> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let sql = format!(
+        "SELECT step_code, COUNT(*) AS n, \
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY working_seconds) AS p50, \
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY working_seconds) AS p90, \
+           COUNT(*) FILTER (WHERE completed_at <= due_at) AS t, COUNT(*) FILTER (WHERE completed_at <= limit_at) AS l \
+         FROM step_instances WHERE flow = 'external' AND {} AND completed_at >= '{from}' AND completed_at < '{to}' \
+         GROUP BY step_code ORDER BY step_code",
+        migration::SLA_INDEX_CONDITION
+    );
+    let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
+    rows.iter()
+        .map(|r| {
+            (
+                r.try_get("", "step_code").unwrap(),
+                r.try_get("", "n").unwrap(),
+                r.try_get("", "p50").unwrap(),
+                r.try_get("", "p90").unwrap(),
+                r.try_get("", "t").unwrap(),
+                r.try_get("", "l").unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The API's figures for the same steps and period.
+async fn from_the_report(o: &Office, query: &str) -> Vec<(String, i64, f64, f64, i64, i64)> {
+    let report = sla(o, query).await;
+    let mut out: Vec<_> = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["flow"] == "external" && r["completed"].as_i64().unwrap() > 0)
+        .map(|r| {
+            (
+                r["step_code"].as_str().unwrap().to_owned(),
+                r["completed"].as_i64().unwrap(),
+                r["median_working_seconds"].as_f64().unwrap(),
+                r["p90_working_seconds"].as_f64().unwrap(),
+                r["within_target"].as_i64().unwrap(),
+                r["within_limit"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// Both, for the periods the histogram answers (whole WIB months, or everything) and one
+/// it does not (a period ending mid-month), with the percentiles rounded as the report
+/// rounds them.
+async fn report_is_every_step(o: &Office, db: &sea_orm::DatabaseConnection, when: &str) {
+    for (query, from, to) in [
+        ("?flow=external", "2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z"),
+        ("?flow=external&from=2026-01-01&to=2026-01-31", "2025-12-31T17:00:00Z", "2026-01-31T17:00:00Z"),
+        ("?from=2025-12-01&to=2026-02-28", "2025-11-30T17:00:00Z", "2026-02-28T17:00:00Z"),
+        ("?from=2026-01-10&to=2026-02-28", "2026-01-09T17:00:00Z", "2026-02-28T17:00:00Z"),
+    ] {
+        let mut want = from_every_step(db, from, to).await;
+        for w in &mut want {
+            (w.2, w.3) = (w.2.round(), w.3.round());
+        }
+        assert!(want.iter().filter(|w| w.1 > 1_000).count() == 3, "{when} {query}: the import fills the period");
+        assert_eq!(from_the_report(o, query).await, want, "{when}: {query}");
+    }
+}
+
+/// The one number a query answers (`… AS n`).
+async fn count(db: &sea_orm::DatabaseConnection, sql: &str) -> i64 {
+    use sea_orm::{ConnectionTrait, Statement};
+    let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+    row.try_get("", "n").unwrap()
+}
+
+/// Counted steps, and those in the histogram.
+async fn counted_and_folded(db: &sea_orm::DatabaseConnection) -> (i64, i64) {
+    let counted = format!("SELECT COUNT(*) AS n FROM step_instances WHERE {}", migration::SLA_INDEX_CONDITION);
+    (count(db, &counted).await, count(db, "SELECT COALESCE(SUM(steps), 0)::bigint AS n FROM sla_histogram").await)
+}
+
+async fn until_folded(db: &sea_orm::DatabaseConnection) {
+    for _ in 0..100 {
+        if count(db, "SELECT COUNT(*) AS n FROM sla_pending").await == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the queued steps were not folded into the histogram within 10 s");
+}
+
+/// On PostgreSQL the report reads a histogram of durations (folded in the background)
+/// and the exact values inside the buckets that hold its percentiles: its figures must be
+/// those of every step, before the fold, after it, and after steps are changed and
+/// deleted behind the service's back.
+#[tokio::test]
+async fn the_sla_histogram_gives_what_every_step_gives() {
+    use sea_orm::ConnectionTrait;
+    if std::env::var("JEMBATAN_TEST_POSTGRES_URL").map_or(true, |u| u.is_empty()) {
+        eprintln!("the SLA histogram: PostgreSQL only (set JEMBATAN_TEST_POSTGRES_URL); nothing checked on SQLite");
+        return;
+    }
+    // This instance never folds: every step stays queued until a second instance, which
+    // folds every second, is started below.
+    let quiet = jembatan_tests::TestApp::spawn_with(|s| {
+        s.sweep_interval_secs = 3600;
+        s.sla_fold_interval_secs = 0;
+    })
+    .await;
+    let Fixture { o, .. } = fixture_in(Office::with(quiet).await).await;
+    let db = crate::evidence::db(&o.app).await;
+    // 24 000 finished steps of three steps of one request, December 2025 – February 2026,
+    // as a bulk import would write them: durations bunched (many in one bucket, many
+    // equal), some under 256 s, a long tail; every 40th withdrawn (not counted).
+    db.execute_unprepared(
+        "INSERT INTO step_instances (id, request_id, flow, step_code, round, actor, time_standard, started_at, \
+           clock_started_at, warning_at, due_at, limit_at, paused_seconds, completed_at, outcome, note_visibility, \
+           working_seconds) \
+         SELECT gen_random_uuid(), (SELECT id FROM requests WHERE flow = 'external' LIMIT 1), 'external', \
+           (ARRAY['disposition', 'follow_up', 'discussion'])[1 + i % 3], 1, 'role:head_of_division', '15m', \
+           c - interval '1 hour', c - interval '1 hour', c, c + ((h % 7) - 3) * interval '1 minute', \
+           c + ((h % 5) - 1) * interval '1 hour', 0, c, CASE WHEN i % 40 = 0 THEN 'withdrawn' ELSE 'completed' END, \
+           'public', \
+           CASE WHEN h % 10 = 0 THEN h % 200 WHEN h % 10 < 8 THEN 900 + (h % 97) * 3 ELSE 20000 + h % 2000000 END \
+         FROM (SELECT i, (i * 2654435761) % 1000003 AS h, \
+                      timestamptz '2025-12-01 00:00+07' + (i % 90) * interval '1 day' + (i % 1440) * interval '1 minute' AS c \
+                 FROM generate_series(1, 24000) AS i) AS g",
+    )
+    .await
+    .expect("the bulk import");
+    let (counted, folded) = counted_and_folded(&db).await;
+    assert!(counted > 23_400 && folded == 0, "{counted} counted, {folded} folded");
+    assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM sla_pending").await, counted, "every counted step is queued");
+    report_is_every_step(&o, &db, "queued").await;
+
+    let folder = crate::sla::replica(&o.app).await;
+    until_folded(&db).await;
+    assert_eq!(counted_and_folded(&db).await, (counted, counted), "every counted step is in the histogram once");
+    report_is_every_step(&o, &db, "folded").await;
+
+    // Changed behind the service's back: durations moved to other buckets, steps no
+    // longer counted, steps deleted. The triggers queue the differences.
+    for change in [
+        "UPDATE step_instances SET working_seconds = working_seconds + 5000 \
+         WHERE outcome = 'completed' AND working_seconds BETWEEN 900 AND 1000 AND completed_at < '2026-01-15'",
+        "UPDATE step_instances SET outcome = 'withdrawn' \
+         WHERE outcome = 'completed' AND working_seconds > 800000 AND completed_at < '2026-06-01'",
+        "DELETE FROM step_instances \
+         WHERE outcome = 'completed' AND working_seconds < 100 AND completed_at < '2026-06-01'",
+    ] {
+        assert!(db.execute_unprepared(change).await.unwrap().rows_affected() > 100, "{change}");
+    }
+    report_is_every_step(&o, &db, "changed").await;
+    until_folded(&db).await;
+    report_is_every_step(&o, &db, "changed, folded").await;
+    let (counted_now, folded) = counted_and_folded(&db).await;
+    assert!(counted_now < counted && folded == counted_now, "{counted_now} counted, {folded} folded");
+    drop(folder);
+
+    // Each of the four rounds: three reports from the histogram (no period, whole months),
+    // one from the steps (a period from the 10th); the histogram never disagreed.
+    let metrics = o.app.send(o.app.http.get(format!("{}/metrics", o.app.base)).bearer_auth(&o.admin)).await;
+    let series = |name: &str| {
+        metrics.text.lines().find(|l| l.starts_with(name)).map(|l| l.rsplit(' ').next().unwrap().to_owned())
+    };
+    assert_eq!(series(r#"jembatan_sla_reports_total{source="histogram"}"#).as_deref(), Some("12"), "{}", metrics.text);
+    assert_eq!(series(r#"jembatan_sla_reports_total{source="steps"}"#).as_deref(), Some("4"));
+    assert_eq!(series(r#"jembatan_sla_reports_total{source="steps_after_disagreement"}"#), None);
 }

@@ -4,6 +4,7 @@
 pub mod housekeeping;
 pub mod mailer;
 pub mod sequencer;
+pub mod sla_histogram;
 pub mod sla_sweeper;
 pub mod webhooks;
 

@@ -115,6 +115,9 @@ async fn sla(
     q: web::Query<ReportQuery>,
 ) -> ApiResult<HttpResponse> {
     let report = crate::i18n::Localize::localized(svc::sla(&state, &q.filter()?).await?, crate::i18n::of_request(&req));
+    if let Some(m) = req.app_data::<web::Data<crate::metrics::Metrics>>() {
+        m.sla_report(report.computed_from.as_str());
+    }
     if wants_csv(&req) {
         return Ok(HttpResponse::Ok()
             .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))

@@ -38,6 +38,8 @@ use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::state::AppState;
 use crate::workflow::{Flow, Status, StepOutcome};
 
+pub mod histogram;
+
 /// The length of a standard working day for reports: 7 h 45 min, a Monday (–Thursday) of
 /// the regency's default week (07:30–12:00 and 12:15–15:30). Friday is shorter (6.5 h),
 /// so a Friday's full day counts as 0.84 of a standard day; a fixed divisor keeps
@@ -53,18 +55,28 @@ const BATCH: u64 = 5_000;
 /// operations in the same order), so both databases give identical reports. None for no
 /// values.
 pub fn percentile(sorted: &[i64], p: f64) -> Option<f64> {
-    let n = sorted.len();
+    let (first, second, frac) = percentile_ranks(sorted.len(), p)?;
+    Some(interpolate(sorted[first], sorted[second], first == second, frac))
+}
+
+/// The ranks (0-based, ascending) whose values the `p`-th quantile of `n` values lies
+/// between, and how far between: h = (n − 1)·p, ⌊h⌋, ⌈h⌉, h − ⌊h⌋. None for no values.
+pub fn percentile_ranks(n: usize, p: f64) -> Option<(usize, usize, f64)> {
     if n == 0 {
         return None;
     }
     let h = p * (n - 1) as f64;
     let (first, second) = (h.floor(), h.ceil());
-    let lo = sorted[first as usize] as f64;
-    if first == second {
-        return Some(lo);
+    Some((first as usize, second as usize, h - first))
+}
+
+/// `percentile_cont`'s interpolation between the values at the two ranks.
+fn interpolate(lo: i64, hi: i64, same_rank: bool, frac: f64) -> f64 {
+    let lo = lo as f64;
+    if same_rank {
+        return lo;
     }
-    let hi = sorted[second as usize] as f64;
-    Some(lo + (hi - lo) * (h - first))
+    lo + (hi as f64 - lo) * frac
 }
 
 fn round_to(x: f64, decimals: i32) -> f64 {
@@ -216,6 +228,31 @@ pub struct SlaReport {
     pub working_day_seconds: i64,
     /// Per flow, per step in SOP order.
     pub rows: Vec<SlaRow>,
+    /// Where the completed steps' figures came from (for the metrics, not the client).
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub computed_from: ComputedFrom,
+}
+
+/// Where an SLA report's completed-step figures came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ComputedFrom {
+    /// PostgreSQL's histogram (`histogram`).
+    Histogram,
+    /// The finished steps themselves.
+    Steps,
+    /// The steps, because the histogram disagreed with them (logged as an error).
+    StepsAfterDisagreement,
+}
+
+impl ComputedFrom {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ComputedFrom::Histogram => "histogram",
+            ComputedFrom::Steps => "steps",
+            ComputedFrom::StepsAfterDisagreement => "steps_after_disagreement",
+        }
+    }
 }
 
 /// CSV columns, in order; a header row names them.
@@ -374,6 +411,26 @@ async fn finished_in_database(state: &AppState, f: &ReportFilter, days: &DayGrou
     Ok(groups)
 }
 
+/// The same figures from the histogram (`histogram::finished`).
+fn from_histogram(found: Vec<histogram::Finished>, days: &DayGroups) -> Groups {
+    let mut groups = Groups::new();
+    for g in found {
+        let in_days = days.contains(&(g.flow.clone(), g.step.clone()));
+        let [completed, within_target, within_limit] = g.total.map(|n| u64::try_from(n).unwrap_or(0));
+        groups.insert(
+            (g.flow, g.step),
+            Acc {
+                completed,
+                spread: Some(Spread::from_percentiles(g.median, g.p90, in_days)),
+                within_target,
+                within_limit,
+                ..Default::default()
+            },
+        );
+    }
+    groups
+}
+
 /// The same figures computed here, for SQLite (no percentile function): rows read in
 /// keyset batches of [`BATCH`], one `i64` kept per finished step to sort.
 async fn finished_in_rust(state: &AppState, f: &ReportFilter, days: &DayGroups) -> ApiResult<Groups> {
@@ -446,9 +503,15 @@ pub async fn sla(state: &AppState, f: &ReportFilter) -> ApiResult<SlaReport> {
         }
         definitions.push((*flow, def));
     }
-    let mut groups = match state.db.get_database_backend() {
-        DbBackend::Postgres => finished_in_database(state, f, &days).await?,
-        _ => finished_in_rust(state, f, &days).await?,
+    let (mut groups, computed_from) = match state.db.get_database_backend() {
+        DbBackend::Postgres => match histogram::finished(&state.db, f).await? {
+            histogram::Answer::Found(found) => (from_histogram(found, &days), ComputedFrom::Histogram),
+            histogram::Answer::NotForThisFilter => (finished_in_database(state, f, &days).await?, ComputedFrom::Steps),
+            histogram::Answer::Disagrees => {
+                (finished_in_database(state, f, &days).await?, ComputedFrom::StepsAfterDisagreement)
+            }
+        },
+        _ => (finished_in_rust(state, f, &days).await?, ComputedFrom::Steps),
     };
 
     // Open and overdue now: counted in the database, one row per (flow, step).
@@ -535,6 +598,7 @@ pub async fn sla(state: &AppState, f: &ReportFilter) -> ApiResult<SlaReport> {
         organization_id: f.organization_id,
         working_day_seconds: WORKING_DAY_SECONDS,
         rows,
+        computed_from,
     })
 }
 

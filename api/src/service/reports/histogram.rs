@@ -1,0 +1,392 @@
+//! The SLA report's histogram on PostgreSQL (migration m0014): folding the queued finished
+//! steps into it, and reading the report's figures from it.
+//!
+//! Counts come from the histogram (plus the few steps still queued); a percentile's exact
+//! value is then read inside the one bucket that holds its rank: an index range of at
+//! most 1/128 of the value's width in `ix_step_instances_sla`, walked to the rank within
+//! it. The figures are the same, to the last bit, as `percentile_cont` over every step
+//! (`super::finished_in_database`), which the report still uses when the histogram cannot
+//! answer: a filter by organization, or a period whose ends are not WIB month starts.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use sea_orm::{
+    AccessMode, ConnectionTrait, DatabaseConnection, DbBackend, IsolationLevel, Statement, TransactionTrait, Value,
+};
+
+use super::{ReportFilter, percentile_ranks};
+use crate::error::ApiResult;
+
+/// Durations below this many seconds are a bucket each.
+const EXACT_BELOW: u64 = 256;
+/// Buckets per doubling above that: a bucket is at most 1/128 of its values wide.
+const PER_DOUBLING: u64 = 128;
+
+/// The histogram bucket of a duration: the value itself below [`EXACT_BELOW`], then
+/// log-linear (the top eight bits of the value and its magnitude). Monotonic: a higher
+/// bucket holds only higher values.
+pub fn bucket_of(seconds: i64) -> i32 {
+    let s = seconds.max(0) as u64;
+    if s < EXACT_BELOW {
+        return s as i32;
+    }
+    let shift = 63 - s.leading_zeros() - 7; // s >> shift is in [128, 256)
+    (u64::from(shift) * PER_DOUBLING + (s >> shift)) as i32
+}
+
+/// The values of a bucket: from (inclusive), to (exclusive).
+pub fn bucket_range(bucket: i32) -> (i64, i64) {
+    let b = bucket.max(0) as u64;
+    if b == 0 {
+        return (i64::MIN, 1); // durations are never negative; if one were, it is here
+    }
+    if b < EXACT_BELOW {
+        return (b as i64, b as i64 + 1);
+    }
+    let shift = b / PER_DOUBLING - 1;
+    let top = b - shift * PER_DOUBLING;
+    ((top << shift) as i64, ((top + 1) << shift) as i64)
+}
+
+/// The start (00:00 WIB on the 1st) of the month an instant falls in.
+pub fn month_of(t: DateTime<Utc>) -> DateTime<Utc> {
+    let local = t.with_timezone(&chrono_tz::Asia::Jakarta);
+    let first = NaiveDate::from_ymd_opt(local.year(), local.month(), 1).and_then(|d| d.and_hms_opt(0, 0, 0));
+    // WIB has no daylight saving: every local midnight exists exactly once.
+    first.and_then(|d| chrono_tz::Asia::Jakarta.from_local_datetime(&d).single()).map_or(t, |m| m.with_timezone(&Utc))
+}
+
+/// Queued rows folded per transaction.
+const FOLD_BATCH: u64 = 5_000;
+
+/// Folds up to [`FOLD_BATCH`] queued rows into the histogram, in one transaction; returns
+/// how many. Any replica may run it at any time: rows are claimed with `SKIP LOCKED`, and
+/// histogram rows are written in key order, so two folders never wait on each other in a
+/// circle. Nothing to do on SQLite.
+pub async fn fold(db: &DatabaseConnection) -> ApiResult<u64> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(0);
+    }
+    let txn = db.begin().await?;
+    let taken = txn
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!(
+                "DELETE FROM sla_pending WHERE id IN \
+                 (SELECT id FROM sla_pending ORDER BY id LIMIT {FOLD_BATCH} FOR UPDATE SKIP LOCKED) \
+                 RETURNING flow, step_code, working_seconds, completed_at, within_target, within_limit, delta"
+            ),
+        ))
+        .await?;
+    if taken.is_empty() {
+        return Ok(0);
+    }
+    let mut cells: BTreeMap<(String, String, DateTime<Utc>, i32), [i64; 3]> = BTreeMap::new();
+    for row in &taken {
+        let delta = i64::from(row.try_get::<i16>("", "delta")?);
+        let key = (
+            row.try_get::<String>("", "flow")?,
+            row.try_get::<String>("", "step_code")?,
+            month_of(row.try_get("", "completed_at")?),
+            bucket_of(row.try_get("", "working_seconds")?),
+        );
+        let cell = cells.entry(key).or_default();
+        cell[0] += delta;
+        cell[1] += delta * i64::from(row.try_get::<bool>("", "within_target")?);
+        cell[2] += delta * i64::from(row.try_get::<bool>("", "within_limit")?);
+    }
+    let cells: Vec<_> = cells.into_iter().collect();
+    for chunk in cells.chunks(1_000) {
+        let mut sql = String::from(
+            "INSERT INTO sla_histogram (flow, step_code, month, bucket, steps, within_target, within_limit) VALUES ",
+        );
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 7);
+        for (i, ((flow, step, month, bucket), [steps, target, limit])) in chunk.iter().enumerate() {
+            let p = i * 7;
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!("(${},${},${},${},${},${},${})", p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 7));
+            values.extend([
+                flow.clone().into(),
+                step.clone().into(),
+                (*month).into(),
+                (*bucket).into(),
+                (*steps).into(),
+                (*target).into(),
+                (*limit).into(),
+            ]);
+        }
+        sql.push_str(
+            " ON CONFLICT (flow, step_code, month, bucket) DO UPDATE SET \
+             steps = sla_histogram.steps + EXCLUDED.steps, \
+             within_target = sla_histogram.within_target + EXCLUDED.within_target, \
+             within_limit = sla_histogram.within_limit + EXCLUDED.within_limit",
+        );
+        txn.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).await?;
+    }
+    txn.commit().await?;
+    Ok(taken.len() as u64)
+}
+
+/// Counts of one bucket: steps, within target, within limit.
+type Cell = [i64; 3];
+
+/// What the histogram says of the counted finished steps.
+pub(super) enum Answer {
+    /// Per (flow, step) with completed steps.
+    Found(Vec<Finished>),
+    /// Not for this filter (see the module documentation) or not on this database.
+    NotForThisFilter,
+    /// The histogram and the steps disagree (logged): read the steps.
+    Disagrees,
+}
+
+/// What the histogram says of the counted finished steps per (flow, step).
+pub(super) async fn finished(db: &DatabaseConnection, f: &ReportFilter) -> ApiResult<Answer> {
+    let aligned = |t: Option<DateTime<Utc>>| t.is_none_or(|t| month_of(t) == t);
+    if db.get_database_backend() != DbBackend::Postgres
+        || f.organization_id.is_some()
+        || !aligned(f.from)
+        || !aligned(f.to)
+    {
+        return Ok(Answer::NotForThisFilter);
+    }
+    // One snapshot for the counts and the values they locate.
+    let txn = db.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await?;
+    // The same filter twice: the histogram by month, the queued steps by instant (equal
+    // for month starts).
+    let (mut by_month, mut by_instant) = (String::new(), String::new());
+    let mut values: Vec<Value> = Vec::new();
+    for (v, month, instant) in [
+        (f.flow.map(|flow| Value::from(flow.as_str())), "flow =", "flow ="),
+        (f.from.map(Value::from), "month >=", "completed_at >="),
+        (f.to.map(Value::from), "month <", "completed_at <"),
+    ] {
+        if let Some(v) = v {
+            values.push(v);
+            by_month.push_str(&format!(" AND {month} ${}", values.len()));
+            by_instant.push_str(&format!(" AND {instant} ${}", values.len()));
+        }
+    }
+    let mut groups: BTreeMap<(String, String), BTreeMap<i32, Cell>> = BTreeMap::new();
+    let folded = txn
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            format!(
+                "SELECT flow, step_code, bucket, SUM(steps)::bigint AS steps, SUM(within_target)::bigint AS target, \
+                 SUM(within_limit)::bigint AS limit_ FROM sla_histogram WHERE true{by_month} \
+                 GROUP BY flow, step_code, bucket"
+            ),
+            values.clone(),
+        ))
+        .await?;
+    for row in folded {
+        let cell = groups
+            .entry((row.try_get("", "flow")?, row.try_get("", "step_code")?))
+            .or_default()
+            .entry(row.try_get("", "bucket")?)
+            .or_default();
+        cell[0] += row.try_get::<i64>("", "steps")?;
+        cell[1] += row.try_get::<i64>("", "target")?;
+        cell[2] += row.try_get::<i64>("", "limit_")?;
+    }
+    let queued = txn
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            format!(
+                "SELECT flow, step_code, working_seconds, within_target, within_limit, delta FROM sla_pending \
+                 WHERE true{by_instant}"
+            ),
+            values,
+        ))
+        .await?;
+    for row in queued {
+        let delta = i64::from(row.try_get::<i16>("", "delta")?);
+        let cell = groups
+            .entry((row.try_get("", "flow")?, row.try_get("", "step_code")?))
+            .or_default()
+            .entry(bucket_of(row.try_get("", "working_seconds")?))
+            .or_default();
+        cell[0] += delta;
+        cell[1] += delta * i64::from(row.try_get::<bool>("", "within_target")?);
+        cell[2] += delta * i64::from(row.try_get::<bool>("", "within_limit")?);
+    }
+
+    // Where each wanted rank is: its bucket and its place in that bucket.
+    let mut out = Vec::new();
+    let mut wanted: Vec<(String, String, i32, i64)> = Vec::new();
+    for ((flow, step), buckets) in groups {
+        let mut total: Cell = [0; 3];
+        for cell in buckets.values() {
+            (0..3).for_each(|i| total[i] += cell[i]);
+        }
+        if total.iter().any(|&n| n < 0) || total[1] > total[0] || total[2] > total[0] {
+            tracing::error!(flow, step, ?total, "the SLA histogram does not add up; reading the steps instead");
+            return Ok(Answer::Disagrees);
+        }
+        if total[0] == 0 {
+            continue;
+        }
+        let n = total[0] as usize;
+        let mut ranks = Vec::new();
+        for p in [0.5, 0.9] {
+            if let Some((first, second, _)) = percentile_ranks(n, p) {
+                ranks.extend([first, second]);
+            }
+        }
+        ranks.dedup();
+        let mut located = Vec::new();
+        for rank in ranks {
+            let mut before = 0usize;
+            let spot = buckets.iter().find_map(|(bucket, cell)| {
+                let here = usize::try_from(cell[0]).unwrap_or(0);
+                if rank < before + here {
+                    return Some((*bucket, (rank - before) as i64));
+                }
+                before += here;
+                None
+            });
+            let Some((bucket, offset)) = spot else {
+                tracing::error!(flow, step, rank, "the SLA histogram does not add up; reading the steps instead");
+                return Ok(Answer::Disagrees);
+            };
+            located.push((rank, wanted.len()));
+            wanted.push((flow.clone(), step.clone(), bucket, offset));
+        }
+        out.push(Finished { flow, step, total, located, median: None, p90: None });
+    }
+
+    // The values at those ranks: one statement, one short index range each.
+    let found = values_at(&txn, f, &wanted).await?;
+    txn.commit().await?;
+    for g in &mut out {
+        let n = g.total[0] as usize;
+        let value = |rank: usize| g.located.iter().find(|(r, _)| *r == rank).and_then(|(_, i)| found[*i]);
+        let spread = |p: f64| -> Option<Option<f64>> {
+            let (first, second, frac) = percentile_ranks(n, p)?;
+            Some(value(first).zip(value(second)).map(|(lo, hi)| super::interpolate(lo, hi, first == second, frac)))
+        };
+        match (spread(0.5), spread(0.9)) {
+            (Some(Some(median)), Some(Some(p90))) => (g.median, g.p90) = (Some(median), Some(p90)),
+            _ => {
+                tracing::error!(flow = g.flow, step = g.step, "a rank the SLA histogram located is not there");
+                return Ok(Answer::Disagrees);
+            }
+        }
+    }
+    Ok(Answer::Found(out))
+}
+
+/// The `working_seconds` at each (flow, step, bucket, offset): the offset-th smallest of
+/// the counted steps in that bucket's range (and the report's period).
+async fn values_at<C: ConnectionTrait>(
+    db: &C,
+    f: &ReportFilter,
+    wanted: &[(String, String, i32, i64)],
+) -> ApiResult<Vec<Option<i64>>> {
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut values: Vec<Value> = Vec::new();
+    let mut period = String::new();
+    if let Some(from) = f.from {
+        values.push(from.into());
+        period.push_str(&format!(" AND completed_at >= ${}", values.len()));
+    }
+    if let Some(to) = f.to {
+        values.push(to.into());
+        period.push_str(&format!(" AND completed_at < ${}", values.len()));
+    }
+    let mut rows = Vec::new();
+    for (i, (flow, step, bucket, offset)) in wanted.iter().enumerate() {
+        let (lo, hi) = bucket_range(*bucket);
+        let p = values.len();
+        rows.push(format!(
+            "(${}::int, ${}::text, ${}::text, ${}::bigint, ${}::bigint, ${}::bigint)",
+            p + 1,
+            p + 2,
+            p + 3,
+            p + 4,
+            p + 5,
+            p + 6
+        ));
+        values.extend([
+            (i as i32).into(),
+            flow.clone().into(),
+            step.clone().into(),
+            lo.into(),
+            hi.into(),
+            (*offset).into(),
+        ]);
+    }
+    let sql = format!(
+        "SELECT v.i, (SELECT working_seconds FROM step_instances \
+           WHERE {cond} AND flow = v.flow AND step_code = v.step \
+             AND working_seconds >= v.lo AND working_seconds < v.hi{period} \
+           ORDER BY working_seconds OFFSET v.k LIMIT 1) AS w \
+         FROM (VALUES {rows}) AS v(i, flow, step, lo, hi, k)",
+        cond = migration::SLA_INDEX_CONDITION,
+        rows = rows.join(","),
+    );
+    let mut found = vec![None; wanted.len()];
+    for row in db.query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).await? {
+        let i: i32 = row.try_get("", "i")?;
+        if let Some(slot) = found.get_mut(i as usize) {
+            *slot = row.try_get::<Option<i64>>("", "w")?;
+        }
+    }
+    Ok(found)
+}
+
+/// The counted finished steps of one (flow, step), from the histogram.
+pub(super) struct Finished {
+    pub flow: String,
+    pub step: String,
+    /// Steps, within target, within limit.
+    pub total: Cell,
+    /// Which entry of the value lookup holds each rank.
+    located: Vec<(usize, usize)>,
+    pub median: Option<f64>,
+    pub p90: Option<f64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_are_exact_below_256_then_at_most_a_128th_wide() {
+        for s in 0..256 {
+            assert_eq!(bucket_of(s), s as i32);
+        }
+        let mut previous = bucket_of(0);
+        for s in (0..3_000_000i64).chain([i64::MAX / 2, i64::MAX - 1, i64::MAX]) {
+            let b = bucket_of(s);
+            assert!(b >= previous, "monotonic at {s}");
+            previous = b;
+            let (lo, hi) = bucket_range(b);
+            assert!(lo <= s && (s < hi || hi < lo), "{s} in bucket {b} = [{lo}, {hi})");
+            if (256..i64::MAX / 2).contains(&s) {
+                assert!((hi - lo) * 128 <= lo, "{s}: bucket [{lo}, {hi}) is wider than a 128th");
+            }
+        }
+        // Adjacent buckets meet: no value falls between two.
+        for b in 1..5_000 {
+            assert_eq!(bucket_range(b).1, bucket_range(b + 1).0, "bucket {b}");
+        }
+        assert_eq!(bucket_of(-5), 0, "a negative duration (never stored) is in the first bucket");
+        assert!(bucket_range(0).0 < -5);
+    }
+
+    #[test]
+    fn a_month_starts_at_midnight_wib_on_the_first() {
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        // 1 December 2026 00:00 WIB is 30 November 17:00 UTC.
+        assert_eq!(month_of(t("2026-11-30T17:00:00Z")), t("2026-11-30T17:00:00Z"));
+        assert_eq!(month_of(t("2026-11-30T16:59:59Z")), t("2026-10-31T17:00:00Z"));
+        assert_eq!(month_of(t("2026-12-31T16:59:59Z")), t("2026-11-30T17:00:00Z"));
+        assert_eq!(month_of(t("2026-12-31T17:00:00Z")), t("2026-12-31T17:00:00Z"));
+    }
+}
