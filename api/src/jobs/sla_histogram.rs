@@ -18,12 +18,21 @@ pub fn spawn(state: web::Data<AppState>) -> Option<tokio::task::JoinHandle<()>> 
     Some(super::every(Duration::from_secs(secs), move || {
         let state = state.clone();
         async move {
+            // A backlog is walked in id order; each beat starts again from the lowest.
+            let mut after = 0;
             loop {
-                match histogram::fold(&state.db).await {
-                    Ok(0) => break,
-                    Ok(n) => tracing::debug!(n, "finished steps folded into the SLA histogram"),
+                match histogram::fold(&state.db, after).await {
+                    Ok((n, last)) => {
+                        if n > 0 {
+                            tracing::debug!(n, "finished steps folded into the SLA histogram");
+                        }
+                        if !histogram::was_full(n) {
+                            break;
+                        }
+                        after = last;
+                    }
                     Err(e) => {
-                        tracing::warn!(error = %e, "could not fold the SLA histogram; retried next second");
+                        tracing::warn!(error = %e, "could not fold the SLA histogram; retried next beat");
                         break;
                     }
                 }

@@ -506,7 +506,9 @@ pub async fn sla(state: &AppState, f: &ReportFilter) -> ApiResult<SlaReport> {
     let (mut groups, computed_from) = match state.db.get_database_backend() {
         DbBackend::Postgres => match histogram::finished(&state.db, f).await? {
             histogram::Answer::Found(found) => (from_histogram(found, &days), ComputedFrom::Histogram),
-            histogram::Answer::NotForThisFilter => (finished_in_database(state, f, &days).await?, ComputedFrom::Steps),
+            histogram::Answer::NotForThisFilter | histogram::Answer::Backlog => {
+                (finished_in_database(state, f, &days).await?, ComputedFrom::Steps)
+            }
             histogram::Answer::Disagrees => {
                 (finished_in_database(state, f, &days).await?, ComputedFrom::StepsAfterDisagreement)
             }

@@ -60,30 +60,37 @@ pub fn month_of(t: DateTime<Utc>) -> DateTime<Utc> {
 /// Queued rows folded per transaction.
 const FOLD_BATCH: u64 = 5_000;
 
-/// Folds up to [`FOLD_BATCH`] queued rows into the histogram, in one transaction; returns
-/// how many. Any replica may run it at any time: rows are claimed with `SKIP LOCKED`, and
-/// histogram rows are written in key order, so two folders never wait on each other in a
-/// circle. Nothing to do on SQLite.
-pub async fn fold(db: &DatabaseConnection) -> ApiResult<u64> {
+/// Folds up to [`FOLD_BATCH`] queued rows with ids above `after` into the histogram, in
+/// one transaction; returns how many and the highest id taken. The caller walks a backlog
+/// with `after` (an index range past the rows it already deleted, instead of over their
+/// dead entries each time) and starts again from 0 once a batch comes back short, which
+/// also picks up rows whose transactions committed after the walk passed their ids. Any
+/// replica may run it at any time: rows are claimed with `SKIP LOCKED`, and histogram rows
+/// are written in key order, so two folders never wait on each other in a circle. Nothing
+/// to do on SQLite.
+pub async fn fold(db: &DatabaseConnection, after: i64) -> ApiResult<(u64, i64)> {
     if db.get_database_backend() != DbBackend::Postgres {
-        return Ok(0);
+        return Ok((0, after));
     }
     let txn = db.begin().await?;
     let taken = txn
-        .query_all_raw(Statement::from_string(
+        .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             format!(
                 "DELETE FROM sla_pending WHERE id IN \
-                 (SELECT id FROM sla_pending ORDER BY id LIMIT {FOLD_BATCH} FOR UPDATE SKIP LOCKED) \
-                 RETURNING flow, step_code, working_seconds, completed_at, within_target, within_limit, delta"
+                 (SELECT id FROM sla_pending WHERE id > $1 ORDER BY id LIMIT {FOLD_BATCH} FOR UPDATE SKIP LOCKED) \
+                 RETURNING id, flow, step_code, working_seconds, completed_at, within_target, within_limit, delta"
             ),
+            [after.into()],
         ))
         .await?;
     if taken.is_empty() {
-        return Ok(0);
+        return Ok((0, after));
     }
+    let mut last = after;
     let mut cells: BTreeMap<(String, String, DateTime<Utc>, i32), [i64; 3]> = BTreeMap::new();
     for row in &taken {
+        last = last.max(row.try_get("", "id")?);
         let delta = i64::from(row.try_get::<i16>("", "delta")?);
         let key = (
             row.try_get::<String>("", "flow")?,
@@ -127,7 +134,12 @@ pub async fn fold(db: &DatabaseConnection) -> ApiResult<u64> {
         txn.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).await?;
     }
     txn.commit().await?;
-    Ok(taken.len() as u64)
+    Ok((taken.len() as u64, last))
+}
+
+/// Whether a fold took a whole batch (so more may wait right behind it).
+pub fn was_full(n: u64) -> bool {
+    n >= FOLD_BATCH
 }
 
 /// Counts of one bucket: steps, within target, within limit.
@@ -141,7 +153,13 @@ pub(super) enum Answer {
     NotForThisFilter,
     /// The histogram and the steps disagree (logged): read the steps.
     Disagrees,
+    /// More than [`MAX_QUEUED`] steps wait to be folded (a bulk import, or the first start
+    /// after migrating a large register): the steps are read rather than the queue.
+    Backlog,
 }
+
+/// Queued steps a report adds to the histogram itself; beyond, it reads the steps.
+const MAX_QUEUED: usize = 50_000;
 
 /// What the histogram says of the counted finished steps per (flow, step).
 pub(super) async fn finished(db: &DatabaseConnection, f: &ReportFilter) -> ApiResult<Answer> {
@@ -197,11 +215,15 @@ pub(super) async fn finished(db: &DatabaseConnection, f: &ReportFilter) -> ApiRe
             DbBackend::Postgres,
             format!(
                 "SELECT flow, step_code, working_seconds, within_target, within_limit, delta FROM sla_pending \
-                 WHERE true{by_instant}"
+                 WHERE true{by_instant} LIMIT {}",
+                MAX_QUEUED + 1
             ),
             values,
         ))
         .await?;
+    if queued.len() > MAX_QUEUED {
+        return Ok(Answer::Backlog);
+    }
     for row in queued {
         let delta = i64::from(row.try_get::<i16>("", "delta")?);
         let cell = groups
