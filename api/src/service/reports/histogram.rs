@@ -77,8 +77,10 @@ pub async fn fold(db: &DatabaseConnection, after: i64) -> ApiResult<(u64, i64)> 
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             format!(
-                "DELETE FROM sla_pending WHERE id IN \
-                 (SELECT id FROM sla_pending WHERE id > $1 ORDER BY id LIMIT {FOLD_BATCH} FOR UPDATE SKIP LOCKED) \
+                // `= ANY(ARRAY(…))`, not `IN (…)`: PostgreSQL joined `IN` by hashing the
+                // batch and scanning the whole queue, every batch.
+                "DELETE FROM sla_pending WHERE id = ANY(ARRAY( \
+                 SELECT id FROM sla_pending WHERE id > $1 ORDER BY id LIMIT {FOLD_BATCH} FOR UPDATE SKIP LOCKED)) \
                  RETURNING id, flow, step_code, working_seconds, completed_at, within_target, within_limit, delta"
             ),
             [after.into()],
