@@ -19,6 +19,7 @@ mod m0011_transparency_log;
 mod m0012_webhooks;
 mod m0013_rate_counters;
 mod m0014_sla_histogram;
+mod m0015_sla_completed_index;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_webhooks::Migration),
             Box::new(m0013_rate_counters::Migration),
             Box::new(m0014_sla_histogram::Migration),
+            Box::new(m0015_sla_completed_index::Migration),
         ]
     }
 }

@@ -535,15 +535,16 @@ async fn from_the_report(o: &Office, query: &str) -> Vec<(String, i64, f64, f64,
     out
 }
 
-/// Both, for the periods the histogram answers (whole WIB months, or everything) and one
-/// it does not (a period ending mid-month), with the percentiles rounded as the report
-/// rounds them.
+/// Both, for everything, whole WIB months (from the histogram), a period starting
+/// mid-month (its first part counted from the steps) and one within a month (all from the
+/// steps), with the percentiles rounded as the report rounds them.
 async fn report_is_every_step(o: &Office, db: &sea_orm::DatabaseConnection, when: &str) {
     for (query, from, to) in [
         ("?flow=external", "2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z"),
         ("?flow=external&from=2026-01-01&to=2026-01-31", "2025-12-31T17:00:00Z", "2026-01-31T17:00:00Z"),
         ("?from=2025-12-01&to=2026-02-28", "2025-11-30T17:00:00Z", "2026-02-28T17:00:00Z"),
         ("?from=2026-01-10&to=2026-02-28", "2026-01-09T17:00:00Z", "2026-02-28T17:00:00Z"),
+        ("?flow=external&from=2026-01-05&to=2026-01-20", "2026-01-04T17:00:00Z", "2026-01-20T17:00:00Z"),
     ] {
         let mut want = from_every_step(db, from, to).await;
         for w in &mut want {
@@ -616,6 +617,22 @@ async fn the_sla_histogram_gives_what_every_step_gives() {
     )
     .await
     .expect("the bulk import");
+    // The bucket in SQL (for parts of months) is the bucket in Rust, value for value.
+    let mut values: Vec<i64> = (-3..700).collect();
+    for k in 8..63 {
+        values.extend([(1i64 << k) - 1, 1i64 << k, (1i64 << k) + 1, (1i64 << k) + (1i64 << (k - 1))]);
+    }
+    values.extend([i64::MAX, 987_654_321, 27_900, 139_500]);
+    let list = values.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let sql = format!(
+        "SELECT s, {} AS b FROM unnest(ARRAY[{list}]::bigint[]) AS s",
+        jembatan::service::reports::histogram::bucket_sql("s")
+    );
+    for row in db.query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await.unwrap() {
+        let (s, b): (i64, i32) = (row.try_get("", "s").unwrap(), row.try_get("", "b").unwrap());
+        assert_eq!(b, jembatan::service::reports::histogram::bucket_of(s), "the bucket of {s}");
+    }
+
     let (counted, folded) = counted_and_folded(&db).await;
     assert!(counted > 23_400 && folded == 0, "{counted} counted, {folded} folded");
     assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM sla_pending").await, counted, "every counted step is queued");
@@ -645,13 +662,13 @@ async fn the_sla_histogram_gives_what_every_step_gives() {
     assert!(counted_now < counted && folded == counted_now, "{counted_now} counted, {folded} folded");
     drop(folder);
 
-    // Each of the four rounds: three reports from the histogram (no period, whole months),
-    // one from the steps (a period from the 10th); the histogram never disagreed.
+    // Four rounds of five reports, all through the histogram path (none has an
+    // organization); it never disagreed with the steps.
     let metrics = o.app.send(o.app.http.get(format!("{}/metrics", o.app.base)).bearer_auth(&o.admin)).await;
     let series = |name: &str| {
         metrics.text.lines().find(|l| l.starts_with(name)).map(|l| l.rsplit(' ').next().unwrap().to_owned())
     };
-    assert_eq!(series(r#"jembatan_sla_reports_total{source="histogram"}"#).as_deref(), Some("12"), "{}", metrics.text);
-    assert_eq!(series(r#"jembatan_sla_reports_total{source="steps"}"#).as_deref(), Some("4"));
+    assert_eq!(series(r#"jembatan_sla_reports_total{source="histogram"}"#).as_deref(), Some("20"), "{}", metrics.text);
+    assert_eq!(series(r#"jembatan_sla_reports_total{source="steps"}"#), None);
     assert_eq!(series(r#"jembatan_sla_reports_total{source="steps_after_disagreement"}"#), None);
 }

@@ -5,8 +5,9 @@
 //! value is then read inside the one bucket that holds its rank: an index range of at
 //! most 1/128 of the value's width in `ix_step_instances_sla`, walked to the rank within
 //! it. The figures are the same, to the last bit, as `percentile_cont` over every step
-//! (`super::finished_in_database`), which the report still uses when the histogram cannot
-//! answer: a filter by organization, or a period whose ends are not WIB month starts.
+//! (`super::finished_in_database`), which the report still uses for a filter by
+//! organization. A period's whole WIB months come from the histogram; the parts of months
+//! at its ends are counted from the steps themselves (an index on `completed_at`).
 
 use std::collections::BTreeMap;
 
@@ -163,79 +164,166 @@ pub(super) enum Answer {
 /// Queued steps a report adds to the histogram itself; beyond, it reads the steps.
 const MAX_QUEUED: usize = 50_000;
 
+/// A report's period split into the whole WIB months inside it, answered by the histogram
+/// (`None`: there is none), and the parts before and after them, read from the steps.
+/// From (inclusive) and to (exclusive); `None` is open-ended.
+type Bounds = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+#[derive(Debug, PartialEq)]
+pub(super) struct Split {
+    pub months: Option<Bounds>,
+    pub edges: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
+/// The start of the month after the one starting at `month`.
+fn next_month(month: DateTime<Utc>) -> DateTime<Utc> {
+    month_of(month + chrono::Duration::days(32))
+}
+
+pub(super) fn split(from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> Split {
+    let first = from.map(|t| if month_of(t) == t { t } else { next_month(month_of(t)) });
+    let last = to.map(month_of);
+    if let (Some(from), Some(to), Some(a), Some(b)) = (from, to, first, last)
+        && a >= b
+    {
+        return Split { months: None, edges: vec![(from, to)] };
+    }
+    let mut edges = Vec::new();
+    if let (Some(f), Some(a)) = (from, first)
+        && f < a
+    {
+        edges.push((f, a));
+    }
+    if let (Some(t), Some(b)) = (to, last)
+        && b < t
+    {
+        edges.push((b, t));
+    }
+    Split { months: Some((first, last)), edges }
+}
+
+/// [`bucket_of`] in SQL: `width_bucket` over the powers of two counts the doublings with
+/// integer comparisons, so both give the same bucket for every value (a black-box test
+/// compares them).
+pub fn bucket_sql(col: &str) -> String {
+    let powers = (8..63).map(|k| (1i64 << k).to_string()).collect::<Vec<_>>().join(",");
+    let shift = format!("width_bucket({col}, ARRAY[{powers}]::bigint[])");
+    format!(
+        "(CASE WHEN {col} < {EXACT_BELOW} THEN greatest({col}, 0) ELSE {shift} * {PER_DOUBLING} + ({col} >> {shift}) END)::int"
+    )
+}
+
 /// What the histogram says of the counted finished steps per (flow, step).
 pub(super) async fn finished(db: &DatabaseConnection, f: &ReportFilter) -> ApiResult<Answer> {
-    let aligned = |t: Option<DateTime<Utc>>| t.is_none_or(|t| month_of(t) == t);
-    if db.get_database_backend() != DbBackend::Postgres
-        || f.organization_id.is_some()
-        || !aligned(f.from)
-        || !aligned(f.to)
-    {
+    if db.get_database_backend() != DbBackend::Postgres || f.organization_id.is_some() {
         return Ok(Answer::NotForThisFilter);
     }
+    let Split { months, edges } = split(f.from, f.to);
     // One snapshot for the counts and the values they locate.
     let txn = db.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await?;
-    // The same filter twice: the histogram by month, the queued steps by instant (equal
-    // for month starts).
-    let (mut by_month, mut by_instant) = (String::new(), String::new());
-    let mut values: Vec<Value> = Vec::new();
-    for (v, month, instant) in [
-        (f.flow.map(|flow| Value::from(flow.as_str())), "flow =", "flow ="),
-        (f.from.map(Value::from), "month >=", "completed_at >="),
-        (f.to.map(Value::from), "month <", "completed_at <"),
-    ] {
-        if let Some(v) = v {
-            values.push(v);
-            by_month.push_str(&format!(" AND {month} ${}", values.len()));
-            by_instant.push_str(&format!(" AND {instant} ${}", values.len()));
+    let mut groups: BTreeMap<(String, String), BTreeMap<i32, Cell>> = BTreeMap::new();
+    let flow = f.flow.map(|flow| Value::from(flow.as_str()));
+    if let Some((first, last)) = months {
+        // The whole months: the histogram by month, the queued steps by instant (the same
+        // for month starts).
+        let (mut by_month, mut by_instant) = (String::new(), String::new());
+        let mut values: Vec<Value> = Vec::new();
+        for (v, month, instant) in [
+            (flow.clone(), "flow =", "flow ="),
+            (first.map(Value::from), "month >=", "completed_at >="),
+            (last.map(Value::from), "month <", "completed_at <"),
+        ] {
+            if let Some(v) = v {
+                values.push(v);
+                by_month.push_str(&format!(" AND {month} ${}", values.len()));
+                by_instant.push_str(&format!(" AND {instant} ${}", values.len()));
+            }
+        }
+        let folded = txn
+            .query_all_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                format!(
+                    "SELECT flow, step_code, bucket, SUM(steps)::bigint AS steps, \
+                     SUM(within_target)::bigint AS target, SUM(within_limit)::bigint AS limit_ \
+                     FROM sla_histogram WHERE true{by_month} GROUP BY flow, step_code, bucket"
+                ),
+                values.clone(),
+            ))
+            .await?;
+        for row in folded {
+            let cell = groups
+                .entry((row.try_get("", "flow")?, row.try_get("", "step_code")?))
+                .or_default()
+                .entry(row.try_get("", "bucket")?)
+                .or_default();
+            cell[0] += row.try_get::<i64>("", "steps")?;
+            cell[1] += row.try_get::<i64>("", "target")?;
+            cell[2] += row.try_get::<i64>("", "limit_")?;
+        }
+        let queued = txn
+            .query_all_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                format!(
+                    "SELECT flow, step_code, working_seconds, within_target, within_limit, delta FROM sla_pending \
+                     WHERE true{by_instant} LIMIT {}",
+                    MAX_QUEUED + 1
+                ),
+                values,
+            ))
+            .await?;
+        if queued.len() > MAX_QUEUED {
+            return Ok(Answer::Backlog);
+        }
+        for row in queued {
+            let delta = i64::from(row.try_get::<i16>("", "delta")?);
+            let cell = groups
+                .entry((row.try_get("", "flow")?, row.try_get("", "step_code")?))
+                .or_default()
+                .entry(bucket_of(row.try_get("", "working_seconds")?))
+                .or_default();
+            cell[0] += delta;
+            cell[1] += delta * i64::from(row.try_get::<bool>("", "within_target")?);
+            cell[2] += delta * i64::from(row.try_get::<bool>("", "within_limit")?);
         }
     }
-    let mut groups: BTreeMap<(String, String), BTreeMap<i32, Cell>> = BTreeMap::new();
-    let folded = txn
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            format!(
-                "SELECT flow, step_code, bucket, SUM(steps)::bigint AS steps, SUM(within_target)::bigint AS target, \
-                 SUM(within_limit)::bigint AS limit_ FROM sla_histogram WHERE true{by_month} \
-                 GROUP BY flow, step_code, bucket"
-            ),
-            values.clone(),
-        ))
-        .await?;
-    for row in folded {
-        let cell = groups
-            .entry((row.try_get("", "flow")?, row.try_get("", "step_code")?))
-            .or_default()
-            .entry(row.try_get("", "bucket")?)
-            .or_default();
-        cell[0] += row.try_get::<i64>("", "steps")?;
-        cell[1] += row.try_get::<i64>("", "target")?;
-        cell[2] += row.try_get::<i64>("", "limit_")?;
-    }
-    let queued = txn
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            format!(
-                "SELECT flow, step_code, working_seconds, within_target, within_limit, delta FROM sla_pending \
-                 WHERE true{by_instant} LIMIT {}",
-                MAX_QUEUED + 1
-            ),
-            values,
-        ))
-        .await?;
-    if queued.len() > MAX_QUEUED {
-        return Ok(Answer::Backlog);
-    }
-    for row in queued {
-        let delta = i64::from(row.try_get::<i16>("", "delta")?);
-        let cell = groups
-            .entry((row.try_get("", "flow")?, row.try_get("", "step_code")?))
-            .or_default()
-            .entry(bucket_of(row.try_get("", "working_seconds")?))
-            .or_default();
-        cell[0] += delta;
-        cell[1] += delta * i64::from(row.try_get::<bool>("", "within_target")?);
-        cell[2] += delta * i64::from(row.try_get::<bool>("", "within_limit")?);
+    if !edges.is_empty() {
+        // The parts of months: counted per bucket from the steps themselves (an index on
+        // `completed_at`, migration m0015), folded or not.
+        let mut values: Vec<Value> = Vec::new();
+        let mut ranges = Vec::new();
+        for (lo, hi) in &edges {
+            values.extend([Value::from(*lo), Value::from(*hi)]);
+            ranges.push(format!("(completed_at >= ${} AND completed_at < ${})", values.len() - 1, values.len()));
+        }
+        let mut filter = format!(" AND ({})", ranges.join(" OR "));
+        if let Some(flow) = flow {
+            values.push(flow);
+            filter.push_str(&format!(" AND flow = ${}", values.len()));
+        }
+        let partial = txn
+            .query_all_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                format!(
+                    "SELECT flow, step_code, {bucket} AS bucket, COUNT(*) AS steps, \
+                     COUNT(*) FILTER (WHERE completed_at <= due_at) AS target, \
+                     COUNT(*) FILTER (WHERE completed_at <= limit_at) AS limit_ \
+                     FROM step_instances WHERE {cond}{filter} GROUP BY 1, 2, 3",
+                    bucket = bucket_sql("working_seconds"),
+                    cond = migration::SLA_INDEX_CONDITION,
+                ),
+                values,
+            ))
+            .await?;
+        for row in partial {
+            let cell = groups
+                .entry((row.try_get("", "flow")?, row.try_get("", "step_code")?))
+                .or_default()
+                .entry(row.try_get("", "bucket")?)
+                .or_default();
+            cell[0] += row.try_get::<i64>("", "steps")?;
+            cell[1] += row.try_get::<i64>("", "target")?;
+            cell[2] += row.try_get::<i64>("", "limit_")?;
+        }
     }
 
     // Where each wanted rank is: its bucket and its place in that bucket.
@@ -402,6 +490,37 @@ mod tests {
         }
         assert_eq!(bucket_of(-5), 0, "a negative duration (never stored) is in the first bucket");
         assert!(bucket_range(0).0 < -5);
+    }
+
+    #[test]
+    fn a_period_is_whole_months_and_the_parts_at_its_ends() {
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let (jan, feb, mar) = (t("2025-12-31T17:00:00Z"), t("2026-01-31T17:00:00Z"), t("2026-02-28T17:00:00Z"));
+        // Whole months only.
+        assert_eq!(split(Some(jan), Some(mar)), Split { months: Some((Some(jan), Some(mar))), edges: vec![] });
+        assert_eq!(split(None, None), Split { months: Some((None, None)), edges: vec![] });
+        assert_eq!(split(Some(feb), None), Split { months: Some((Some(feb), None)), edges: vec![] });
+        // 10 January – end of February: the rest of January from the steps, February whole.
+        let jan10 = t("2026-01-09T17:00:00Z");
+        assert_eq!(
+            split(Some(jan10), Some(mar)),
+            Split { months: Some((Some(feb), Some(mar))), edges: vec![(jan10, feb)] }
+        );
+        // 10 January – 10 March: both ends partial.
+        let mar10 = t("2026-03-09T17:00:00Z");
+        assert_eq!(
+            split(Some(jan10), Some(mar10)),
+            Split { months: Some((Some(feb), Some(mar))), edges: vec![(jan10, feb), (mar, mar10)] }
+        );
+        // Within one month, or across a month start without a whole month: all from the steps.
+        let jan20 = t("2026-01-19T17:00:00Z");
+        assert_eq!(split(Some(jan10), Some(jan20)), Split { months: None, edges: vec![(jan10, jan20)] });
+        let feb5 = t("2026-02-04T17:00:00Z");
+        assert_eq!(split(Some(jan10), Some(feb5)), Split { months: None, edges: vec![(jan10, feb5)] });
+        // Open-ended with a partial end.
+        assert_eq!(split(None, Some(jan10)), Split { months: Some((None, Some(jan))), edges: vec![(jan, jan10)] });
+        assert_eq!(split(Some(jan10), None), Split { months: Some((Some(feb), None)), edges: vec![(jan10, feb)] });
+        assert_eq!(next_month(t("2026-01-31T17:00:00Z")), mar, "February is short");
     }
 
     #[test]
