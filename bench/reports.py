@@ -256,6 +256,7 @@ def main():
             ("sla, external flow", "/api/v1/reports/sla?flow=external", auth),
             ("sla, one year", "/api/v1/reports/sla?from=2025-01-01&to=2025-12-31", auth),
             ("sla, 10 January to 28 February", "/api/v1/reports/sla?from=2026-01-10&to=2026-02-28", auth),
+            ("sla, 2 to 8 March", "/api/v1/reports/sla?from=2026-03-02&to=2026-03-08", auth),
             ("sla, one agency", f"/api/v1/reports/sla?organization_id={org}", auth),
             ("sla, everything, CSV", "/api/v1/reports/sla", {**auth, "Accept": "text/csv"}),
             ("summary, everything", "/api/v1/reports/summary", auth),
