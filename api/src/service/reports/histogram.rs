@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use sea_orm::{
-    AccessMode, ConnectionTrait, DatabaseConnection, DbBackend, IsolationLevel, Statement, TransactionTrait, Value,
+    AccessMode, ConnectionTrait, DatabaseConnection, DbBackend, IsolationLevel, QueryResult, Statement,
+    TransactionTrait, Value,
 };
 
 use super::{ReportFilter, percentile_ranks};
@@ -94,17 +95,13 @@ pub async fn fold(db: &DatabaseConnection, after: i64) -> ApiResult<(u64, i64)> 
     let mut cells: BTreeMap<(String, String, DateTime<Utc>, i32), [i64; 3]> = BTreeMap::new();
     for row in &taken {
         last = last.max(row.try_get("", "id")?);
-        let delta = i64::from(row.try_get::<i16>("", "delta")?);
         let key = (
             row.try_get::<String>("", "flow")?,
             row.try_get::<String>("", "step_code")?,
             month_of(row.try_get("", "completed_at")?),
             bucket_of(row.try_get("", "working_seconds")?),
         );
-        let cell = cells.entry(key).or_default();
-        cell[0] += delta;
-        cell[1] += delta * i64::from(row.try_get::<bool>("", "within_target")?);
-        cell[2] += delta * i64::from(row.try_get::<bool>("", "within_limit")?);
+        add(cells.entry(key).or_default(), queued_counts(row)?);
     }
     let cells: Vec<_> = cells.into_iter().collect();
     for chunk in cells.chunks(1_000) {
@@ -147,6 +144,34 @@ pub fn was_full(n: u64) -> bool {
 
 /// Counts of one bucket: steps, within target, within limit.
 type Cell = [i64; 3];
+
+/// Per (flow, step), per bucket.
+type Buckets = BTreeMap<(String, String), BTreeMap<i32, Cell>>;
+
+fn add(cell: &mut Cell, counts: Cell) {
+    (0..3).for_each(|i| cell[i] += counts[i]);
+}
+
+/// What one queued row adds to its bucket: its sign, and its sign where it was within
+/// target and within limit.
+fn queued_counts(row: &QueryResult) -> ApiResult<Cell> {
+    let delta = i64::from(row.try_get::<i16>("", "delta")?);
+    let within = |col: &str| -> ApiResult<i64> { Ok(delta * i64::from(row.try_get::<bool>("", col)?)) };
+    Ok([delta, within("within_target")?, within("within_limit")?])
+}
+
+/// Adds rows already counted per bucket (`flow, step_code, bucket, steps, target, limit_`).
+fn add_bucket_counts(groups: &mut Buckets, rows: &[QueryResult]) -> ApiResult<()> {
+    for row in rows {
+        let cell = groups
+            .entry((row.try_get("", "flow")?, row.try_get("", "step_code")?))
+            .or_default()
+            .entry(row.try_get("", "bucket")?)
+            .or_default();
+        add(cell, [row.try_get("", "steps")?, row.try_get("", "target")?, row.try_get("", "limit_")?]);
+    }
+    Ok(())
+}
 
 /// What the histogram says of the counted finished steps.
 pub(super) enum Answer {
@@ -221,7 +246,7 @@ pub(super) async fn finished(db: &DatabaseConnection, f: &ReportFilter) -> ApiRe
     let Split { months, edges } = split(f.from, f.to);
     // One snapshot for the counts and the values they locate.
     let txn = db.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await?;
-    let mut groups: BTreeMap<(String, String), BTreeMap<i32, Cell>> = BTreeMap::new();
+    let mut groups = Buckets::new();
     let flow = f.flow.map(|flow| Value::from(flow.as_str()));
     if let Some((first, last)) = months {
         // The whole months: the histogram by month, the queued steps by instant (the same
@@ -250,16 +275,7 @@ pub(super) async fn finished(db: &DatabaseConnection, f: &ReportFilter) -> ApiRe
                 values.clone(),
             ))
             .await?;
-        for row in folded {
-            let cell = groups
-                .entry((row.try_get("", "flow")?, row.try_get("", "step_code")?))
-                .or_default()
-                .entry(row.try_get("", "bucket")?)
-                .or_default();
-            cell[0] += row.try_get::<i64>("", "steps")?;
-            cell[1] += row.try_get::<i64>("", "target")?;
-            cell[2] += row.try_get::<i64>("", "limit_")?;
-        }
+        add_bucket_counts(&mut groups, &folded)?;
         let queued = txn
             .query_all_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
@@ -274,16 +290,13 @@ pub(super) async fn finished(db: &DatabaseConnection, f: &ReportFilter) -> ApiRe
         if queued.len() > MAX_QUEUED {
             return Ok(Answer::Backlog);
         }
-        for row in queued {
-            let delta = i64::from(row.try_get::<i16>("", "delta")?);
+        for row in &queued {
             let cell = groups
                 .entry((row.try_get("", "flow")?, row.try_get("", "step_code")?))
                 .or_default()
                 .entry(bucket_of(row.try_get("", "working_seconds")?))
                 .or_default();
-            cell[0] += delta;
-            cell[1] += delta * i64::from(row.try_get::<bool>("", "within_target")?);
-            cell[2] += delta * i64::from(row.try_get::<bool>("", "within_limit")?);
+            add(cell, queued_counts(row)?);
         }
     }
     if !edges.is_empty() {
@@ -314,16 +327,7 @@ pub(super) async fn finished(db: &DatabaseConnection, f: &ReportFilter) -> ApiRe
                 values,
             ))
             .await?;
-        for row in partial {
-            let cell = groups
-                .entry((row.try_get("", "flow")?, row.try_get("", "step_code")?))
-                .or_default()
-                .entry(row.try_get("", "bucket")?)
-                .or_default();
-            cell[0] += row.try_get::<i64>("", "steps")?;
-            cell[1] += row.try_get::<i64>("", "target")?;
-            cell[2] += row.try_get::<i64>("", "limit_")?;
-        }
+        add_bucket_counts(&mut groups, &partial)?;
     }
 
     // Where each wanted rank is: its bucket and its place in that bucket.
@@ -331,9 +335,7 @@ pub(super) async fn finished(db: &DatabaseConnection, f: &ReportFilter) -> ApiRe
     let mut wanted: Vec<(String, String, i32, i64)> = Vec::new();
     for ((flow, step), buckets) in groups {
         let mut total: Cell = [0; 3];
-        for cell in buckets.values() {
-            (0..3).for_each(|i| total[i] += cell[i]);
-        }
+        buckets.values().for_each(|cell| add(&mut total, *cell));
         if total.iter().any(|&n| n < 0) || total[1] > total[0] || total[2] > total[0] {
             tracing::error!(flow, step, ?total, "the SLA histogram does not add up; reading the steps instead");
             return Ok(Answer::Disagrees);
