@@ -72,7 +72,10 @@ def psql(pg, db, sql):
                    stdout=subprocess.DEVNULL)
 
 
-def seed_sql(n):
+def seed_sql(n, step_organization):
+    """`step_organization`: the schema has `step_instances.organization_id` (m0016); an
+    older build's has not, and timing that build on the same data needs this seed too."""
+    org_col, org_val = (" organization_id,", " organization_id,") if step_organization else ("", "")
     steps = ",\n".join(
         f"('{flow}', {order}, '{code}', '{actor}', '{std}', {typical}, {TARGET[std]})"
         for flow, rows in STEPS.items() for order, code, actor, std, typical in rows)
@@ -101,7 +104,7 @@ JOIN bench_orgs o ON o.k = g % 33;
 
 -- Each step starts when the one before ends; wall time ~3x its working time.
 CREATE TEMP TABLE bench_step_rows AS
-SELECT r.id AS request_id, r.flow, s.code, s.actor, s.std, s.ord, s.target,
+SELECT r.id AS request_id, r.organization_id, r.flow, s.code, s.actor, s.std, s.ord, s.target,
        -- 80 % around the typical duration, 15 % past the target, 5 % past the limit (2x).
        CASE WHEN h % 100 < 80 THEN (s.typical * (50 + h % 100)) / 100
             WHEN h % 100 < 95 THEN s.target + (s.target * (h % 50)) / 100
@@ -128,9 +131,9 @@ FROM bench_requests r
 JOIN (SELECT request_id, max(completed_at) AS closed_at, sum(working) AS working
       FROM bench_timed GROUP BY request_id) t ON t.request_id = r.id;
 
-INSERT INTO step_instances (id, request_id, flow, step_code, round, actor, time_standard, started_at,
+INSERT INTO step_instances (id, request_id,{org_col} flow, step_code, round, actor, time_standard, started_at,
     clock_started_at, warning_at, due_at, limit_at, paused_seconds, completed_at, outcome, working_seconds)
-SELECT gen_random_uuid(), request_id, flow, code, 1, actor, std, started_at, started_at,
+SELECT gen_random_uuid(), request_id,{org_val} flow, code, 1, actor, std, started_at, started_at,
        started_at + (target * 3 * 3 / 4) * interval '1 second',
        started_at + (target * 3) * interval '1 second',
        started_at + (target * 6) * interval '1 second',
@@ -227,7 +230,10 @@ def main():
         wait_ready(port, proc)
         t = time.monotonic()
         if not args.reuse_db:
-            psql(args.pg, DB, seed_sql(args.requests))
+            step_organization = query(
+                args.pg, "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE "
+                         "table_name = 'step_instances' AND column_name = 'organization_id')") == "t"
+            psql(args.pg, DB, seed_sql(args.requests, step_organization))
         seeded_s = time.monotonic() - t
         t = time.monotonic()
         histogram = query(args.pg, "SELECT to_regclass('sla_pending') IS NOT NULL") == "t"

@@ -137,10 +137,10 @@ SELECT b.id,
        CASE WHEN b.open THEN NULL ELSE b.created_at + interval '20 days' END
 FROM bench_new b JOIN bench_defs d ON d.flow = b.flow;
 
-INSERT INTO step_instances (id, request_id, flow, step_code, round, actor, time_standard, started_at, clock_started_at,
-  warning_at, due_at, limit_at, paused_seconds, completed_at, completed_by_user, completed_by_client, outcome, note,
-  warning_notified_at, overdue_notified_at)
-SELECT b.inst_id, b.id, b.flow, b.code, 1, b.actor, b.std, b.step_started, b.step_started,
+INSERT INTO step_instances (id, request_id, organization_id, flow, step_code, round, actor, time_standard, started_at,
+  clock_started_at, warning_at, due_at, limit_at, paused_seconds, completed_at, completed_by_user, completed_by_client,
+  outcome, note, warning_notified_at, overdue_notified_at)
+SELECT b.inst_id, b.id, b.org_id, b.flow, b.code, 1, b.actor, b.std, b.step_started, b.step_started,
        b.step_started + b.target * 0.8, b.step_started + b.target, b.step_started + b.lim, 0,
        NULL, NULL, NULL, NULL, NULL,
        CASE WHEN b.step_started + b.target * 0.8 <= now() THEN b.step_started + b.target * 0.8 END,

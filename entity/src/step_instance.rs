@@ -11,6 +11,9 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub request_id: Uuid,
+    /// The requesting organization, copied when the step starts (a request never changes
+    /// organization), so the SLA report for one agency reads one index.
+    pub organization_id: Uuid,
     /// The request's flow, copied when the step starts (a request never changes flow),
     /// so the SLA report groups and orders by (flow, step) from one index.
     pub flow: Stored<Flow>,

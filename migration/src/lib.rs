@@ -20,6 +20,7 @@ mod m0012_webhooks;
 mod m0013_rate_counters;
 mod m0014_sla_histogram;
 mod m0015_sla_completed_index;
+mod m0016_step_organization;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0013_rate_counters::Migration),
             Box::new(m0014_sla_histogram::Migration),
             Box::new(m0015_sla_completed_index::Migration),
+            Box::new(m0016_step_organization::Migration),
         ]
     }
 }

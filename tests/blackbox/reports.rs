@@ -476,6 +476,32 @@ async fn durations_finished_before_they_were_stored_are_measured_at_the_next_sta
     assert_eq!(end_to_end(&o).await, end_to_end_before);
 }
 
+/// m0016 copies each step's request organization onto the steps written before it: rolled
+/// back and applied again under the fixture's register, every step carries its request's
+/// organization and the per-agency report (which reads that copy) is what it was.
+#[tokio::test]
+async fn steps_from_before_they_carried_their_organization_get_it_from_the_migration() {
+    use migration::MigratorTrait;
+    use sea_orm::ConnectionTrait;
+    let Fixture { o, dukcapil_id } = fixture().await;
+    let query = format!("?organization_id={dukcapil_id}");
+    let (all, agency) = (sla(&o, "").await, sla(&o, &query).await);
+    expect(&agency, "external", "submit", json!({"completed": 3, "within_target": 3}));
+    let db = sea_orm::Database::connect(&o.app.database_url).await.expect("connect");
+    let misfiled = "SELECT COUNT(*) AS n FROM step_instances s JOIN requests r ON r.id = s.request_id \
+                    WHERE s.organization_id IS NULL OR s.organization_id <> r.organization_id";
+    assert_eq!(count(&db, misfiled).await, 0, "the service fills it");
+
+    // m0016 is the newest migration: one step down takes the column away.
+    migration::Migrator::down(&db, Some(1)).await.expect("down");
+    assert!(db.execute_unprepared("SELECT organization_id FROM step_instances").await.is_err());
+    migration::Migrator::up(&db, None).await.expect("up");
+    assert!(count(&db, "SELECT COUNT(*) AS n FROM step_instances").await > 20);
+    assert_eq!(count(&db, misfiled).await, 0, "the migration fills it");
+    assert_eq!(sla(&o, &query).await["rows"], agency["rows"]);
+    assert_eq!(sla(&o, "").await["rows"], all["rows"]);
+}
+
 async fn end_to_end(o: &Office) -> Value {
     o.app.get("/reports/summary", &o.auditor).await.assert_status(200)["end_to_end"].clone()
 }
@@ -486,15 +512,20 @@ async fn from_every_step(
     db: &sea_orm::DatabaseConnection,
     from: &str,
     to: &str,
+    organization: Option<&str>,
 ) -> Vec<(String, i64, f64, f64, i64, i64)> {
     use sea_orm::{ConnectionTrait, Statement};
+    // An agency's steps by their request, not by the steps' own copy of its organization.
+    let of_organization = organization
+        .map(|o| format!("AND request_id IN (SELECT id FROM requests WHERE organization_id = '{o}')"))
+        .unwrap_or_default();
     let sql = format!(
         "SELECT step_code, COUNT(*) AS n, \
            percentile_cont(0.5) WITHIN GROUP (ORDER BY working_seconds) AS p50, \
            percentile_cont(0.9) WITHIN GROUP (ORDER BY working_seconds) AS p90, \
            COUNT(*) FILTER (WHERE completed_at <= due_at) AS t, COUNT(*) FILTER (WHERE completed_at <= limit_at) AS l \
          FROM step_instances WHERE flow = 'external' AND {} AND completed_at >= '{from}' AND completed_at < '{to}' \
-         GROUP BY step_code ORDER BY step_code",
+         {of_organization} GROUP BY step_code ORDER BY step_code",
         migration::SLA_INDEX_CONDITION
     );
     let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
@@ -536,23 +567,36 @@ async fn from_the_report(o: &Office, query: &str) -> Vec<(String, i64, f64, f64,
 }
 
 /// Both, for everything, whole WIB months (from the histogram), a period starting
-/// mid-month (its first part counted from the steps) and one within a month (all from the
-/// steps), with the percentiles rounded as the report rounds them.
+/// mid-month (its first part counted from the steps), one within a month (all from the
+/// steps) and the importing agency's steps (always from the steps), with the percentiles
+/// rounded as the report rounds them.
 async fn report_is_every_step(o: &Office, db: &sea_orm::DatabaseConnection, when: &str) {
+    let agency = imported_for(db).await;
+    let of_agency = format!("?flow=external&organization_id={agency}&from=2026-01-01");
     for (query, from, to) in [
         ("?flow=external", "2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z"),
         ("?flow=external&from=2026-01-01&to=2026-01-31", "2025-12-31T17:00:00Z", "2026-01-31T17:00:00Z"),
         ("?from=2025-12-01&to=2026-02-28", "2025-11-30T17:00:00Z", "2026-02-28T17:00:00Z"),
         ("?from=2026-01-10&to=2026-02-28", "2026-01-09T17:00:00Z", "2026-02-28T17:00:00Z"),
         ("?flow=external&from=2026-01-05&to=2026-01-20", "2026-01-04T17:00:00Z", "2026-01-20T17:00:00Z"),
+        (&of_agency, "2025-12-31T17:00:00Z", "2100-01-01T00:00:00Z"),
     ] {
-        let mut want = from_every_step(db, from, to).await;
+        let organization = query.contains("organization_id").then_some(agency.as_str());
+        let mut want = from_every_step(db, from, to, organization).await;
         for w in &mut want {
             (w.2, w.3) = (w.2.round(), w.3.round());
         }
         assert!(want.iter().filter(|w| w.1 > 1_000).count() == 3, "{when} {query}: the import fills the period");
         assert_eq!(from_the_report(o, query).await, want, "{when}: {query}");
     }
+}
+
+/// The agency whose request the bulk import below fills.
+async fn imported_for(db: &sea_orm::DatabaseConnection) -> String {
+    use sea_orm::{ConnectionTrait, Statement};
+    let sql = "SELECT organization_id::text AS o FROM requests WHERE flow = 'external' ORDER BY id LIMIT 1";
+    let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+    row.try_get("", "o").unwrap()
 }
 
 /// The one number a query answers (`… AS n`).
@@ -602,10 +646,10 @@ async fn the_sla_histogram_gives_what_every_step_gives() {
     // as a bulk import would write them: durations bunched (many in one bucket, many
     // equal), some under 256 s, a long tail; every 40th withdrawn (not counted).
     db.execute_unprepared(
-        "INSERT INTO step_instances (id, request_id, flow, step_code, round, actor, time_standard, started_at, \
-           clock_started_at, warning_at, due_at, limit_at, paused_seconds, completed_at, outcome, note_visibility, \
-           working_seconds) \
-         SELECT gen_random_uuid(), (SELECT id FROM requests WHERE flow = 'external' LIMIT 1), 'external', \
+        "INSERT INTO step_instances (id, request_id, organization_id, flow, step_code, round, actor, time_standard, \
+           started_at, clock_started_at, warning_at, due_at, limit_at, paused_seconds, completed_at, outcome, \
+           note_visibility, working_seconds) \
+         SELECT gen_random_uuid(), r.id, r.organization_id, 'external', \
            (ARRAY['disposition', 'follow_up', 'discussion'])[1 + i % 3], 1, 'role:head_of_division', '15m', \
            c - interval '1 hour', c - interval '1 hour', c, c + ((h % 7) - 3) * interval '1 minute', \
            c + ((h % 5) - 1) * interval '1 hour', 0, c, CASE WHEN i % 40 = 0 THEN 'withdrawn' ELSE 'completed' END, \
@@ -613,7 +657,8 @@ async fn the_sla_histogram_gives_what_every_step_gives() {
            CASE WHEN h % 10 = 0 THEN h % 200 WHEN h % 10 < 8 THEN 900 + (h % 97) * 3 ELSE 20000 + h % 2000000 END \
          FROM (SELECT i, (i * 2654435761) % 1000003 AS h, \
                       timestamptz '2025-12-01 00:00+07' + (i % 90) * interval '1 day' + (i % 1440) * interval '1 minute' AS c \
-                 FROM generate_series(1, 24000) AS i) AS g",
+                 FROM generate_series(1, 24000) AS i) AS g \
+         CROSS JOIN (SELECT id, organization_id FROM requests WHERE flow = 'external' ORDER BY id LIMIT 1) AS r",
     )
     .await
     .expect("the bulk import");
@@ -662,13 +707,13 @@ async fn the_sla_histogram_gives_what_every_step_gives() {
     assert!(counted_now < counted && folded == counted_now, "{counted_now} counted, {folded} folded");
     drop(folder);
 
-    // Four rounds of five reports, all through the histogram path (none has an
-    // organization); it never disagreed with the steps.
+    // Four rounds of six reports: five through the histogram path, the agency's from its
+    // steps (the histogram has no organization); it never disagreed with the steps.
     let metrics = o.app.send(o.app.http.get(format!("{}/metrics", o.app.base)).bearer_auth(&o.admin)).await;
     let series = |name: &str| {
         metrics.text.lines().find(|l| l.starts_with(name)).map(|l| l.rsplit(' ').next().unwrap().to_owned())
     };
     assert_eq!(series(r#"jembatan_sla_reports_total{source="histogram"}"#).as_deref(), Some("20"), "{}", metrics.text);
-    assert_eq!(series(r#"jembatan_sla_reports_total{source="steps"}"#), None);
+    assert_eq!(series(r#"jembatan_sla_reports_total{source="steps"}"#).as_deref(), Some("4"));
     assert_eq!(series(r#"jembatan_sla_reports_total{source="steps_after_disagreement"}"#), None);
 }

@@ -417,6 +417,7 @@ async fn open_step<C: ConnectionTrait>(
     db: &C,
     calendar: &WorkingCalendar,
     request_id: Uuid,
+    organization_id: Uuid,
     flow: Flow,
     step: &StepDefinition,
     actor: CurrentActor,
@@ -429,6 +430,7 @@ async fn open_step<C: ConnectionTrait>(
     let m = step_instance::ActiveModel {
         id: Set(Uuid::now_v7()),
         request_id: Set(request_id),
+        organization_id: Set(organization_id),
         flow: Set(flow.into()),
         step_code: Set(step.code.into()),
         round: Set(round),
@@ -529,7 +531,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: NewRequest) -> Api
     .insert(&txn)
     .await?
     .into_active_model();
-    let inst = open_step(&txn, &calendar, id, flow, first, CurrentActor::from(first.actor), 1, now).await?;
+    let inst = open_step(&txn, &calendar, id, org.id, flow, first, CurrentActor::from(first.actor), 1, now).await?;
     r.current_step_instance_id = Set(Some(inst.id));
     r.current_step_started_at = Set(Some(inst.started_at));
     r.current_warning_at = Set(Some(inst.warning_at));
@@ -1132,7 +1134,8 @@ pub async fn transition(
                 i32::try_from(rounds).unwrap_or(i32::MAX - 1) + 1
             }
         };
-        let inst = open_step(&txn, &calendar, id, r.flow.0, step, plan.next_actor, round, now).await?;
+        let inst =
+            open_step(&txn, &calendar, id, r.organization_id, r.flow.0, step, plan.next_actor, round, now).await?;
         am.current_step_instance_id = Set(Some(inst.id));
         am.current_step_started_at = Set(Some(inst.started_at));
         am.current_warning_at = Set(Some(inst.warning_at));
