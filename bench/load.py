@@ -537,6 +537,8 @@ def main():
     ap.add_argument("--no-million", action="store_true", help="skip growing to 1 000 000 requests")
     ap.add_argument("--transitions-only", action="store_true",
                     help="only the transition phases and pgbench (no seeding beyond the pool, no GET phases)")
+    ap.add_argument("--scale-only", action="store_true",
+                    help="only the scale set at 10 000 and 1 000 000 requests (no GET or transition phases)")
     ap.add_argument("--no-replay", action="store_true",
                     help="skip replaying bench/transition.pgbench (it is the SQL of a transition before the "
                          "transparency log: compare with ../shared/bench-anchors/ instead)")
@@ -622,6 +624,8 @@ def run(args, result, server, url, work, password, clients, secs, log):
 
     if not args.transitions_only:
         measure_reads(args, result, server, api, url, work, tokens, users, clients, secs, log)
+    if args.scale_only:
+        return
     transitions(args, result, server, url, work, tokens, office, clients, secs, log)
 
 
@@ -639,7 +643,8 @@ def measure_reads(args, result, server, api, url, work, tokens, users, clients, 
     result["scale_10k"] = scale_set(server, work, tokens, users, url, args.scale_duration)
     result["rss_after_scale_10k_mib"] = server.rss_mib()
 
-    get_phases(result, server, url, work, tokens, clients, secs, log, "")
+    if not args.scale_only:
+        get_phases(result, server, url, work, tokens, clients, secs, log, "")
 
     # ---- 1 000 000 requests: the scale set and the GET phases again.
     if not args.no_million:
@@ -652,7 +657,8 @@ def measure_reads(args, result, server, api, url, work, tokens, users, clients, 
         psql(url, "VACUUM ANALYZE")
         log("scale set at 1 000 000")
         result["scale_1m"] = scale_set(server, work, tokens, users, url, args.scale_duration)
-        get_phases(result, server, url, work, tokens, clients, secs, log, "_1m")
+        if not args.scale_only:
+            get_phases(result, server, url, work, tokens, clients, secs, log, "_1m")
 
 
 

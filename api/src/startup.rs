@@ -38,6 +38,7 @@ impl Application {
         state.principals_changed().await;
         crate::jobs::sla_sweeper::spawn(state.clone());
         crate::jobs::sla_histogram::spawn(state.clone());
+        crate::jobs::step_filing::spawn(state.clone());
         crate::jobs::housekeeping::spawn_principal_refresh(state.clone());
         crate::jobs::housekeeping::spawn_idempotency_purge(state.clone());
         crate::jobs::mailer::spawn(state.clone());

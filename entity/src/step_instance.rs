@@ -12,8 +12,9 @@ pub struct Model {
     pub id: Uuid,
     pub request_id: Uuid,
     /// The requesting organization, copied when the step starts (a request never changes
-    /// organization), so the SLA report for one agency reads one index.
-    pub organization_id: Uuid,
+    /// organization), so the SLA report for one agency reads one index. Null only on a
+    /// step from before migration m0016 that the service has not filed yet.
+    pub organization_id: Option<Uuid>,
     /// The request's flow, copied when the step starts (a request never changes flow),
     /// so the SLA report groups and orders by (flow, step) from one index.
     pub flow: Stored<Flow>,

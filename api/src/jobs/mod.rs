@@ -6,6 +6,7 @@ pub mod mailer;
 pub mod sequencer;
 pub mod sla_histogram;
 pub mod sla_sweeper;
+pub mod step_filing;
 pub mod webhooks;
 
 use std::future::Future;

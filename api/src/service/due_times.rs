@@ -160,7 +160,7 @@ mod tests {
         step_instance::Model {
             id: Uuid::now_v7(),
             request_id: Uuid::now_v7(),
-            organization_id: Uuid::now_v7(),
+            organization_id: Some(Uuid::now_v7()),
             flow: crate::workflow::Flow::External.into(),
             step_code: crate::workflow::StepCode::Discussion.into(),
             round: 1,

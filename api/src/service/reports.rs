@@ -350,20 +350,85 @@ fn steps_of(f: &ReportFilter) -> Select<step_instance::Entity> {
 /// use; a test keeps the two together.
 pub const COUNTED_OUTCOMES: [StepOutcome; 3] = [StepOutcome::Completed, StepOutcome::TestFailed, StepOutcome::Rejected];
 
+/// How the counted steps of one organization are found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OrganizationOf {
+    /// By the step's own copy of it (m0016): one range of
+    /// `ix_step_instances_sla_organization`. Once every step is filed.
+    Step,
+    /// Through the step's request: while steps from before m0016 are being filed.
+    Request,
+}
+
+impl OrganizationOf {
+    async fn now(db: &impl ConnectionTrait) -> ApiResult<Self> {
+        let unfiled = step_instance::Entity::find()
+            .select_only()
+            .column(step_instance::Column::Id)
+            .filter(step_instance::Column::OrganizationId.is_null())
+            .into_tuple::<Uuid>()
+            .one(db)
+            .await?;
+        Ok(if unfiled.is_some() { Self::Request } else { Self::Step })
+    }
+}
+
+/// Steps are filed in batches of this size.
+const FILE_BATCH: u64 = 5_000;
+
+/// Gives the steps from before migration m0016 their request's organization, a batch of
+/// [`FILE_BATCH`] per statement (each its own short transaction; on PostgreSQL claimed with
+/// `SKIP LOCKED`, so replicas share the work and transitions never wait long), until none
+/// is left or the rest is claimed by another replica. Returns how many it filed.
+pub async fn file_steps(db: &impl ConnectionTrait) -> ApiResult<u64> {
+    let sql = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            "UPDATE step_instances s SET organization_id = r.organization_id FROM requests r \
+             WHERE r.id = s.request_id AND s.id IN (SELECT id FROM step_instances WHERE organization_id IS NULL \
+             ORDER BY id LIMIT 5000 FOR UPDATE SKIP LOCKED)"
+        }
+        _ => {
+            "UPDATE step_instances SET organization_id = \
+             (SELECT r.organization_id FROM requests r WHERE r.id = step_instances.request_id) \
+             WHERE id IN (SELECT id FROM step_instances WHERE organization_id IS NULL ORDER BY id LIMIT 5000)"
+        }
+    };
+    let mut filed = 0;
+    loop {
+        let n = db.execute_unprepared(sql).await?.rows_affected();
+        filed += n;
+        if n < FILE_BATCH {
+            return Ok(filed);
+        }
+    }
+}
+
 /// The counted finished steps matching the filter, on `step_instances` alone (its `flow`
 /// is the request's): the condition is the partial index's, written out literally so
 /// PostgreSQL can use that index with any plan.
-fn finished_steps(f: &ReportFilter) -> SelectStatement {
+fn finished_steps(f: &ReportFilter, organization_of: OrganizationOf) -> SelectStatement {
     use step_instance::Column as S;
     let mut q = Query::select();
     q.from(step_instance::Entity).and_where(Expr::cust(migration::SLA_INDEX_CONDITION));
     if let Some(flow) = f.flow {
         q.and_where(Expr::col(S::Flow).eq(flow.as_str()));
     }
-    if let Some(org) = f.organization_id {
-        // The step's own copy of its request's organization (m0016): one agency's counted
-        // steps are one range of `ix_step_instances_sla_organization`.
-        q.and_where(Expr::col(S::OrganizationId).eq(org));
+    match (f.organization_id, organization_of) {
+        (None, _) => {}
+        (Some(org), OrganizationOf::Step) => {
+            q.and_where(Expr::col(S::OrganizationId).eq(org));
+        }
+        (Some(org), OrganizationOf::Request) => {
+            q.and_where(
+                Expr::col(S::RequestId).in_subquery(
+                    Query::select()
+                        .column(request::Column::Id)
+                        .from(request::Entity)
+                        .and_where(Expr::col(request::Column::OrganizationId).eq(org))
+                        .to_owned(),
+                ),
+            );
+        }
     }
     if let Some(from) = f.from {
         q.and_where(Expr::col(S::CompletedAt).gte(from));
@@ -374,11 +439,19 @@ fn finished_steps(f: &ReportFilter) -> SelectStatement {
     q
 }
 
+/// How this report finds an organization's steps (no question without the filter).
+async fn organization_of(state: &AppState, f: &ReportFilter) -> ApiResult<OrganizationOf> {
+    match f.organization_id {
+        Some(_) => OrganizationOf::now(&state.db).await,
+        None => Ok(OrganizationOf::Step),
+    }
+}
+
 /// Completed count, spread and within-target/limit counts per (flow, step), aggregated by
 /// PostgreSQL in one pass over the index (presorted input for `percentile_cont`).
 async fn finished_in_database(state: &AppState, f: &ReportFilter, days: &DayGroups) -> ApiResult<Groups> {
     use step_instance::Column as S;
-    let q = finished_steps(f)
+    let q = finished_steps(f, organization_of(state, f).await?)
         .column(S::Flow)
         .column(S::StepCode)
         .expr_as(Expr::cust("COUNT(*)"), "n")
@@ -432,9 +505,10 @@ async fn finished_in_rust(state: &AppState, f: &ReportFilter, days: &DayGroups) 
     let mut seconds: HashMap<(String, String), Vec<i64>> = HashMap::new();
     let mut groups = Groups::new();
     type Row = (Uuid, String, String, i64, DateTime<Utc>, DateTime<Utc>, DateTime<Utc>);
+    let organization_of = organization_of(state, f).await?;
     let mut after: Option<Uuid> = None;
     loop {
-        let mut q = finished_steps(f)
+        let mut q = finished_steps(f, organization_of)
             .columns([S::Id, S::Flow, S::StepCode, S::WorkingSeconds, S::CompletedAt, S::DueAt, S::LimitAt])
             .order_by(S::Id, Order::Asc)
             .limit(BATCH)

@@ -430,7 +430,7 @@ async fn open_step<C: ConnectionTrait>(
     let m = step_instance::ActiveModel {
         id: Set(Uuid::now_v7()),
         request_id: Set(request_id),
-        organization_id: Set(organization_id),
+        organization_id: Set(Some(organization_id)),
         flow: Set(flow.into()),
         step_code: Set(step.code.into()),
         round: Set(round),
