@@ -8,7 +8,7 @@
 //! lock: filling ~10 M rows in one `UPDATE` held `step_instances` for over 15 minutes (every
 //! transition waiting) when measured. So on PostgreSQL this migration only adds the
 //! nullable column and the indexes (seconds), and the service files the existing steps in
-//! batches in the background (`service::reports::file_steps`); until none is left without
+//! batches in the background (`service::reports::filing`); until none is left without
 //! an organization the per-agency report joins through the requests, as before. SQLite (the
 //! single-process default, small registers) fills them here. The column stays nullable:
 //! neither database can add `NOT NULL` to it without a rewrite; the service, the only

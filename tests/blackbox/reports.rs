@@ -512,9 +512,9 @@ async fn steps_from_before_they_carried_their_organization_are_filed_and_counted
 
     // A whole register is walked page by page (PostgreSQL).
     let filed = if postgres {
-        jembatan::service::reports::file_steps_by_block(&db).await.expect("filing by page")
+        jembatan::service::reports::filing::file_steps_by_block(&db).await.expect("filing by page")
     } else {
-        jembatan::service::reports::file_steps(&db).await.expect("filing")
+        jembatan::service::reports::filing::file_steps(&db).await.expect("filing")
     };
     assert_eq!(filed, if postgres { u64::try_from(steps).unwrap() } else { 0 });
     assert_eq!((count(&db, unfiled).await, count(&db, misfiled).await), (0, 0));
@@ -529,7 +529,7 @@ async fn steps_from_before_they_carried_their_organization_are_filed_and_counted
         .rows_affected();
     assert!(few >= 8, "{few}");
     assert_eq!(sla(&o, &query).await["rows"], agency["rows"]);
-    assert_eq!(jembatan::service::reports::file_steps(&db).await.expect("filing"), few);
+    assert_eq!(jembatan::service::reports::filing::file_steps(&db).await.expect("filing"), few);
     assert_eq!((count(&db, unfiled).await, count(&db, misfiled).await), (0, 0));
     assert_eq!(sla(&o, &query).await["rows"], agency["rows"]);
 }

@@ -1,5 +1,5 @@
 //! Files the steps from before migration m0016 under their request's organization
-//! (`service::reports::file_steps`): at start, then every `housekeeping_interval_secs`
+//! (`service::reports::filing`): at start, then every `housekeeping_interval_secs`
 //! (steps that a replica of an older version wrote during a rolling upgrade). Runs where
 //! the SLA histogram is folded (`sla_fold_interval_secs` > 0); replicas share the work
 //! (`SKIP LOCKED`). Once every step is filed a run is one probe of an empty index.
@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use actix_web::web;
 
-use crate::service::reports;
+use crate::service::reports::filing;
 use crate::state::AppState;
 
 pub fn spawn(state: web::Data<AppState>) -> Option<tokio::task::JoinHandle<()>> {
@@ -19,7 +19,7 @@ pub fn spawn(state: web::Data<AppState>) -> Option<tokio::task::JoinHandle<()>> 
     let period = Duration::from_secs(state.settings.housekeeping_interval_secs.max(1));
     Some(tokio::spawn(async move {
         loop {
-            match reports::file_steps(&state.db).await {
+            match filing::file_steps(&state.db).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(n, "steps filed under their request's organization"),
                 Err(e) => tracing::warn!(error = %e, "could not file steps under their organization; retried later"),
