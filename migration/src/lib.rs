@@ -21,6 +21,7 @@ mod m0013_rate_counters;
 mod m0014_sla_histogram;
 mod m0015_sla_completed_index;
 mod m0016_step_organization;
+mod m0017_sweep_indexes;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0014_sla_histogram::Migration),
             Box::new(m0015_sla_completed_index::Migration),
             Box::new(m0016_step_organization::Migration),
+            Box::new(m0017_sweep_indexes::Migration),
         ]
     }
 }

@@ -27,8 +27,8 @@ use std::time::Duration;
 use actix_web::web;
 use chrono::{DateTime, Utc};
 use entity::{request, step_instance, team_member, user};
-use sea_orm::sea_query::{Expr, LockBehavior, LockType, Query};
-use sea_orm::{ColumnTrait, Condition, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, LockBehavior, LockType, Order, Query, SimpleExpr, UnionType};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -131,7 +131,13 @@ pub async fn sweep(state: &AppState) -> ApiResult<SweepReport> {
     Ok(report)
 }
 
-/// Ids of open, current steps of in-progress requests with an unrecorded crossing.
+/// Ids of open, current steps of in-progress requests with an unrecorded crossing, in id
+/// order after `after`.
+///
+/// Written as the union of the two crossings, each matching one partial index of m0017
+/// (open steps with that crossing unrecorded, by its instant), so a sweep reads the steps
+/// that crossed, not every open step: `… OR …` in one query made PostgreSQL scan all open
+/// steps by primary key (90 ms of both cores at 150 000 open steps, every minute).
 async fn candidates(state: &AppState, now: DateTime<Utc>, after: Option<Uuid>) -> ApiResult<Vec<Uuid>> {
     use step_instance::Column as S;
     let in_progress = Query::select()
@@ -139,26 +145,32 @@ async fn candidates(state: &AppState, now: DateTime<Utc>, after: Option<Uuid>) -
         .from(request::Entity)
         .and_where(request::Column::Status.eq(Status::InProgress.as_str()))
         .to_owned();
-    let mut q = step_instance::Entity::find()
-        .select_only()
+    let crossed = |unrecorded: S, crossing: SimpleExpr| {
+        let mut q = Query::select();
+        q.column(S::Id)
+            .from(step_instance::Entity)
+            .and_where(Expr::col(S::CompletedAt).is_null())
+            .and_where(Expr::col(unrecorded).is_null())
+            .and_where(crossing)
+            .and_where(Expr::col(S::RequestId).in_subquery(in_progress.clone()));
+        if let Some(after) = after {
+            q.and_where(Expr::col(S::Id).gt(after));
+        }
+        q
+    };
+    let mut both = crossed(S::WarningNotifiedAt, Expr::col(S::WarningAt).lte(now));
+    both.union(UnionType::Distinct, crossed(S::OverdueNotifiedAt, Expr::col(S::LimitAt).lt(now)));
+    let q = Query::select()
         .column(S::Id)
-        .filter(S::CompletedAt.is_null())
-        .filter(crossed(now))
-        .filter(S::RequestId.in_subquery(in_progress))
-        .order_by_asc(S::Id)
-        .limit(BATCH);
-    if let Some(after) = after {
-        q = q.filter(S::Id.gt(after));
+        .from_subquery(both, Alias::new("crossed"))
+        .order_by(S::Id, Order::Asc)
+        .limit(BATCH)
+        .to_owned();
+    let mut ids = Vec::new();
+    for row in state.db.query_all(&q).await? {
+        ids.push(row.try_get::<Uuid>("", "id")?);
     }
-    Ok(q.into_tuple::<Uuid>().all(&state.db).await?)
-}
-
-/// The warning point reached and not yet recorded, or the limit passed and not yet recorded.
-fn crossed(now: DateTime<Utc>) -> Condition {
-    use step_instance::Column as S;
-    Condition::any()
-        .add(Condition::all().add(S::WarningAt.lte(now)).add(S::WarningNotifiedAt.is_null()))
-        .add(Condition::all().add(S::LimitAt.lt(now)).add(S::OverdueNotifiedAt.is_null()))
+    Ok(ids)
 }
 
 /// Active users and their roles, read once per sweep. (The roles are a JSON column,
