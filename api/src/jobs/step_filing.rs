@@ -1,9 +1,10 @@
 //! Files the steps from before migration m0016 under their request's organization
 //! (`service::reports::filing`): at start, then every `housekeeping_interval_secs`
 //! (steps that a replica of an older version wrote during a rolling upgrade). Runs where
-//! the SLA histogram is folded (`sla_fold_interval_secs` > 0); replicas share the work
-//! (`SKIP LOCKED`). Once every step is filed a run is one probe of an empty index.
-//! PostgreSQL only: on SQLite the migration files them.
+//! the SLA histogram is folded (`sla_fold_interval_secs` > 0); replicas may run it at
+//! once (filing by id claims with `SKIP LOCKED`; the page walk only touches rows still
+//! unfiled). Once every step is filed a run is one probe of an empty index. PostgreSQL
+//! only: on SQLite the migration files them. Not `super::every`: the first run is at start.
 
 use std::time::Duration;
 

@@ -22,8 +22,8 @@ const FILE_BLOCKS: i64 = 1_024;
 /// [`FILE_BY_BLOCK_ABOVE`]) is walked in physical order, [`FILE_BLOCKS`] pages a statement
 /// (`ctid` ranges), up to the table's end when the walk starts: in id order, steps whose
 /// ids do not follow their insertion (a bulk import's random UUIDs) cost a random page read
-/// and write each, five to ten times slower (measured). Two replicas walking at once both finish;
-/// a row the other has filed no longer matches.
+/// and write each, five to ten times slower (measured). Two replicas walking at once both
+/// finish; a row the other has filed no longer matches.
 pub async fn file_steps(db: &impl ConnectionTrait) -> ApiResult<u64> {
     let postgres = db.get_database_backend() == DbBackend::Postgres;
     let mut filed = 0;
