@@ -298,7 +298,7 @@ def pgbench(url, clients, seconds, script, pool_first, pool_size, people, logdir
 
 TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
 
-PROFILE = {"dir": None, "clients": 8}
+PROFILE = {"dir": None, "clients": 8, "flat": False}
 
 # --login-flood: sign-ins of this account (right password: each one an Argon2id hash).
 FLOOD = {"on": False, "user": "kadis", "password": None}
@@ -323,8 +323,13 @@ class Profile:
         if not PROFILE["dir"] or clients != PROFILE["clients"]:
             return
         self.name, self.data = name, os.path.join(PROFILE["dir"], f"{name}.perf.data")
-        self.proc = subprocess.Popen(["perf", "record", "-q", "-F", "199", "--call-graph", "dwarf,16384", "-p", str(pid),
-                                      "-o", self.data, "--", "sleep", str(seconds)],
+        if PROFILE["flat"]:
+            # The whole machine, no stacks: where the two cores go (wrk, PostgreSQL, us,
+            # the kernel) and each one's hottest functions by their own time.
+            what = ["-a", "-F", "999"]
+        else:
+            what = ["-F", "199", "--call-graph", "dwarf,16384", "-p", str(pid)]
+        self.proc = subprocess.Popen(["perf", "record", "-q", *what, "-o", self.data, "--", "sleep", str(seconds)],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def finish(self):
@@ -332,6 +337,14 @@ class Profile:
             return
         self.proc.wait()
         base = os.path.join(PROFILE["dir"], self.name)
+        if PROFILE["flat"]:
+            with open(base + ".txt", "w") as f:
+                for sort in ("comm", "comm,dso", "comm,sym"):
+                    r = subprocess.run(["perf", "report", "-i", self.data, "--stdio", "--no-children", "--sort", sort,
+                                        "--percent-limit", "0.3"], capture_output=True, text=True)
+                    f.write(f"==== by {sort}\n" + r.stdout)
+            os.remove(self.data)
+            return
         script = subprocess.run(["perf", "script", "-i", self.data], capture_output=True)
         folded = subprocess.run(["inferno-collapse-perf"], input=script.stdout, capture_output=True)
         with open(base + ".folded", "wb") as f:
@@ -537,6 +550,8 @@ def main():
     ap.add_argument("--no-million", action="store_true", help="skip growing to 1 000 000 requests")
     ap.add_argument("--transitions-only", action="store_true",
                     help="only the transition phases and pgbench (no seeding beyond the pool, no GET phases)")
+    ap.add_argument("--reads-only", action="store_true",
+                    help="the scale set and the GET phases, no transitions (an A/B of a read path)")
     ap.add_argument("--scale-only", action="store_true",
                     help="only the scale set at 10 000 and 1 000 000 requests (no GET or transition phases)")
     ap.add_argument("--no-replay", action="store_true",
@@ -549,6 +564,9 @@ def main():
     ap.add_argument("--profile", metavar="DIR", help="flame graphs of each phase at --profile-clients clients into DIR "
                                                      "(perf, inferno); the profiler costs throughput in those phases")
     ap.add_argument("--profile-clients", type=int, default=8)
+    ap.add_argument("--profile-flat", action="store_true",
+                    help="with --profile: sample the whole machine without stacks, write DIR/<phase>.txt "
+                         "(CPU by process, library and function) instead of flame graphs")
     ap.add_argument("--login-flood", action="store_true",
                     help="after the GET phases at 8 clients, GET /requests/{id} again under a sign-in flood at 32")
     ap.add_argument("--socket", default="/var/run/postgresql", help="the service connects over this Unix socket "
@@ -560,7 +578,7 @@ def main():
     FLOOD["on"] = args.login_flood
     if args.profile:
         os.makedirs(args.profile, exist_ok=True)
-        PROFILE.update(dir=args.profile, clients=args.profile_clients)
+        PROFILE.update(dir=args.profile, clients=args.profile_clients, flat=args.profile_flat)
     for tool in ("wrk", "psql", "pgbench"):
         if not shutil.which(tool):
             sys.exit(f"{tool} is needed (wrk: apt-get install -y wrk; psql, pgbench: postgresql-client)")
@@ -624,7 +642,7 @@ def run(args, result, server, url, work, password, clients, secs, log):
 
     if not args.transitions_only:
         measure_reads(args, result, server, api, url, work, tokens, users, clients, secs, log)
-    if args.scale_only:
+    if args.scale_only or args.reads_only:
         return
     transitions(args, result, server, url, work, tokens, office, clients, secs, log)
 

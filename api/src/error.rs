@@ -259,7 +259,7 @@ impl ResponseError for ApiError {
 }
 
 /// Whether a database error means "the database is not there" (→ 503) rather than a bug.
-fn is_unavailable(e: &DbErr) -> bool {
+pub(crate) fn is_unavailable(e: &DbErr) -> bool {
     let runtime = match e {
         DbErr::ConnectionAcquire(_) => return true,
         DbErr::Conn(r) | DbErr::Exec(r) | DbErr::Query(r) => r,

@@ -104,6 +104,7 @@ pub async fn prepare(settings: Settings, clock: SharedClock) -> Result<web::Data
     let store = crate::storage::Store::from_settings(&settings)?;
     let state = web::Data::new(AppState {
         db,
+        lane: None,
         store,
         audit_keys,
         bsre,
@@ -148,7 +149,7 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Ser
     let server = actix_web::HttpServer::new(move || {
         // Runs on each worker's thread: its pool's connections belong to its runtime.
         let state = match db::worker_pool(&state.settings) {
-            Some(db) => web::Data::new(state.with_db(db).with_own_store()),
+            Some((db, lane)) => web::Data::new(state.with_db(db, lane).with_own_store()),
             None if matches!(state.store, crate::storage::Store::S3(_)) => {
                 web::Data::new(state.get_ref().clone().with_own_store())
             }

@@ -35,12 +35,25 @@ pub struct AppState {
     pub bsre: Option<Arc<crate::signer::Bsre>>,
     /// Where document bytes live (a folder or a bucket).
     pub store: crate::storage::Store,
+    /// This HTTP worker's connections for the busiest reads, on PostgreSQL (`db/lane.rs`).
+    pub lane: Option<Arc<crate::db::lane::Lane>>,
 }
 
 impl AppState {
-    /// The same state on another pool of the same database.
-    pub fn with_db(&self, db: DatabaseConnection) -> AppState {
-        AppState { db, ..self.clone() }
+    /// The same state on another pool of the same database (and its read lane).
+    pub fn with_db(&self, db: DatabaseConnection, lane: Option<crate::db::lane::Lane>) -> AppState {
+        AppState { db, lane: lane.map(Arc::new), ..self.clone() }
+    }
+
+    /// Runs a read outside any transaction: on this worker's read lane while it has a
+    /// connection free, else on the pool.
+    pub async fn read_all(&self, statement: sea_orm::Statement) -> Result<Vec<sea_orm::QueryResult>, sea_orm::DbErr> {
+        if let Some(lane) = &self.lane
+            && let Some(rows) = lane.fetch_all(&statement).await?
+        {
+            return Ok(rows);
+        }
+        sea_orm::ConnectionTrait::query_all_raw(&self.db, statement).await
     }
 
     /// The same state with its own object store client: an HTTP worker's connections to

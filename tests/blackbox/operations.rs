@@ -164,3 +164,59 @@ async fn metrics_count_transitions_and_show_the_outboxes_the_log_and_the_pool() 
     assert!(value(r#"jembatan_db_pool_connections{state="idle"}"#) >= 0.0);
     assert!(value("jembatan_db_pool_acquire_seconds") < 5.0);
 }
+
+/// A database that ended the service's sessions (a restart, a failover, an administrator's
+/// `pg_terminate_backend`) costs a reader no error. The reads' own connections
+/// (`api/src/db/lane.rs`) go back without sqlx's ping and are reused without one while hot;
+/// one found dead is tried once more on a new connection.
+#[tokio::test]
+async fn reads_answer_right_after_the_database_ended_the_services_sessions() {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    let o = crate::flows::Office::new().await;
+    if !o.app.database_url.starts_with("postgres") {
+        eprintln!("PostgreSQL only (set JEMBATAN_TEST_POSTGRES_URL); nothing checked on SQLite");
+        return;
+    }
+    let id = crate::flows::submitted(&o).await;
+    let read = || async {
+        let one = o.app.get(&format!("/requests/{id}"), &o.kabid).await;
+        assert_eq!(one.assert_status(200)["id"], id.as_str());
+        let list = o.app.get("/requests?limit=5", &o.kabid).await;
+        assert_eq!(list.assert_status(200)["items"][0]["id"], id.as_str());
+    };
+    for _ in 0..4 {
+        read().await;
+    }
+    let db = Database::connect(o.app.database_url.as_str()).await.unwrap();
+    let ended = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND application_name = 'jembatan'",
+        ))
+        .await
+        .unwrap();
+    assert!(!ended.is_empty(), "the service had no session to end");
+    // Until they are gone, so that the next reads find them dead (well within the second
+    // after which an idle connection would be pinged first).
+    for _ in 0..100 {
+        let left = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT count(*) AS n FROM pg_stat_activity \
+                 WHERE datname = current_database() AND application_name = 'jembatan'",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap();
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    for _ in 0..4 {
+        read().await;
+    }
+}

@@ -360,8 +360,15 @@ async fn load_for_transition(
 
 /// The requests a query selects, decoded by `RequestRow` (cheaper on NULLs than the derived
 /// decoder; `tests/blackbox/rows.rs` keeps the two equal).
-async fn rows_of<C: ConnectionTrait>(q: sea_orm::Select<request::Entity>, db: &C) -> ApiResult<Vec<request::Model>> {
-    Ok(q.into_model::<RequestRow>().all(db).await?.into_iter().map(|r| r.0).collect())
+/// Read on the worker's read lane (`AppState::read_all`): not for use in a transaction.
+async fn rows_of(q: sea_orm::Select<request::Entity>, state: &AppState) -> ApiResult<Vec<request::Model>> {
+    let statement = q.build(state.db.get_database_backend());
+    decode_rows(state.read_all(statement).await?)
+}
+
+fn decode_rows(rows: Vec<sea_orm::QueryResult>) -> ApiResult<Vec<request::Model>> {
+    use sea_orm::FromQueryResult;
+    Ok(rows.iter().map(|r| RequestRow::from_query_result(r, "").map(|r| r.0)).collect::<Result<_, _>>()?)
 }
 
 /// The rows of several queries in one round trip: `SELECT * FROM (q0) AS k0 UNION ALL
@@ -376,10 +383,7 @@ async fn rows_of<C: ConnectionTrait>(q: sea_orm::Select<request::Entity>, db: &C
 /// `docs/benchmarks.md`); with literals each connection plans a caller's worklist once
 /// and keeps the plan in its prepared-statement cache until the table's statistics
 /// change. (PostgreSQL only.)
-async fn all_of<C: ConnectionTrait>(
-    kinds: Vec<sea_orm::Select<request::Entity>>,
-    db: &C,
-) -> ApiResult<Vec<request::Model>> {
+async fn all_of(kinds: Vec<sea_orm::Select<request::Entity>>, state: &AppState) -> ApiResult<Vec<request::Model>> {
     use sea_orm::sea_query::{Asterisk, SelectStatement, UnionType};
     let mut branches = kinds.into_iter().enumerate().map(|(i, q)| {
         Query::select().column(Asterisk).from_subquery(q.into_query(), Alias::new(format!("k{i}"))).to_owned()
@@ -388,7 +392,7 @@ async fn all_of<C: ConnectionTrait>(
     for b in branches {
         all.union(UnionType::All, b);
     }
-    let backend = db.get_database_backend();
+    let backend = state.db.get_database_backend();
     let statement = match backend {
         sea_orm::DbBackend::Postgres => {
             sea_orm::Statement::from_string(backend, all.to_string(sea_orm::sea_query::PostgresQueryBuilder))
@@ -397,18 +401,36 @@ async fn all_of<C: ConnectionTrait>(
         // (and it plans in microseconds anyway).
         _ => backend.build(&all),
     };
-    Ok(<RequestRow as sea_orm::FromQueryResult>::find_by_statement(statement)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| r.0)
-        .collect())
+    decode_rows(state.read_all(statement).await?)
 }
 
 #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn load_visible<C: ConnectionTrait>(db: &C, caller: &Caller, id: Uuid) -> ApiResult<VisibleRequest> {
-    let row = request::Entity::find_by_id(id).into_model::<RequestRow>().one(db).await?;
+    let row = <RequestRow as sea_orm::FromQueryResult>::find_by_statement(request_by_id(db.get_database_backend(), id))
+        .one(db)
+        .await?;
     VisibleRequest::checked(caller, row.map(|r| r.0))
+}
+
+/// `load_visible` outside a transaction, on the worker's read lane.
+async fn load_visible_read(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<VisibleRequest> {
+    let statement = request_by_id(state.db.get_database_backend(), id);
+    let row = decode_rows(state.read_all(statement).await?)?.into_iter().next();
+    VisibleRequest::checked(caller, row)
+}
+
+/// `SELECT <its columns> FROM requests WHERE id = $1`, its text built once per database
+/// kind: sea-query building the same text on every read was ~6 % of a GET's CPU (session
+/// 9's profile).
+fn request_by_id(backend: sea_orm::DbBackend, id: Uuid) -> sea_orm::Statement {
+    static POSTGRES: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    static SQLITE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let text = match backend {
+        sea_orm::DbBackend::Postgres => &POSTGRES,
+        _ => &SQLITE,
+    }
+    .get_or_init(|| request::Entity::find_by_id(Uuid::nil()).build(backend).sql);
+    sea_orm::Statement::from_sql_and_values(backend, text.as_str(), [id.into()])
 }
 
 /// Opens a step instance with its due times from the calendar in force.
@@ -1210,7 +1232,7 @@ async fn earlier_documents<C: ConnectionTrait>(db: &C, r: &request::Model) -> Ap
 
 #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn get(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<RequestView> {
-    let r = load_visible(&state.db, caller, id).await?;
+    let r = load_visible_read(state, caller, id).await?;
     let published = workflows::by_id(&state.db, r.definition_id).await?;
     let def = &published.definition;
     with_addressees(&state.db, &r, view(&r, def, state.now())).await
@@ -1326,7 +1348,7 @@ pub async fn list(
         q = q.filter(request::Column::Id.lt(after));
     }
     let (rows, next_cursor) =
-        crate::shared::page::cut(rows_of(q, &state.db).await?, limit, |r| crate::shared::page::encode_cursor(r.id));
+        crate::shared::page::cut(rows_of(q, state).await?, limit, |r| crate::shared::page::encode_cursor(r.id));
     Ok(Page { items: views(state, rows).await?, next_cursor })
 }
 
@@ -1441,7 +1463,7 @@ pub async fn tasks(state: &AppState, caller: &Caller, limit: u64, after: Option<
         );
         kinds.push(most_urgent(q));
     }
-    let mut rows = all_of(kinds, &state.db).await?;
+    let mut rows = all_of(kinds, state).await?;
     rows.sort_by_key(|r| (r.current_limit_at, r.id));
     rows.dedup_by_key(|r| r.id);
     let (rows, next_cursor) = crate::shared::page::cut(rows, limit, |r| crate::shared::page::encode_cursor(r.id));

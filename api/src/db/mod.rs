@@ -10,6 +10,8 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
 use crate::config::Settings;
 
+pub mod lane;
+
 /// The pool for startup and background work (migrations, the SLA sweeper). On PostgreSQL
 /// requests do not use it: each HTTP worker has its own (`worker_pool`).
 pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
@@ -35,18 +37,24 @@ pub fn worker_count(settings: &Settings) -> usize {
 /// connection opened on another runtime (the main one, say) has every reply wake that
 /// runtime's thread first, which then wakes the worker: two thread hops per statement,
 /// most of the service's CPU per transition (docs/benchmarks.md, "Run G"). The workers
-/// split `db_max_connections` between them. `None` on SQLite, whose connections run on
-/// threads of their own anyway: there the workers share the main pool.
-pub fn worker_pool(settings: &Settings) -> Option<DatabaseConnection> {
+/// split `db_max_connections` between them, and each gives half of its share (rounded
+/// down) to its read lane (`lane.rs`). `None` on SQLite, whose connections run on threads
+/// of their own anyway: there the workers share the main pool.
+pub fn worker_pool(settings: &Settings) -> Option<(DatabaseConnection, Option<lane::Lane>)> {
     if settings.is_sqlite() {
         return None;
     }
     let workers = u32::try_from(worker_count(settings)).unwrap_or(u32::MAX).max(1);
+    let share = settings.db_max_connections.div_ceil(workers);
+    let lane_size = share / 2;
     let mut opts = options(settings);
-    opts.max_connections(settings.db_max_connections.div_ceil(workers)).min_connections(0).connect_lazy(true);
+    opts.max_connections(share - lane_size).min_connections(0).connect_lazy(true);
     // A lazy pool opens nothing, so connecting finishes at once.
     let why = match Database::connect(opts).now_or_never() {
-        Some(Ok(db)) => return Some(db),
+        Some(Ok(db)) => {
+            let timeout = Duration::from_secs(settings.db_acquire_timeout_secs);
+            return Some((db, lane::Lane::new(&settings.database_url, lane_size as usize, timeout)));
+        }
         Some(Err(e)) => e.to_string(),
         None => "the lazy pool wanted to wait".to_owned(),
     };
