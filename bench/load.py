@@ -341,7 +341,7 @@ class Profile:
             with open(base + ".txt", "w") as f:
                 for sort in ("comm", "comm,dso", "comm,sym"):
                     r = subprocess.run(["perf", "report", "-i", self.data, "--stdio", "--no-children", "--sort", sort,
-                                        "--percent-limit", "0.3"], capture_output=True, text=True)
+                                        "--percent-limit", "0.08"], capture_output=True, text=True)
                     f.write(f"==== by {sort}\n" + r.stdout)
             os.remove(self.data)
             return
