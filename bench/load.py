@@ -261,12 +261,15 @@ def wrk(base, clients, seconds, token, mode, ids, prefix, suffix="", body=None):
     lat = {p: ms(v, u) for p, v, u in re.findall(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M)}
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
+    tail = re.search(r"tail: p99.9 ([\d.]+) us, max ([\d.]+) us", out)
     return {
         "clients": clients,
         "per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "requests": int(re.search(r"(\d+) requests in", out).group(1)),
         "p50_ms": round(lat["50"], 2),
         "p99_ms": round(lat["99"], 2),
+        "p999_ms": round(float(tail.group(1)) / 1000, 2) if tail else None,
+        "max_ms": round(float(tail.group(2)) / 1000, 2) if tail else None,
         "non_2xx": int(non2xx.group(1)) if non2xx else 0,
         "socket_errors": errors.group(1) if errors else None,
         "ran_out": "ran out" in r.stderr,

@@ -53,3 +53,8 @@ function request()
   end
   return wrk.format(nil, prefix .. ids[pos] .. suffix)
 end
+
+-- The far tail, which wrk's --latency table stops short of (bench/load.py reads these).
+function done(summary, latency, requests)
+  io.write(string.format("tail: p99.9 %.0f us, max %.0f us\n", latency:percentile(99.9), latency.max))
+end
