@@ -152,9 +152,9 @@ class Server:
                 sys.exit("the server did not become ready within 120 s")
             time.sleep(0.05)
 
-    def rss_mib(self):
+    def rss_mib(self, field="VmRSS"):
         with open(f"/proc/{self.proc.pid}/status") as f:
-            return round(int(re.search(r"^VmRSS:\s+(\d+) kB", f.read(), re.M).group(1)) / 1024, 1)
+            return round(int(re.search(rf"^{field}:\s+(\d+) kB", f.read(), re.M).group(1)) / 1024, 1)
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -773,6 +773,8 @@ def transitions(args, result, server, url, work, tokens, office, clients, secs, 
     # The same process at rest a little later (the service gives free memory back every 10 s).
     time.sleep(15)
     result["rss_end_settled_mib"] = server.rss_mib()
+    # What it is made of: the heap and stacks (RssAnon) against the binary's pages read in (RssFile).
+    result["rss_end_settled_parts_mib"] = {f: server.rss_mib(f) for f in ("RssAnon", "RssFile", "RssShmem")}
     result["load_after"] = os.getloadavg()
 
 
