@@ -157,9 +157,15 @@ fn give_back_free_memory_regularly() {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
         loop {
             tick.tick().await;
+            let started = std::time::Instant::now();
             // SAFETY: malloc_trim only returns free pages to the OS; it takes each arena's lock.
             unsafe {
                 libc::malloc_trim(0);
+            }
+            // Every thread that allocates waits for it meanwhile.
+            let took = started.elapsed();
+            if took > std::time::Duration::from_millis(50) {
+                tracing::warn!(took_ms = took.as_millis() as u64, "giving free memory back held the allocator");
             }
         }
     });
