@@ -59,22 +59,15 @@ impl Lane {
     /// Runs one read statement. `Ok(None)`: every connection of the lane is out; run it on
     /// the pool instead.
     pub async fn fetch_all(&self, statement: &Statement) -> Result<Option<Vec<QueryResult>>, DbErr> {
-        let Some((mut lease, reused)) = self.lease().await? else { return Ok(None) };
-        match lease.fetch_all(statement).await {
-            Ok(rows) => {
-                lease.give_back();
-                Ok(Some(rows))
-            }
+        let Some((lease, reused)) = self.lease().await? else { return Ok(None) };
+        match lease.run(statement).await {
             // A reused connection whose database went away (restarted, or the session was
             // terminated) since it last ran: once more on a new one. Reads only, so safe.
             Err(e) if reused && crate::error::is_unavailable(&e) => {
-                drop(lease);
-                let Some((mut fresh, _)) = self.open_new().await? else { return Ok(None) };
-                let rows = fresh.fetch_all(statement).await?;
-                fresh.give_back();
-                Ok(Some(rows))
+                let Some((fresh, _)) = self.open_new().await? else { return Ok(None) };
+                fresh.run(statement).await.map(Some)
             }
-            Err(e) => Err(e),
+            done => done.map(Some),
         }
     }
 
@@ -125,29 +118,27 @@ impl Lane {
     }
 }
 
-/// A connection out of the lane. Dropped without [`Lease::give_back`], it is closed.
+/// A connection out of the lane. Dropped before [`Lease::run`] finished, it is closed.
 struct Lease<'a> {
     lane: &'a Lane,
     conn: Option<PgConnection>,
 }
 
 impl Lease<'_> {
-    async fn fetch_all(&mut self, statement: &Statement) -> Result<Vec<QueryResult>, DbErr> {
-        let Some(conn) = self.conn.as_mut() else { return Ok(Vec::new()) };
+    /// Runs the statement; the connection goes back to the lane if it ran to its end and
+    /// is closed otherwise (an error, or this future dropped at an `.await`).
+    async fn run(mut self, statement: &Statement) -> Result<Vec<QueryResult>, DbErr> {
+        let conn = self.conn.as_mut().ok_or_else(|| DbErr::Custom("read lane: lease without a connection".into()))?;
         let values = SqlxValues(statement.values.clone().unwrap_or(sea_orm::Values(Vec::new())));
         let rows: Vec<PgRow> = sqlx::query_with(sqlx::AssertSqlSafe(statement.sql.as_str()), values)
             .fetch_all(conn)
             .await
             .map_err(|e| DbErr::Query(RuntimeErr::SqlxError(e.into())))?;
-        Ok(rows.into_iter().map(QueryResult::from).collect())
-    }
-
-    /// The statement ran to its end: the connection is ready for the next one.
-    fn give_back(mut self) {
         if let Some(conn) = self.conn.take() {
             let mut idle = self.lane.idle.lock().unwrap_or_else(|p| p.into_inner());
             idle.push(Idle { conn, since: Instant::now() });
         }
+        Ok(rows.into_iter().map(QueryResult::from).collect())
     }
 }
 
