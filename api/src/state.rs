@@ -45,15 +45,15 @@ impl AppState {
         AppState { db, lane: lane.map(Arc::new), ..self.clone() }
     }
 
-    /// Runs a read outside any transaction: on this worker's read lane while it has a
-    /// connection free, else on the pool.
+    /// A connection for reads outside any transaction: on this worker's read lane while it
+    /// has a connection free, else on the pool (`db/reads.rs`).
+    pub fn reads(&self) -> crate::db::reads::Reads<'_> {
+        crate::db::reads::Reads::new(&self.db, self.lane.as_deref())
+    }
+
+    /// Runs one read statement outside any transaction (see [`AppState::reads`]).
     pub async fn read_all(&self, statement: sea_orm::Statement) -> Result<Vec<sea_orm::QueryResult>, sea_orm::DbErr> {
-        if let Some(lane) = &self.lane
-            && let Some(rows) = lane.fetch_all(&statement).await?
-        {
-            return Ok(rows);
-        }
-        sea_orm::ConnectionTrait::query_all_raw(&self.db, statement).await
+        sea_orm::ConnectionTrait::query_all_raw(&self.reads(), statement).await
     }
 
     /// The same state with its own object store client: an HTTP worker's connections to

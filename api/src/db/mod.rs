@@ -11,6 +11,7 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use crate::config::Settings;
 
 pub mod lane;
+pub mod reads;
 
 /// The pool for startup and background work (migrations, the SLA sweeper). On PostgreSQL
 /// requests do not use it: each HTTP worker has its own (`worker_pool`).

@@ -1233,9 +1233,10 @@ async fn earlier_documents<C: ConnectionTrait>(db: &C, r: &request::Model) -> Ap
 #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn get(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<RequestView> {
     let r = load_visible_read(state, caller, id).await?;
-    let published = workflows::by_id(&state.db, r.definition_id).await?;
+    let reads = state.reads();
+    let published = workflows::by_id(&reads, r.definition_id).await?;
     let def = &published.definition;
-    with_addressees(&state.db, &r, view(&r, def, state.now())).await
+    with_addressees(&reads, &r, view(&r, def, state.now())).await
 }
 
 /// The view with its step's addressees, when the step is theirs.
@@ -1265,11 +1266,12 @@ pub struct RequestFilter {
 /// Views of many requests; definitions are loaded once per distinct id.
 async fn views(state: &AppState, rows: Vec<request::Model>) -> ApiResult<Vec<RequestView>> {
     let now = state.now();
+    let reads = state.reads();
     let mut defs: std::collections::HashMap<Uuid, std::sync::Arc<workflows::PublishedDefinition>> = Default::default();
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         if let std::collections::hash_map::Entry::Vacant(slot) = defs.entry(r.definition_id) {
-            slot.insert(workflows::by_id(&state.db, r.definition_id).await?);
+            slot.insert(workflows::by_id(&reads, r.definition_id).await?);
         }
         out.push(view(r, &defs[&r.definition_id].definition, now));
     }
@@ -1283,7 +1285,7 @@ async fn views(state: &AppState, rows: Vec<request::Model>) -> ApiResult<Vec<Req
         let rows = request_addressee::Entity::find()
             .filter(request_addressee::Column::RequestId.is_in(addressed))
             .order_by_asc(request_addressee::Column::UserId)
-            .all(&state.db)
+            .all(&reads)
             .await?;
         for v in &mut out {
             if let Some(step) = v.current_step.as_mut() {
@@ -1406,7 +1408,7 @@ pub async fn tasks(state: &AppState, caller: &Caller, limit: u64, after: Option<
     // The caller's own work, then the work of every official they act for now.
     let mut subjects = vec![Subject::of(caller)];
     if let Some(uid) = caller.user_id() {
-        subjects.extend(acting::capacities(&state.db, uid, state.now()).await?.iter().map(Subject::acting));
+        subjects.extend(acting::capacities(&state.reads(), uid, state.now()).await?.iter().map(Subject::acting));
     }
     // Each (role, organization) once: a divisional role reaches only the flows routed to
     // its holder's division.
@@ -1424,7 +1426,7 @@ pub async fn tasks(state: &AppState, caller: &Caller, limit: u64, after: Option<
             let ids = match routed.entry(organization_id) {
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                 std::collections::hash_map::Entry::Vacant(e) => {
-                    e.insert(workflows::routed_to(&state.db, organization_id).await?)
+                    e.insert(workflows::routed_to(&state.reads(), organization_id).await?)
                 }
             };
             if let Some(ids) = ids {

@@ -1,0 +1,54 @@
+//! A connection for reads outside any transaction: each statement runs on the HTTP
+//! worker's read lane while it has a connection free, else on the pool (`lane.rs`).
+//!
+//! It is a sea-orm `ConnectionTrait`, so the ordinary query builders (`.all(&reads)`,
+//! `.one(&reads)`) and the services' helpers that take any connection read through the
+//! lane without knowing it. The worklist, for one, reads the caller's acting appointments,
+//! which definitions reach their division and the addressees of its rows before and after
+//! its main query: on the pool each of those paid sqlx's second round trip (docs/benchmarks.md).
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, ExecResult, QueryResult, Statement};
+
+use super::lane::Lane;
+
+#[derive(Clone, Copy)]
+pub struct Reads<'a> {
+    db: &'a DatabaseConnection,
+    lane: Option<&'a Lane>,
+}
+
+impl<'a> Reads<'a> {
+    pub fn new(db: &'a DatabaseConnection, lane: Option<&'a Lane>) -> Self {
+        Reads { db, lane }
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for Reads<'_> {
+    fn get_database_backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    // A write has no business here; should one come, it runs on the pool, where it would
+    // have run anyway (never on the lane, whose connections are taken back unchecked).
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.db.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.db.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        Ok(self.query_all_raw(stmt).await?.into_iter().next())
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        if let Some(lane) = self.lane
+            && let Some(rows) = lane.fetch_all(&stmt).await?
+        {
+            return Ok(rows);
+        }
+        self.db.query_all_raw(stmt).await
+    }
+}
