@@ -567,6 +567,53 @@ def server_side(base, endpoint):
     return out
 
 
+HICCUP_METER = r"""
+import os, sys, time
+os.sched_setaffinity(0, {int(sys.argv[1])})
+worst, over, last = 0.0, 0, time.monotonic()
+while True:
+    time.sleep(0.005)
+    now = time.monotonic()
+    late = now - last - 0.005
+    last = now
+    if late > 0.1:
+        over += 1
+    if late > worst:
+        worst = late
+        print(f"{worst * 1000:.1f} {over}", flush=True)
+    elif late > 0.1:
+        print(f"{worst * 1000:.1f} {over}", flush=True)
+"""
+
+
+class Hiccups:
+    """One sleeper pinned to each core, waking every 5 ms: how late it woke is time
+    that core was not there for anyone (the hypervisor took the vCPU: steal, or the kernel
+    held it). 200 wake-ups a second each: a fraction of a per cent of a core. A stall the service's own histogram shows while a sleeper shows the same is
+    the machine's, not the service's. Also the steal time /proc/stat counted meanwhile."""
+
+    def __init__(self):
+        self.steal0 = self.steal_ms()
+        self.procs = [subprocess.Popen([sys.executable, "-c", HICCUP_METER, str(cpu)], stdout=subprocess.PIPE, text=True)
+                      for cpu in sorted(os.sched_getaffinity(0))]
+
+    @staticmethod
+    def steal_ms():
+        with open("/proc/stat") as f:
+            return int(f.readline().split()[8]) * TICK_MS
+
+    def finish(self):
+        worst, over = 0.0, 0
+        for p in self.procs:
+            p.terminate()
+            out, _ = p.communicate(timeout=10)
+            lines = out.split()
+            if lines:
+                worst, over = max(worst, float(lines[-2])), over + int(lines[-1])
+        return {"machine_stall_max_ms": round(worst, 1), "machine_stalls_over_100ms": over,
+                "steal_ms": self.steal_ms() - self.steal0}
+
+
 def slower_than(before, after, seconds):
     """Requests between two server_side() readings that took longer than `seconds` (a bucket bound)."""
     key = next(k for k in after if k != "+Inf" and abs(float(k) - seconds) < 1e-9)
@@ -733,9 +780,11 @@ def get_phases(result, server, url, work, tokens, clients, secs, log, suffix):
         log(f"GET phases at {c} clients{suffix}")
         prof = Profile("get_request" + suffix, server.proc.pid, c, secs)
         before = server_side(server.base, "/api/v1/requests/{id}")
+        hiccups = Hiccups()
         r = wrk(server.base, c, secs, tokens["kasi"], "get", get_ids, "/api/v1/requests/")
         time.sleep(0.5)  # the last answers are recorded when their bodies are sent
         after = server_side(server.base, "/api/v1/requests/{id}")
+        r.update(hiccups.finish())
         prof.finish()
         r["server_answered"] = after["+Inf"] - before.get("+Inf", 0)
         r["server_over_100ms"] = slower_than(before, after, 0.1)
