@@ -7,6 +7,8 @@
 //! which definitions reach their division and the addressees of its rows before and after
 //! its main query: on the pool each of those paid sqlx's second round trip (docs/benchmarks.md).
 
+use std::time::{Duration, Instant};
+
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, ExecResult, QueryResult, Statement};
 
 use super::lane::Lane;
@@ -44,11 +46,42 @@ impl ConnectionTrait for Reads<'_> {
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        let started = Instant::now();
         if let Some(lane) = self.lane
             && let Some(rows) = lane.fetch_all(&stmt).await?
         {
+            warn_if_slow(started, "lane", table_of(&stmt.sql));
             return Ok(rows);
         }
-        self.db.query_all_raw(stmt).await
+        let table = table_of(&stmt.sql).to_owned();
+        let rows = self.db.query_all_raw(stmt).await?;
+        warn_if_slow(started, "pool", &table);
+        Ok(rows)
+    }
+}
+
+/// A read slower than this is logged: the rare stalls of docs/benchmarks.md (session 12)
+/// are then placed inside or outside the database's part of a request.
+const SLOW_READ: Duration = Duration::from_millis(250);
+
+fn warn_if_slow(started: Instant, on: &'static str, table: &str) {
+    let took = started.elapsed();
+    if took >= SLOW_READ {
+        tracing::warn!(on, table, took_ms = took.as_millis() as u64, "a read outside a transaction was slow");
+    }
+}
+
+/// What a statement reads, for the warning: the text after its first `FROM`.
+fn table_of(sql: &str) -> &str {
+    let after = sql.find(" FROM ").map_or("", |i| &sql[i + 6..]);
+    after.split(' ').next().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_warning_names_the_table_read() {
+        assert_eq!(super::table_of(r#"SELECT "requests"."id" FROM "requests" WHERE "id" = $1"#), r#""requests""#);
+        assert_eq!(super::table_of("SELECT 1"), "");
     }
 }
