@@ -59,16 +59,32 @@ impl Lane {
     /// Runs one read statement. `Ok(None)`: every connection of the lane is out; run it on
     /// the pool instead.
     pub async fn fetch_all(&self, statement: &Statement) -> Result<Option<Vec<QueryResult>>, DbErr> {
+        let started = Instant::now();
         let Some((lease, reused)) = self.lease().await? else { return Ok(None) };
-        match lease.run(statement).await {
+        let leased = started.elapsed();
+        let rows = match lease.run(statement).await {
             // A reused connection whose database went away (restarted, or the session was
             // terminated) since it last ran: once more on a new one. Reads only, so safe.
             Err(e) if reused && crate::error::is_unavailable(&e) => {
                 let Some((fresh, _)) = self.open_new().await? else { return Ok(None) };
-                fresh.run(statement).await.map(Some)
+                fresh.run(statement).await?
             }
-            done => done.map(Some),
+            done => done?,
+        };
+        // A slow read, split into getting the connection (a ping or a connect) and the
+        // rest (the statement's round trip and our worker getting round to its answer).
+        let took = started.elapsed();
+        if took >= super::reads::SLOW_READ {
+            tracing::warn!(
+                on = "lane",
+                table = super::reads::table_of(&statement.sql),
+                took_ms = took.as_millis() as u64,
+                lease_ms = leased.as_millis() as u64,
+                reused,
+                "a read outside a transaction was slow"
+            );
         }
+        Ok(Some(rows))
     }
 
     /// A connection and whether it ran statements before.

@@ -46,33 +46,34 @@ impl ConnectionTrait for Reads<'_> {
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        let started = Instant::now();
+        // The lane warns of its own slow reads, with their parts.
         if let Some(lane) = self.lane
             && let Some(rows) = lane.fetch_all(&stmt).await?
         {
-            warn_if_slow(started, "lane", table_of(&stmt.sql));
             return Ok(rows);
         }
+        let started = Instant::now();
         let table = table_of(&stmt.sql).to_owned();
         let rows = self.db.query_all_raw(stmt).await?;
-        warn_if_slow(started, "pool", &table);
+        let took = started.elapsed();
+        if took >= SLOW_READ {
+            tracing::warn!(
+                on = "pool",
+                table,
+                took_ms = took.as_millis() as u64,
+                "a read outside a transaction was slow"
+            );
+        }
         Ok(rows)
     }
 }
 
 /// A read slower than this is logged: the rare stalls of docs/benchmarks.md (session 12)
 /// are then placed inside or outside the database's part of a request.
-const SLOW_READ: Duration = Duration::from_millis(250);
-
-fn warn_if_slow(started: Instant, on: &'static str, table: &str) {
-    let took = started.elapsed();
-    if took >= SLOW_READ {
-        tracing::warn!(on, table, took_ms = took.as_millis() as u64, "a read outside a transaction was slow");
-    }
-}
+pub(super) const SLOW_READ: Duration = Duration::from_millis(250);
 
 /// What a statement reads, for the warning: the text after its first `FROM`.
-fn table_of(sql: &str) -> &str {
+pub(super) fn table_of(sql: &str) -> &str {
     let after = sql.find(" FROM ").map_or("", |i| &sql[i + 6..]);
     after.split(' ').next().unwrap_or_default()
 }
