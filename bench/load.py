@@ -367,10 +367,15 @@ class Profile:
         os.remove(self.data)
 
 
-def machine_busy_ms():
-    """CPU time (ms, all cores) the machine spent not idle so far, from /proc/stat."""
+def cpu_ticks():
+    """/proc/stat's first line: user, nice, system, idle, iowait, irq, softirq, steal (all cores)."""
     with open("/proc/stat") as f:
-        user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, f.readline().split()[1:9])
+        return list(map(int, f.readline().split()[1:9]))
+
+
+def machine_busy_ms():
+    """CPU time (ms, all cores) the machine spent not idle so far."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = cpu_ticks()
     return (user + nice + system + irq + softirq + steal) * TICK_MS
 
 
@@ -599,8 +604,7 @@ class Hiccups:
 
     @staticmethod
     def steal_ms():
-        with open("/proc/stat") as f:
-            return int(f.readline().split()[8]) * TICK_MS
+        return cpu_ticks()[7] * TICK_MS
 
     def finish(self):
         worst, over = 0.0, 0
