@@ -22,9 +22,18 @@
 //!   a filter by organization, a period not of whole months) or `steps_after_disagreement`
 //!   (the histogram disagreed with the steps: logged as an error; the figures are still
 //!   right).
-//! * The database pool: `jembatan_db_pool_connections{state}` (idle, in use) and
-//!   `jembatan_db_pool_acquire_seconds`, the time this scrape waited for a connection
-//!   (a sample, not a distribution: sqlx does not expose its waits).
+//! * The database connections of the whole replica, `jembatan_db_pool_connections{pool,
+//!   state}` (`idle`, `in_use`), summed over its pools: on PostgreSQL `background` (start-up
+//!   and the jobs), `requests` (every HTTP worker's pool) and `read_lane` (every worker's
+//!   read lane, `db/lane.rs`); on SQLite the one pool everything shares, `shared`.
+//!   `jembatan_db_read_lane_reads_total{outcome}`: reads the lanes ran (`served`) and reads
+//!   they sent to the pool because every lane connection was out (`overflowed`); many of
+//!   those say the lanes are too small for the load. `jembatan_db_pool_acquire_seconds`,
+//!   the time this scrape waited for a connection of its worker's pool (a sample, not a
+//!   distribution: sqlx does not expose its waits).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, Weak};
 
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
 use chrono::{DateTime, Utc};
@@ -53,6 +62,24 @@ pub struct Metrics {
     sequencer_lag: Gauge,
     pool: IntGaugeVec,
     pool_acquire: Gauge,
+    lane_reads: IntCounterVec,
+    pools: Pools,
+}
+
+/// Every pool of this replica, read at each scrape. Held weakly: a worker that actix
+/// restarts after a panic opens a new pool, and the dead worker's goes away with it.
+#[derive(Clone, Default)]
+struct Pools(Arc<Mutex<Vec<Registered>>>);
+
+type Registered = (PoolRole, Weak<AppState>);
+
+/// What a registered state's pool is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum PoolRole {
+    /// The replica's own pool: start-up and the jobs on PostgreSQL, everything on SQLite.
+    Replica,
+    /// An HTTP worker's pool and its read lane (PostgreSQL).
+    Worker,
 }
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
@@ -107,8 +134,16 @@ impl Metrics {
         )
         .map_err(internal)?;
         let pool = IntGaugeVec::new(
-            Opts::new("jembatan_db_pool_connections", "Database connections of this replica, by state"),
-            &["state"],
+            Opts::new("jembatan_db_pool_connections", "Database connections of this replica, by pool and state"),
+            &["pool", "state"],
+        )
+        .map_err(internal)?;
+        let lane_reads = IntCounterVec::new(
+            Opts::new(
+                "jembatan_db_read_lane_reads_total",
+                "Reads given to the read lanes: served there, or overflowed to the pool (every lane connection was out)",
+            ),
+            &["outcome"],
         )
         .map_err(internal)?;
         let pool_acquire = Gauge::new(
@@ -128,6 +163,7 @@ impl Metrics {
             Box::new(sequencer_lag.clone()),
             Box::new(pool.clone()),
             Box::new(pool_acquire.clone()),
+            Box::new(lane_reads.clone()),
         ] {
             http.registry.register(c).map_err(internal)?;
         }
@@ -144,7 +180,23 @@ impl Metrics {
             sequencer_lag,
             pool,
             pool_acquire,
+            lane_reads,
+            pools: Pools::default(),
         })
+    }
+
+    /// Counts `state`'s pool (and, for a worker, its read lane) in this replica's
+    /// connections from now on.
+    pub fn count_pool_of(&self, role: PoolRole, state: &Arc<AppState>) {
+        self.pools.0.lock().unwrap_or_else(|p| p.into_inner()).push((role, Arc::downgrade(state)));
+    }
+
+    /// The counters a worker's read lane counts its reads in.
+    pub fn lane_counters(&self) -> crate::db::lane::ReadCounters {
+        crate::db::lane::ReadCounters {
+            served: self.lane_reads.with_label_values(&["served"]),
+            overflowed: self.lane_reads.with_label_values(&["overflowed"]),
+        }
     }
 
     /// Counts one transition answer.
@@ -254,22 +306,38 @@ impl Metrics {
 
     async fn pool(&self, state: &AppState) {
         let started = std::time::Instant::now();
-        let (size, idle) = match state.db.get_database_backend() {
-            sea_orm::DatabaseBackend::Postgres => {
-                let p = state.db.get_postgres_connection_pool();
-                let _probe = p.acquire().await;
-                (p.size(), p.num_idle())
-            }
-            _ => {
-                let p = state.db.get_sqlite_connection_pool();
-                let _probe = p.acquire().await;
-                (p.size(), p.num_idle())
-            }
-        };
+        match state.db.get_database_backend() {
+            sea_orm::DatabaseBackend::Postgres => drop(state.db.get_postgres_connection_pool().acquire().await),
+            _ => drop(state.db.get_sqlite_connection_pool().acquire().await),
+        }
         self.pool_acquire.set(started.elapsed().as_secs_f64());
-        let idle = i64::try_from(idle).unwrap_or(0);
-        self.pool.with_label_values(&["idle"]).set(idle);
-        self.pool.with_label_values(&["in_use"]).set(i64::from(size) - idle);
+        let live: Vec<(PoolRole, Arc<AppState>)> = {
+            let mut pools = self.pools.0.lock().unwrap_or_else(|p| p.into_inner());
+            pools.retain(|(_, s)| s.strong_count() > 0);
+            pools.iter().filter_map(|(role, s)| Some((*role, s.upgrade()?))).collect()
+        };
+        let mut by_pool: BTreeMap<&str, crate::db::Connections> = BTreeMap::new();
+        let mut add = |name, c: crate::db::Connections| {
+            let sum = by_pool.entry(name).or_default();
+            sum.idle += c.idle;
+            sum.in_use += c.in_use;
+        };
+        for (role, s) in &live {
+            let name = match (role, s.settings.is_sqlite()) {
+                (_, true) => "shared",
+                (PoolRole::Replica, false) => "background",
+                (PoolRole::Worker, false) => "requests",
+            };
+            add(name, crate::db::pool_connections(&s.db));
+            if let Some(lane) = &s.lane {
+                add("read_lane", lane.connections());
+            }
+        }
+        self.pool.reset();
+        for (name, c) in by_pool {
+            self.pool.with_label_values(&[name, "idle"]).set(i64::try_from(c.idle).unwrap_or(i64::MAX));
+            self.pool.with_label_values(&[name, "in_use"]).set(i64::try_from(c.in_use).unwrap_or(i64::MAX));
+        }
     }
 }
 

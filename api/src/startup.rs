@@ -17,6 +17,7 @@ use crate::auth::rate_limit::LoginThrottle;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::error::ApiError;
+use crate::metrics::PoolRole;
 use crate::state::AppState;
 use crate::{bootstrap, db, openapi, routes};
 
@@ -145,11 +146,17 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Ser
     let spec = web::Bytes::from(serde_json::to_vec(&openapi_document()).map_err(std::io::Error::other)?);
     let workers = db::worker_count(&state.settings);
     let metrics = crate::metrics::Metrics::new().map_err(|e| std::io::Error::other(e.to_string()))?;
+    metrics.count_pool_of(PoolRole::Replica, &state.clone().into_inner());
     let cors = crate::config::cors_origins(state.settings.cors_origins.as_deref()).unwrap_or_default();
     let server = actix_web::HttpServer::new(move || {
         // Runs on each worker's thread: its pool's connections belong to its runtime.
         let state = match db::worker_pool(&state.settings) {
-            Some((db, lane)) => web::Data::new(state.with_db(db, lane).with_own_store()),
+            Some((db, lane)) => {
+                let lane = lane.map(|l| l.counted(metrics.lane_counters()));
+                let worker = web::Data::new(state.with_db(db, lane).with_own_store());
+                metrics.count_pool_of(PoolRole::Worker, &worker.clone().into_inner());
+                worker
+            }
             None if matches!(state.store, crate::storage::Store::S3(_)) => {
                 web::Data::new(state.get_ref().clone().with_own_store())
             }

@@ -134,25 +134,18 @@ async fn metrics_count_transitions_and_show_the_outboxes_the_log_and_the_pool() 
         r.assert_status(200);
         r.text
     };
-    let value = |text: &str, prefix: &str| {
-        text.lines()
-            .find(|l| l.starts_with(prefix))
-            .and_then(|l| l.rsplit(' ').next())
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or_else(|| panic!("no series {prefix}:\n{text}"))
-    };
     // Once the sequencer has taken every event, nothing waits and the lag is 0.
     let mut text = scrape().await;
     for _ in 0..50 {
-        if value(&text, "jembatan_audit_unsequenced") == 0.0 {
+        if value_of(&text, "jembatan_audit_unsequenced") == 0.0 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         text = scrape().await;
     }
-    assert_eq!(value(&text, "jembatan_audit_unsequenced"), 0.0, "{text}");
-    assert_eq!(value(&text, "jembatan_audit_sequencer_lag_seconds"), 0.0);
-    let value = |prefix: &str| value(&text, prefix);
+    assert_eq!(value_of(&text, "jembatan_audit_unsequenced"), 0.0, "{text}");
+    assert_eq!(value_of(&text, "jembatan_audit_sequencer_lag_seconds"), 0.0);
+    let value = |prefix: &str| value_of(&text, prefix);
     assert_eq!(value(r#"jembatan_transitions_total{action="submit",outcome="done",step="submit"}"#), 1.0);
     assert_eq!(value(r#"jembatan_transitions_total{action="complete",outcome="done",step="disposition"}"#), 1.0);
     assert_eq!(value(r#"jembatan_transitions_total{action="complete",outcome="refused",step="disposition"}"#), 1.0);
@@ -161,8 +154,36 @@ async fn metrics_count_transitions_and_show_the_outboxes_the_log_and_the_pool() 
     assert_eq!(value(r#"jembatan_outbox_depth{outbox="mail"}"#), 0.0);
     assert_eq!(value(r#"jembatan_outbox_depth{outbox="webhook"}"#), 0.0);
     assert_eq!(value(r#"jembatan_outbox_oldest_age_seconds{outbox="webhook"}"#), 0.0);
-    assert!(value(r#"jembatan_db_pool_connections{state="idle"}"#) >= 0.0);
     assert!(value("jembatan_db_pool_acquire_seconds") < 5.0);
+
+    // The connections of the whole replica, summed over its pools: not one worker's.
+    let connections = |text: &str, pool: &str| {
+        let series = |state: &str| format!(r#"jembatan_db_pool_connections{{pool="{pool}",state="{state}"}}"#);
+        value_of(text, &series("idle")) + value_of(text, &series("in_use"))
+    };
+    if o.app.database_url.starts_with("sqlite:") {
+        assert!(connections(&text, "shared") >= 1.0, "{text}");
+        assert!(!text.contains("read_lane"), "SQLite has no read lane:\n{text}");
+    } else {
+        // Two reads of the request, each on a worker's read lane (lanes are never full here).
+        o.get(&o.kabid, &id).await;
+        o.get(&o.kabid, &id).await;
+        let text = scrape().await;
+        for pool in ["background", "requests", "read_lane"] {
+            assert!(connections(&text, pool) >= 1.0, "no {pool} connection:\n{text}");
+        }
+        let served = value_of(&text, r#"jembatan_db_read_lane_reads_total{outcome="served"}"#);
+        assert!(served >= 2.0, "{text}");
+    }
+}
+
+/// The value of the first series in a Prometheus text that starts with `prefix`.
+pub fn value_of(text: &str, prefix: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(prefix))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("no series {prefix}:\n{text}"))
 }
 
 /// A database that ended the service's sessions (a restart, a failover, an administrator's

@@ -38,6 +38,16 @@ pub struct Lane {
     /// Connections that exist: idle, leased, or being opened.
     open: AtomicUsize,
     max: usize,
+    /// What it did, once the metrics count it ([`Lane::counted`]).
+    counters: Option<ReadCounters>,
+}
+
+/// Reads a lane ran, and reads it sent to the pool because every connection was out
+/// (`jembatan_db_read_lane_reads_total`; shared by every worker's lane).
+#[derive(Clone)]
+pub struct ReadCounters {
+    pub served: prometheus::IntCounter,
+    pub overflowed: prometheus::IntCounter,
 }
 
 struct Idle {
@@ -53,20 +63,50 @@ impl Lane {
         }
         let options =
             PgConnectOptions::from_str(database_url).ok()?.application_name("jembatan").disable_statement_logging();
-        Some(Lane { options, connect_timeout, idle: Mutex::new(Vec::new()), open: AtomicUsize::new(0), max })
+        Some(Lane {
+            options,
+            connect_timeout,
+            idle: Mutex::new(Vec::new()),
+            open: AtomicUsize::new(0),
+            max,
+            counters: None,
+        })
+    }
+
+    /// The same lane, counting what it does.
+    pub fn counted(self, counters: ReadCounters) -> Lane {
+        Lane { counters: Some(counters), ..self }
+    }
+
+    fn count(&self, which: impl Fn(&ReadCounters) -> &prometheus::IntCounter) {
+        if let Some(c) = &self.counters {
+            which(c).inc();
+        }
+    }
+
+    /// Its connections now: idle, and out (or being opened).
+    pub fn connections(&self) -> super::Connections {
+        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).len();
+        super::Connections { idle, in_use: self.open.load(Ordering::Acquire).saturating_sub(idle) }
     }
 
     /// Runs one read statement. `Ok(None)`: every connection of the lane is out; run it on
     /// the pool instead.
     pub async fn fetch_all(&self, statement: &Statement) -> Result<Option<Vec<QueryResult>>, DbErr> {
         let started = Instant::now();
-        let Some((lease, reused)) = self.lease().await? else { return Ok(None) };
+        let Some((lease, reused)) = self.lease().await? else {
+            self.count(|c| &c.overflowed);
+            return Ok(None);
+        };
         let leased = started.elapsed();
         let rows = match lease.run(statement).await {
             // A reused connection whose database went away (restarted, or the session was
             // terminated) since it last ran: once more on a new one. Reads only, so safe.
             Err(e) if reused && crate::error::is_unavailable(&e) => {
-                let Some((fresh, _)) = self.open_new().await? else { return Ok(None) };
+                let Some((fresh, _)) = self.open_new().await? else {
+                    self.count(|c| &c.overflowed);
+                    return Ok(None);
+                };
                 fresh.run(statement).await?
             }
             done => done?,
@@ -84,6 +124,7 @@ impl Lane {
                 "a read outside a transaction was slow"
             );
         }
+        self.count(|c| &c.served);
         Ok(Some(rows))
     }
 

@@ -148,3 +148,26 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTra
     })
     .await
 }
+
+/// A pool's connections now: idle, and in use (`size` counts both).
+pub fn pool_connections(db: &DatabaseConnection) -> Connections {
+    let (size, idle) = match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => {
+            let p = db.get_postgres_connection_pool();
+            (p.size(), p.num_idle())
+        }
+        _ => {
+            let p = db.get_sqlite_connection_pool();
+            (p.size(), p.num_idle())
+        }
+    };
+    Connections { idle, in_use: (size as usize).saturating_sub(idle) }
+}
+
+/// Connections of a lane or a pool at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Connections {
+    pub idle: usize,
+    /// Out on a statement (or, for a lane, being opened).
+    pub in_use: usize,
+}
