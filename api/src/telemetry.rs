@@ -28,7 +28,11 @@ pub fn init(format: &str) {
 /// default span records a dozen OpenTelemetry fields on every request (the matched route,
 /// the client address parsed from forwarded headers, the user agent, the whole target):
 /// 4.6 % of a read's CPU in the profile (docs/benchmarks.md), for an exporter we do not
-/// run. Errors are logged where they are mapped (`error.rs`), with this span around them.
+/// run. Errors are logged where they are mapped (`error.rs`), with this span around them:
+/// server errors as errors, refusals (4xx) not at all at the default level (with `debug`,
+/// each request's span end shows its status). tracing-actix-web's own event per error
+/// response is off (its `emit_event_on_error` feature): it wrote every 4xx as a warning,
+/// 34 000 lines a second under a sign-in flood, and every 5xx a second time.
 pub struct RequestSpan;
 
 impl tracing_actix_web::RootSpanBuilder for RequestSpan {
@@ -53,5 +57,55 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
             Err(e) => e.as_response_error().status_code(),
         };
         span.record("status", status.as_u16());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use actix_web::{App, HttpResponse, test, web};
+    use tracing::Level;
+    use tracing_subscriber::layer::SubscriberExt;
+
+    use crate::error::ApiError;
+
+    /// The levels of the events logged while `f` runs.
+    struct Levels(Arc<Mutex<Vec<Level>>>);
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Levels {
+        fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+            self.0.lock().unwrap().push(*event.metadata().level());
+        }
+    }
+
+    async fn levels_of(error: fn() -> ApiError) -> Vec<Level> {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let subscriber = tracing_subscriber::registry().with(Levels(Arc::clone(&seen)));
+        let _default = tracing::subscriber::set_default(subscriber);
+        let app = test::init_service(
+            App::new()
+                .wrap(tracing_actix_web::TracingLogger::<super::RequestSpan>::new())
+                .route("/", web::get().to(move || async move { Err::<HttpResponse, _>(error()) })),
+        )
+        .await;
+        test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
+        seen.lock().unwrap().clone()
+    }
+
+    /// A refusal is the caller's business and comes in floods (a sign-in flood is tens of
+    /// thousands of 429s a second): it writes no log line at the default level.
+    #[actix_web::test]
+    async fn a_refused_request_writes_no_warning() {
+        let levels =
+            levels_of(|| ApiError::TooManyRequests { detail: crate::msg!("login-throttled"), retry_after_secs: 1 })
+                .await;
+        assert!(levels.iter().all(|l| *l > Level::INFO), "{levels:?}");
+    }
+
+    /// A server error is logged once, as an error, where it is mapped (`error.rs`).
+    #[actix_web::test]
+    async fn a_server_error_is_logged_once() {
+        let levels = levels_of(|| ApiError::internal("the disk is on fire")).await;
+        assert_eq!(levels.iter().filter(|l| **l <= Level::WARN).collect::<Vec<_>>(), vec![&Level::ERROR]);
     }
 }
