@@ -106,6 +106,19 @@ def pct(values, p):
     return s[min(len(s) - 1, max(0, round(p / 100 * len(s) + 0.5) - 1))]
 
 
+def sched_autogroup():
+    """The kernel's session groups (1: on). On, PostgreSQL's backends share one group's
+    weight against the service's and the load generator's group, and a backend woken on a
+    core where its group has little weight can wait 100 ms and more for it: the rare stalls
+    of sessions 9–13 (docs/benchmarks.md, session 14). Off for figures worth comparing:
+    `sysctl -w kernel.sched_autogroup_enabled=0`."""
+    try:
+        with open("/proc/sys/kernel/sched_autogroup_enabled") as f:
+            return int(f.read())
+    except OSError:
+        return None
+
+
 def machine():
     with open("/proc/cpuinfo") as f:
         m = re.search(r"^model name\s*:\s*(.+)$", f.read(), re.M)
@@ -120,6 +133,7 @@ def machine():
         "cpu": m.group(1).strip() if m else "unknown",
         "memory_gib": round(mem_kib / 1024 / 1024, 1),
         "kernel": platform.release(),
+        "sched_autogroup": sched_autogroup(),
         "commit": commit.stdout.strip() + (" + uncommitted changes under api/, entity/ or migration/ (check whether --bin was built with them)" if dirty else ""),
     }
 
@@ -312,6 +326,9 @@ TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
 
 PROFILE = {"dir": None, "clients": 8, "flat": False}
 
+# --sched DIR: the scheduler's trace of the whole machine during each GET /requests/{id} phase.
+SCHED = {"dir": None}
+
 # --login-flood: sign-ins of this account (right password: each one an Argon2id hash).
 FLOOD = {"on": False, "user": "kadis", "password": None}
 
@@ -365,6 +382,30 @@ class Profile:
         with open(base + ".svg", "wb") as f:
             f.write(svg.stdout)
         os.remove(self.data)
+
+
+class SchedTrace:
+    """With --sched DIR: `perf sched record -a -g` during a phase (every switch and wake-up
+    on both cores, with the kernel's stack at each switch), kept as DIR/<name>.data only
+    when the service answered a request in over 100 ms, to find who waited on what then
+    (`perf sched timehist -i … -g --state`). The tracer costs throughput in that phase."""
+
+    def __init__(self, name, seconds):
+        self.proc = None
+        if not SCHED["dir"]:
+            return
+        self.data = os.path.join(SCHED["dir"], f"{name}.data")
+        self.proc = subprocess.Popen(["perf", "sched", "record", "-a", "-g", "-o", self.data, "--", "sleep",
+                                      str(seconds)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def finish(self, keep):
+        if not self.proc:
+            return None
+        self.proc.wait()
+        if keep:
+            return self.data
+        os.remove(self.data)
+        return None
 
 
 def cpu_ticks():
@@ -656,6 +697,8 @@ def main():
     ap.add_argument("--profile-flat", action="store_true",
                     help="with --profile: sample the whole machine without stacks, write DIR/<phase>.txt "
                          "(CPU by process, library and function) instead of flame graphs")
+    ap.add_argument("--sched", metavar="DIR", help="trace the scheduler (perf sched) during each GET /requests/{id} "
+                                                   "phase; keep DIR/<phase>.data when a request took over 100 ms")
     ap.add_argument("--login-flood", action="store_true",
                     help="after the GET phases at 8 clients, GET /requests/{id} again under a sign-in flood at 32")
     ap.add_argument("--socket", default="/var/run/postgresql", help="the service connects over this Unix socket "
@@ -665,6 +708,9 @@ def main():
                                                        "(TLS if the server offers it)")
     args = ap.parse_args()
     FLOOD["on"] = args.login_flood
+    if args.sched:
+        os.makedirs(args.sched, exist_ok=True)
+        SCHED["dir"] = args.sched
     if args.profile:
         os.makedirs(args.profile, exist_ok=True)
         PROFILE.update(dir=args.profile, clients=args.profile_clients, flat=args.profile_flat)
@@ -710,6 +756,9 @@ def main():
 
 def run(args, result, server, url, work, password, clients, secs, log):
     """Everything measured, in order (see the module's docstring)."""
+    if result["machine"]["sched_autogroup"]:
+        log("warning: kernel.sched_autogroup_enabled=1; PostgreSQL's backends will stall now and then "
+            "(sysctl -w kernel.sched_autogroup_enabled=0; docs/benchmarks.md, session 14)")
     server.start()
     result["rss_idle_mib"] = server.rss_mib()
     api = Api(server.base)
@@ -785,6 +834,7 @@ def get_phases(result, server, url, work, tokens, clients, secs, log, suffix):
         prof = Profile("get_request" + suffix, server.proc.pid, c, secs)
         before = server_side(server.base, "/api/v1/requests/{id}")
         hiccups = Hiccups()
+        sched = SchedTrace(f"get_request{suffix}_{c}", secs)
         r = wrk(server.base, c, secs, tokens["kasi"], "get", get_ids, "/api/v1/requests/")
         time.sleep(0.5)  # the last answers are recorded when their bodies are sent
         after = server_side(server.base, "/api/v1/requests/{id}")
@@ -792,6 +842,8 @@ def get_phases(result, server, url, work, tokens, clients, secs, log, suffix):
         prof.finish()
         r["server_answered"] = after["+Inf"] - before.get("+Inf", 0)
         r["server_over_100ms"] = slower_than(before, after, 0.1)
+        if trace := sched.finish(keep=r["server_over_100ms"] > 0):
+            r["sched_trace"] = trace
         r["server_over_1s"] = slower_than(before, after, 1.0)
         result["get_request" + suffix].append(dict(r, rss_mib=server.rss_mib()))
         prof = Profile("get_tasks" + suffix, server.proc.pid, c, secs)
