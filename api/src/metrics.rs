@@ -333,7 +333,8 @@ impl Metrics {
                 add("read_lane", lane.connections());
             }
         }
-        self.pool.reset();
+        // No reset first: two scrapes at once would each see the other's empty moment. The
+        // pools' names do not change while the replica runs.
         for (name, c) in by_pool {
             self.pool.with_label_values(&[name, "idle"]).set(i64::try_from(c.idle).unwrap_or(i64::MAX));
             self.pool.with_label_values(&[name, "in_use"]).set(i64::try_from(c.in_use).unwrap_or(i64::MAX));
