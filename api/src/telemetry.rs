@@ -70,7 +70,7 @@ mod tests {
 
     use crate::error::ApiError;
 
-    /// The levels of the events logged while `f` runs.
+    /// Collects the level of every event logged while it is the default subscriber.
     struct Levels(Arc<Mutex<Vec<Level>>>);
     impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Levels {
         fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {

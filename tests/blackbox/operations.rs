@@ -178,7 +178,7 @@ async fn metrics_count_transitions_and_show_the_outboxes_the_log_and_the_pool() 
 }
 
 /// The value of the first series in a Prometheus text that starts with `prefix`.
-pub fn value_of(text: &str, prefix: &str) -> f64 {
+fn value_of(text: &str, prefix: &str) -> f64 {
     text.lines()
         .find(|l| l.starts_with(prefix))
         .and_then(|l| l.rsplit(' ').next())
