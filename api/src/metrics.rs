@@ -28,23 +28,41 @@
 //!   read lane, `db/lane.rs`); on SQLite the one pool everything shares, `shared`.
 //!   `jembatan_db_read_lane_reads_total{outcome}`: reads the lanes ran (`served`) and reads
 //!   they sent to the pool because every lane connection was out (`overflowed`); many of
-//!   those say the lanes are too small for the load. `jembatan_db_pool_acquire_seconds`,
-//!   the time this scrape waited for a connection of its worker's pool (a sample, not a
-//!   distribution: sqlx does not expose its waits).
+//!   those say the lanes are too small for the load. `jembatan_db_pool_wait_seconds`, a
+//!   histogram of how long each request for a pooled connection waited, every pool of the
+//!   process (sqlx times each acquire and reports it as a tracing event, which
+//!   `telemetry::PoolWaits` records; the read lanes never wait, they overflow instead).
+//!   `jembatan_db_pool_acquire_seconds`: the wait of this scrape's own acquire (a probe: a
+//!   scrape that cannot get a connection shows here and in its error).
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, LazyLock, Mutex, Weak};
 
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
 use chrono::{DateTime, Utc};
 use entity::{audit_event, mail_outbox, request, webhook_delivery};
-use prometheus::{Encoder, Gauge, GaugeVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, TextEncoder};
+use prometheus::{
+    Encoder, Gauge, GaugeVec, Histogram, HistogramOpts, IntCounterVec, IntGauge, IntGaugeVec, Opts, TextEncoder,
+};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::workflow::Status;
+
+/// Every wait of this process for a pooled database connection, in seconds. Process-wide
+/// because its source is: sqlx reports each acquire's time as a tracing event, and the
+/// tracing subscriber that carries it to `telemetry::PoolWaits` is the process's.
+pub static POOL_WAITS: LazyLock<Histogram> = LazyLock::new(|| {
+    let opts = HistogramOpts::new(
+        "jembatan_db_pool_wait_seconds",
+        "How long each request for a pooled database connection waited (every pool of this replica)",
+    )
+    // From an idle connection handed over at once (microseconds) to the acquire timeout.
+    .buckets(vec![0.000_1, 0.000_5, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0]);
+    Histogram::with_opts(opts).expect("static histogram options are valid")
+});
 
 /// The metric families of one running service; cheap to clone (shared inside).
 #[derive(Clone)]
@@ -164,6 +182,7 @@ impl Metrics {
             Box::new(pool.clone()),
             Box::new(pool_acquire.clone()),
             Box::new(lane_reads.clone()),
+            Box::new(POOL_WAITS.clone()),
         ] {
             http.registry.register(c).map_err(internal)?;
         }

@@ -6,21 +6,85 @@
 //! `RUST_LOG=info,jembatan=debug`, each span's end is logged with its busy and idle time,
 //! so a slow request's log says which service call took how long; at the default `info`
 //! those spans cost nothing and log nothing.
+//!
+//! The subscriber also carries one metric: sqlx times every wait for a pooled connection
+//! and reports it as a `sqlx::pool::acquire` event (`db::options` turns those on, at
+//! INFO); [`PoolWaits`] records them in `jembatan_db_pool_wait_seconds`, and the log lines
+//! leave them out unless `RUST_LOG` names their target. INFO rather than a quieter level:
+//! the subscriber's most verbose level decides how much every other `debug!` and `trace!`
+//! in the process costs, and INFO is what the logs enable anyway.
 
-use tracing_subscriber::EnvFilter;
+use tracing::field::{Field, Visit};
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::format::FmtSpan;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
 pub fn init(format: &str) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let mut filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    if !std::env::var("RUST_LOG").is_ok_and(|f| f.contains(POOL_ACQUIRE_TARGET)) {
+        // One line per connection wait is for the metric, not the log (a slow one, a
+        // warning, still shows).
+        filter =
+            filter.add_directive(format!("{POOL_ACQUIRE_TARGET}=warn").parse().expect("a static directive parses"));
+    }
     let timing = std::env::var("RUST_LOG").is_ok_and(|f| f.contains("debug") || f.contains("trace"));
     let spans = if timing { FmtSpan::CLOSE } else { FmtSpan::NONE };
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_span_events(spans);
-    // `try_init`: tests start many apps in one process; only the first sets the subscriber.
-    let _ = if format == "json" {
-        builder.json().flatten_event(true).with_current_span(true).try_init()
+    let lines = tracing_subscriber::fmt::layer().with_target(false).with_span_events(spans);
+    let lines = if format == "json" {
+        lines.json().flatten_event(true).with_current_span(true).with_filter(filter).boxed()
     } else {
-        builder.try_init()
+        lines.with_filter(filter).boxed()
     };
+    // `try_init`: tests start many apps in one process; only the first sets the subscriber.
+    let _ = tracing_subscriber::registry().with(lines).with(PoolWaits::layer()).try_init();
+}
+
+/// The metrics' part of [`init`] without the log lines: for a process that runs the
+/// service but keeps its output quiet (the black-box tests).
+pub fn init_metrics_only() {
+    let _ = tracing_subscriber::registry().with(PoolWaits::layer()).try_init();
+}
+
+/// Where sqlx reports the time each acquire from a pool took.
+pub const POOL_ACQUIRE_TARGET: &str = "sqlx::pool::acquire";
+
+/// Records each wait sqlx reports (`acquired_after_secs` of its [`POOL_ACQUIRE_TARGET`]
+/// events, at whatever level: a slow one comes as a warning) in `metrics::POOL_WAITS`.
+pub struct PoolWaits;
+
+impl PoolWaits {
+    /// This layer, seeing sqlx's acquire events and nothing else.
+    pub fn layer<S>() -> impl Layer<S>
+    where
+        S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    {
+        PoolWaits.with_filter(Targets::new().with_target(POOL_ACQUIRE_TARGET, tracing::Level::INFO))
+    }
+}
+
+impl<S: tracing::Subscriber> Layer<S> for PoolWaits {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        let mut waited = Waited(None);
+        event.record(&mut waited);
+        if let Some(secs) = waited.0 {
+            crate::metrics::POOL_WAITS.observe(secs);
+        }
+    }
+}
+
+struct Waited(Option<f64>);
+
+impl Visit for Waited {
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        if field.name() == "acquired_after_secs" {
+            self.0 = Some(value);
+        }
+    }
+
+    fn record_debug(&mut self, _: &Field, _: &dyn std::fmt::Debug) {}
 }
 
 /// Each request's root span: what its log lines carry (the request id, also answered as
@@ -107,5 +171,31 @@ mod tests {
     async fn a_server_error_is_logged_once() {
         let levels = levels_of(|| ApiError::internal("the disk is on fire")).await;
         assert_eq!(levels.iter().filter(|l| **l <= Level::WARN).collect::<Vec<_>>(), vec![&Level::ERROR]);
+    }
+
+    /// A request that waits for the pool's only connection shows its wait in the pool-wait
+    /// histogram: sqlx's timing, switched on by `db::options`, carried by `PoolWaits`.
+    #[actix_web::test]
+    async fn a_wait_for_a_pooled_connection_is_measured() {
+        // The runtime of this test is one thread: the default set here covers its tasks.
+        let _default = tracing::subscriber::set_default(tracing_subscriber::registry().with(super::PoolWaits::layer()));
+        let settings = crate::config::Settings {
+            database_url: "sqlite::memory:".into(),
+            db_max_connections: 1,
+            ..crate::config::Settings::default()
+        };
+        // The histogram is the process's: compare before and after.
+        let waits = &crate::metrics::POOL_WAITS;
+        let (count, sum) = (waits.get_sample_count(), waits.get_sample_sum());
+        let db = crate::db::connect(&settings).await.unwrap();
+        let pool = db.get_sqlite_connection_pool().clone();
+        let held = pool.acquire().await.unwrap();
+        let waiting = tokio::spawn(async move { pool.acquire().await.map(drop) });
+        tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+        drop(held);
+        waiting.await.unwrap().unwrap();
+        // Two acquires: the one at once, and the one that waited ≥ 60 ms for it.
+        assert!(waits.get_sample_count() >= count + 2, "{} after {count}", waits.get_sample_count());
+        assert!(waits.get_sample_sum() - sum >= 0.06, "waited {} s", waits.get_sample_sum() - sum);
     }
 }

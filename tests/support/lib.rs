@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+pub mod proxy;
 pub mod replica;
 pub mod s3;
 pub mod smtp;
@@ -119,6 +120,8 @@ impl TestApp {
     /// `serve --demo`'s settings (no JWT secret of our own) when `demo`, else a normal server's.
     pub async fn spawn_checked(demo: bool, tweak: impl FnOnce(&mut Settings)) -> TestApp {
         jembatan::signer::install_tls_provider();
+        // The pool-wait histogram is fed by the tracing subscriber, as in `jembatan serve`.
+        jembatan::telemetry::init_metrics_only();
         let tmp = tempdir::TempDir::new();
         let database_url = fresh_database(&tmp.0).await;
         let storage_dir = tmp.0.join("documents");

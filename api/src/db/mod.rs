@@ -73,7 +73,11 @@ fn options(settings: &Settings) -> ConnectOptions {
         // may point at a database that restarted meanwhile: ping it again before use. A hot
         // one is not pinged twice, which would cost every request a round trip.
         .test_before_acquire_if_idle_for(Duration::from_secs(1))
-        .sqlx_logging(false);
+        .sqlx_logging(false)
+        // sqlx times every wait for a connection and reports it as an event: the pool-wait
+        // histogram is made of those (`telemetry::PoolWaits`; the logs leave them out).
+        .map_sqlx_postgres_pool_opts(|o| o.acquire_time_level(log::LevelFilter::Info))
+        .map_sqlx_sqlite_pool_opts(|o| o.acquire_time_level(log::LevelFilter::Info));
     if settings.is_sqlite() {
         let url = settings.database_url.clone();
         opts.map_sqlx_sqlite_opts(move |o: SqliteConnectOptions| {
