@@ -71,6 +71,14 @@ fn invalid_credentials() -> ApiError {
     ApiError::Unauthorized(crate::msg!("login-invalid"))
 }
 
+/// One log line per refused sign-in, for the operator watching a guessing run: bounded by
+/// the password hash's cost and the throttle (a throttled attempt, 429, writes none; the
+/// metrics count those). The account's id only when the name exists; never the name typed,
+/// where people type their password by mistake.
+fn refused_sign_in(address: &str, account: Option<Uuid>, why: &str) {
+    tracing::info!(address, account = account.map(tracing::field::display), why, "a sign-in was refused");
+}
+
 fn invalid_refresh() -> ApiError {
     ApiError::Unauthorized(crate::msg!("refresh-invalid"))
 }
@@ -126,7 +134,10 @@ pub async fn login(state: &AppState, input: LoginRequest, address: &str) -> ApiR
     let ok = password::verify(found.as_ref().map(|u| u.password_hash.clone()), input.password).await?;
     let user = match found {
         Some(u) if ok => u,
-        _ => return Err(invalid_credentials()),
+        found => {
+            refused_sign_in(address, found.map(|u| u.id), "wrong name or password");
+            return Err(invalid_credentials());
+        }
     };
     attempt_succeeded(state, &username, address).await?;
     let now = state.now();
@@ -140,6 +151,7 @@ pub async fn login(state: &AppState, input: LoginRequest, address: &str) -> ApiR
         || !current.active
         || !super::organizations::find(&txn, current.organization_id).await?.active
     {
+        refused_sign_in(address, Some(user.id), "account or organization inactive, or password changed meanwhile");
         return Err(invalid_credentials());
     }
     let user = current;
