@@ -19,6 +19,7 @@ mod languages;
 mod mail;
 mod office;
 mod operations;
+mod proxy;
 mod races;
 mod records;
 mod replicas;

@@ -38,7 +38,7 @@ async fn office_on(s3: &S3Server, bucket: &str, tweak: impl FnOnce(&mut Settings
 
 /// `len` bytes that sniff as a PDF and differ from place to place (a part boundary that
 /// swapped or lost bytes would show).
-fn pdf_of(len: usize) -> Vec<u8> {
+pub(crate) fn pdf_of(len: usize) -> Vec<u8> {
     let mut bytes = PDF.to_vec();
     let mut x: u32 = 0x9e37_79b9;
     while bytes.len() < len {
