@@ -285,6 +285,9 @@ pub(crate) fn is_unavailable(e: &DbErr) -> bool {
 
 impl From<DbErr> for ApiError {
     fn from(e: DbErr) -> Self {
+        if matches!(e, DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout)) {
+            crate::metrics::POOL_TIMEOUTS.inc();
+        }
         if is_unavailable(&e) {
             return Self::Unavailable(e.to_string());
         }

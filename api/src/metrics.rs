@@ -29,9 +29,12 @@
 //!   `jembatan_db_read_lane_reads_total{outcome}`: reads the lanes ran (`served`) and reads
 //!   they sent to the pool because every lane connection was out (`overflowed`); many of
 //!   those say the lanes are too small for the load. `jembatan_db_pool_wait_seconds`, a
-//!   histogram of how long each request for a pooled connection waited, every pool of the
-//!   process (sqlx times each acquire and reports it as a tracing event, which
-//!   `telemetry::PoolWaits` records; the read lanes never wait, they overflow instead).
+//!   histogram of how long each acquire that got a pooled connection took, every pool of
+//!   the process (the wait, and the ping or connect of the connection handed over; sqlx
+//!   times each and reports it as a tracing event, which `telemetry::PoolWaits` records;
+//!   the read lanes never wait, they overflow instead). sqlx reports nothing for an
+//!   acquire that gave up: `jembatan_db_pool_timeouts_total` counts those that reached an
+//!   answer (a 503) from the acquire timeout.
 //!   `jembatan_db_pool_acquire_seconds`: the wait of this scrape's own acquire (a probe: a
 //!   scrape that cannot get a connection shows here and in its error).
 
@@ -42,7 +45,8 @@ use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
 use chrono::{DateTime, Utc};
 use entity::{audit_event, mail_outbox, request, webhook_delivery};
 use prometheus::{
-    Encoder, Gauge, GaugeVec, Histogram, HistogramOpts, IntCounterVec, IntGauge, IntGaugeVec, Opts, TextEncoder,
+    Encoder, Gauge, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    TextEncoder,
 };
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
@@ -51,17 +55,29 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::workflow::Status;
 
-/// Every wait of this process for a pooled database connection, in seconds. Process-wide
-/// because its source is: sqlx reports each acquire's time as a tracing event, and the
-/// tracing subscriber that carries it to `telemetry::PoolWaits` is the process's.
+/// Every acquire of a pooled database connection in this process that got one, in
+/// seconds. Process-wide because its source is: sqlx reports each acquire's time as a
+/// tracing event, and the tracing subscriber that carries it to `telemetry::PoolWaits` is
+/// the process's.
 pub static POOL_WAITS: LazyLock<Histogram> = LazyLock::new(|| {
     let opts = HistogramOpts::new(
         "jembatan_db_pool_wait_seconds",
-        "How long each request for a pooled database connection waited (every pool of this replica)",
+        "How long each acquire of a pooled database connection took, when it got one (every pool of this replica)",
     )
-    // From an idle connection handed over at once (microseconds) to the acquire timeout.
-    .buckets(vec![0.000_1, 0.000_5, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0]);
+    // From an idle connection handed over at once (microseconds) to a long acquire timeout
+    // (the default is 3 s).
+    .buckets(vec![0.000_1, 0.000_5, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 2.5, 5.0, 10.0]);
     Histogram::with_opts(opts).expect("static histogram options are valid")
+});
+
+/// Acquires that gave up after the acquire timeout, counted where the error is mapped to
+/// an answer (`error.rs`: a 503): what the wait histogram cannot show.
+pub static POOL_TIMEOUTS: LazyLock<IntCounter> = LazyLock::new(|| {
+    IntCounter::new(
+        "jembatan_db_pool_timeouts_total",
+        "Requests for a pooled database connection that gave up after the acquire timeout",
+    )
+    .expect("static counter options are valid")
 });
 
 /// The metric families of one running service; cheap to clone (shared inside).
@@ -183,6 +199,7 @@ impl Metrics {
             Box::new(pool_acquire.clone()),
             Box::new(lane_reads.clone()),
             Box::new(POOL_WAITS.clone()),
+            Box::new(POOL_TIMEOUTS.clone()),
         ] {
             http.registry.register(c).map_err(internal)?;
         }

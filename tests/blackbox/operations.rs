@@ -155,11 +155,10 @@ async fn metrics_count_transitions_and_show_the_outboxes_the_log_and_the_pool() 
     assert_eq!(value(r#"jembatan_outbox_depth{outbox="webhook"}"#), 0.0);
     assert_eq!(value(r#"jembatan_outbox_oldest_age_seconds{outbox="webhook"}"#), 0.0);
     assert!(value("jembatan_db_pool_acquire_seconds") < 5.0);
-    // Every acquire of a pooled connection is in the wait histogram (every request above
-    // took at least one), each within the acquire timeout.
-    let waits = value("jembatan_db_pool_wait_seconds_count");
-    assert!(waits >= 3.0, "{text}");
-    assert!(value(r#"jembatan_db_pool_wait_seconds_bucket{le="30"}"#) == waits, "{text}");
+    // The wait histogram is served and fed (it is the process's: the other tests' apps add
+    // to it too; `telemetry`'s unit test measures a real wait), and no acquire timed out.
+    assert!(value("jembatan_db_pool_wait_seconds_count") >= 3.0, "{text}");
+    assert_eq!(value("jembatan_db_pool_timeouts_total"), 0.0, "{text}");
 
     // The connections of the whole replica, summed over its pools: not one worker's.
     let connections = |text: &str, pool: &str| {
