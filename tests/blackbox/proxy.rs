@@ -105,9 +105,12 @@ async fn the_shipped_proxy_spreads_calls_over_the_replicas_and_skips_a_dead_one(
     assert_eq!((answered(&app.base).await, answered(&other.base).await), (5.0, 5.0));
 
     other.kill().await;
-    for _ in 0..10 {
-        app.send(app.http.get(proxy.url("/auth/me")).bearer_auth(&admin)).await.assert_status(200);
-    }
+    let me =
+        async || app.send(app.http.get(proxy.url("/auth/me")).bearer_auth(&admin)).await.assert_status(200).clone();
+    // Round-robin: after ten calls, one to this replica, then the dead one's turn. A write
+    // there: the connection is refused (the request was never sent), and nginx sends the
+    // POST to this replica.
+    me().await;
     let created = app
         .send(
             app.http
@@ -117,5 +120,10 @@ async fn the_shipped_proxy_spreads_calls_over_the_replicas_and_skips_a_dead_one(
         )
         .await;
     created.assert_status(201);
+    let log = proxy.log();
+    assert!(log.contains("Connection refused") && log.contains("POST /api/v1/organizations"), "{log}");
+    for _ in 0..9 {
+        me().await;
+    }
     assert_eq!(answered(&app.base).await, 15.0, "{}", proxy.log());
 }
