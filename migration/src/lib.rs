@@ -22,6 +22,7 @@ mod m0014_sla_histogram;
 mod m0015_sla_completed_index;
 mod m0016_step_organization;
 mod m0017_sweep_indexes;
+mod m0018_unsequenced_index;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0015_sla_completed_index::Migration),
             Box::new(m0016_step_organization::Migration),
             Box::new(m0017_sweep_indexes::Migration),
+            Box::new(m0018_unsequenced_index::Migration),
         ]
     }
 }
