@@ -531,6 +531,33 @@ def wait_quiet(limit, log):
     return round(time.time() - t0)
 
 
+def cpu_busy_fraction(secs):
+    """The share of the machine's CPU time that was busy (not idle, not waiting on disk)
+    over the next `secs` seconds, from /proc/stat."""
+    def sample():
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+        return sum(fields), fields[3] + fields[4]
+    total0, idle0 = sample()
+    time.sleep(secs)
+    total1, idle1 = sample()
+    return 1 - (idle1 - idle0) / max(total1 - total0, 1)
+
+
+def wait_idle(limit, log):
+    """Waits (at most `limit` s) until the machine has been idle (under 10 % busy) for two
+    seconds: the work a phase leaves behind (autovacuum, the audit sequencer catching up,
+    a checkpoint) is done before the next phase starts. Returns seconds waited."""
+    t0 = time.time()
+    while time.time() - t0 < limit:
+        if cpu_busy_fraction(2.0) < 0.10:
+            break
+    waited = round(time.time() - t0)
+    if waited >= limit:
+        log(f"the machine did not fall idle within {limit} s")
+    return waited
+
+
 def seed(url, first, last, pool=0):
     t0 = time.time()
     psql(url, file=os.path.join(HERE, "seed.sql"),
@@ -611,6 +638,31 @@ def server_side(base, endpoint):
         if labels.get("endpoint") == endpoint and labels.get("method") == "GET" and labels.get("status") == "200":
             out[labels["le"]] = out.get(labels["le"], 0) + int(m.group(2))
     return out
+
+
+def pool_waits(base):
+    """The service's pool-wait histogram and timeout counter, from /metrics: cumulative
+    acquires by upper bound in seconds, their count and sum, and acquires that timed out."""
+    req = urllib.request.Request(base + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    text = urllib.request.urlopen(req, timeout=10).read().decode()
+    out = {"buckets": {}}
+    for m in re.finditer(r'^jembatan_db_pool_wait_seconds_bucket\{le="([^"]+)"\} (\d+)$', text, re.M):
+        out["buckets"][m.group(1)] = int(m.group(2))
+    for name, key in (("jembatan_db_pool_wait_seconds_count", "count"), ("jembatan_db_pool_wait_seconds_sum", "sum"),
+                      ("jembatan_db_pool_timeouts_total", "timeouts")):
+        m = re.search(rf"^{name} ([\d.e+-]+)$", text, re.M)
+        out[key] = float(m.group(1)) if m else 0.0
+    return out
+
+
+def pool_waits_between(before, after):
+    """What a phase added to the pool-wait histogram: acquires, their mean, how many took
+    over 1 ms and over 10 ms, and timeouts."""
+    n = after["count"] - before["count"]
+    over = lambda le: n - (after["buckets"].get(le, 0) - before["buckets"].get(le, 0))
+    return {"acquires": int(n), "mean_ms": round(1000 * (after["sum"] - before["sum"]) / n, 3) if n else None,
+            "over_1ms": int(over("0.001")), "over_10ms": int(over("0.01")),
+            "timeouts": int(after["timeouts"] - before["timeouts"])}
 
 
 HICCUP_METER = r"""
@@ -783,6 +835,10 @@ def run(args, result, server, url, work, password, clients, secs, log):
 
     if not args.transitions_only:
         measure_reads(args, result, server, api, url, work, tokens, users, clients, secs, log)
+    else:
+        # The transitions act on a register with a history, as after the read phases.
+        log("seeding the newest 10 000 requests")
+        result["seed_small_s"] = seed(url, TOTAL - SMALL + 1, TOTAL)
     if args.scale_only or args.reads_only:
         return
     transitions(args, result, server, url, work, tokens, office, clients, secs, log)
@@ -887,13 +943,21 @@ def transitions(args, result, server, url, work, tokens, office, clients, secs, 
     result["waited_for_quiet_s"] = waited
     for i, c in enumerate(clients):
         chunk = ids_file(work, f"pool_{c}.txt", pool_ids[i * 25_000:(i + 1) * 25_000])
+        # What the phase before left behind (autovacuum of the rows it changed, the
+        # sequencer, a checkpoint) would otherwise run during this one: the second phase
+        # was 15-20 % slower whichever client count it had (docs/benchmarks.md, session 15).
+        settled = wait_idle(120, log) if i else 0
         load = os.getloadavg()[0]
         log(f"transitions at {c} clients")
         meter = CpuMeter(server.proc.pid)
-        prof = Profile("transition", server.proc.pid, c, secs)
+        prof = Profile("transition" if i == 0 else f"transition_{i + 1}", server.proc.pid, c, secs)
+        waits = pool_waits(server.base)
         r = wrk(server.base, c, secs, tokens["kabid"], "post", chunk, "/api/v1/requests/", "/disposition", body)
         prof.finish()
-        result["transitions"].append(dict(r, rss_mib=server.rss_mib(), load_1m=load, **meter.per_call(r["requests"])))
+        # How long the transitions waited for a pooled connection (the service's histogram).
+        r["pool_waits"] = pool_waits_between(waits, pool_waits(server.base))
+        result["transitions"].append(dict(r, rss_mib=server.rss_mib(), load_1m=load, idle_wait_s=settled,
+                                          **meter.per_call(r["requests"])))
         if args.no_replay:
             continue
         log(f"pgbench at {c} clients")
