@@ -928,7 +928,8 @@ def get_phases(result, server, url, work, tokens, clients, secs, log, suffix):
 def transitions(args, result, server, url, work, tokens, office, clients, secs, log):
     """Transitions through the API, then pgbench replaying one, at each client count."""
     # Pool requests awaiting disposition: n = 1..POOL for the service, POOL+1.. for pgbench.
-    pool = 25_000 * len(clients)
+    # One chunk of 25 000 per measured phase, and one for the warm-up.
+    pool = 25_000 * (len(clients) + 1)
     pg_pool = 100_000
     log(f"seeding {pool + pg_pool} requests awaiting disposition")
     result["seed_pool_s"] = seed(url, 1, pool + pg_pool, pool=1)
@@ -941,12 +942,21 @@ def transitions(args, result, server, url, work, tokens, office, clients, secs, 
     # The machine may be shared: give other work up to --wait-quiet seconds to finish.
     waited = wait_quiet(args.wait_quiet, log)
     result["waited_for_quiet_s"] = waited
+    # An office's log, steps and notices have a history, and PostgreSQL plans on statistics
+    # of it. Seeded, these tables start nearly empty: a short phase that is not measured
+    # gives them their first thousands of rows, then ANALYZE, as autovacuum would in an
+    # office (docs/benchmarks.md, session 15).
+    warm = ids_file(work, "pool_warm_up.txt", pool_ids[len(clients) * 25_000:])
+    log("warm-up: transitions at 8 clients for 10 s, not measured")
+    result["warm_up_transitions"] = wrk(server.base, 8, 10, tokens["kabid"], "post", warm, "/api/v1/requests/",
+                                        "/disposition", body)["requests"]
     for i, c in enumerate(clients):
         chunk = ids_file(work, f"pool_{c}.txt", pool_ids[i * 25_000:(i + 1) * 25_000])
+        psql(url, "ANALYZE")
         # What the phase before left behind (autovacuum of the rows it changed, the
         # sequencer, a checkpoint) would otherwise run during this one: the second phase
         # was 15-20 % slower whichever client count it had (docs/benchmarks.md, session 15).
-        settled = wait_idle(120, log) if i else 0
+        settled = wait_idle(120, log)
         load = os.getloadavg()[0]
         log(f"transitions at {c} clients")
         meter = CpuMeter(server.proc.pid)
