@@ -30,10 +30,14 @@ What it does (about 6–10 minutes, most of it seeding 1M rows):
     same statements, same transaction) at the same client count against the same
     database; ratio = transitions/s ÷ pgbench transactions/s. Before these phases it
     waits (--wait-quiet, default 300 s) for the load average to fall below 1.0, and
-    records the load it saw;
+    records the load it saw; then 10 s of dispositions that are not measured (the audit
+    log and the steps get a history to plan on), and before each measured phase ANALYZE
+    and a wait for the machine to fall idle; each phase records the service's
+    pool-wait histogram;
  6. stops the server and drops the database (--keep-db keeps it).
 
-`--transitions-only` runs steps 1, 2, 5 and 6 (about 2 minutes).
+`--transitions-only` runs steps 1, 2 (with the newest 10 000 requests seeded), 5 and 6
+(about 3 minutes).
 
 Prints one JSON document; docs/benchmarks.md is written from it. Not a test: nothing here
 fails on a slow machine. `--capture` instead prints the SQL one disposition issues (from
