@@ -537,15 +537,11 @@ def wait_quiet(limit, log):
 
 def cpu_busy_fraction(secs):
     """The share of the machine's CPU time that was busy (not idle, not waiting on disk)
-    over the next `secs` seconds, from /proc/stat."""
-    def sample():
-        with open("/proc/stat") as f:
-            fields = [int(x) for x in f.readline().split()[1:]]
-        return sum(fields), fields[3] + fields[4]
-    total0, idle0 = sample()
+    over the next `secs` seconds."""
+    before = cpu_ticks()
     time.sleep(secs)
-    total1, idle1 = sample()
-    return 1 - (idle1 - idle0) / max(total1 - total0, 1)
+    spent = [a - b for a, b in zip(cpu_ticks(), before)]
+    return 1 - (spent[3] + spent[4]) / max(sum(spent), 1)
 
 
 def wait_idle(limit, log):
@@ -630,12 +626,17 @@ def env_for(url, work, password):
 METRICS_TOKEN = "bench-" + secrets.token_urlsafe(36)
 
 
+def metrics_text(base):
+    """The service's /metrics, read with the run's scraper token."""
+    req = urllib.request.Request(base + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    return urllib.request.urlopen(req, timeout=10).read().decode()
+
+
 def server_side(base, endpoint):
     """The service's own histogram of `endpoint`'s GET durations (cumulative counts by
     upper bound in seconds), from /metrics: what it spent from the request's arrival to
     its answer's last byte, without the kernel's queues or wrk's own delays."""
-    req = urllib.request.Request(base + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
-    text = urllib.request.urlopen(req, timeout=10).read().decode()
+    text = metrics_text(base)
     out = {}
     for m in re.finditer(r'^jembatan_http_requests_duration_seconds_bucket\{(.*)\} (\d+)$', text, re.M):
         labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
@@ -647,8 +648,7 @@ def server_side(base, endpoint):
 def pool_waits(base):
     """The service's pool-wait histogram and timeout counter, from /metrics: cumulative
     acquires by upper bound in seconds, their count and sum, and acquires that timed out."""
-    req = urllib.request.Request(base + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
-    text = urllib.request.urlopen(req, timeout=10).read().decode()
+    text = metrics_text(base)
     out = {"buckets": {}}
     for m in re.finditer(r'^jembatan_db_pool_wait_seconds_bucket\{le="([^"]+)"\} (\d+)$', text, re.M):
         out["buckets"][m.group(1)] = int(m.group(2))

@@ -477,6 +477,8 @@ async fn an_internal_comments_proof_is_for_the_office_only() {
 #[tokio::test]
 async fn the_sequencer_finds_waiting_events_by_their_index_whatever_the_statistics() {
     use sea_orm::{QuerySelect, QueryTrait};
+
+    use crate::reports::count;
     let app = TestApp::spawn_with(|s| s.audit_sequence_interval_ms = 60_000).await;
     let db = db(&app).await;
     if db.get_database_backend() != sea_orm::DbBackend::Postgres {
@@ -486,12 +488,12 @@ async fn the_sequencer_finds_waiting_events_by_their_index_whatever_the_statisti
     // The start-up beat has logged the bootstrap's events; the next is a minute away.
     let waiting = "SELECT COUNT(*) AS n FROM audit_events WHERE leaf_index IS NULL";
     for _ in 0..100 {
-        if scalar(&db, waiting).await == 0 {
+        if count(&db, waiting).await == 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(scalar(&db, waiting).await, 0);
+    assert_eq!(count(&db, waiting).await, 0);
     // A backlog of 20 000 events when the statistics are taken; then all but five logged.
     db.execute_unprepared(
         "INSERT INTO audit_events (seq, id, occurred_at, action, object_type, object_id, details, prev_hash, hash)
@@ -504,7 +506,7 @@ async fn the_sequencer_finds_waiting_events_by_their_index_whatever_the_statisti
     )
     .await
     .expect("a backlog, analyzed, then logged");
-    assert_eq!(scalar(&db, waiting).await, 5);
+    assert_eq!(count(&db, waiting).await, 5);
     for limit in [1, 1000] {
         let query = jembatan::service::tlog::unsequenced().limit(limit).build(sea_orm::DbBackend::Postgres);
         let plan = db
@@ -520,9 +522,4 @@ async fn the_sequencer_finds_waiting_events_by_their_index_whatever_the_statisti
             .to_string();
         assert!(plan.contains("ix_audit_events_unsequenced"), "LIMIT {limit}: {plan}");
     }
-}
-
-async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
-    let row = db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await;
-    row.expect("query").expect("a row").try_get("", "n").expect("n")
 }

@@ -632,7 +632,7 @@ async fn imported_for(db: &sea_orm::DatabaseConnection) -> String {
 }
 
 /// The one number a query answers (`… AS n`).
-async fn count(db: &sea_orm::DatabaseConnection, sql: &str) -> i64 {
+pub(crate) async fn count(db: &sea_orm::DatabaseConnection, sql: &str) -> i64 {
     use sea_orm::{ConnectionTrait, Statement};
     let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
     row.try_get("", "n").unwrap()
